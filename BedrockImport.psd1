@@ -1,0 +1,25 @@
+@{
+    RootModule           = if ($PSEdition -eq 'Core') { 'core/BedrockImport.dll' } else { 'desktop/BedrockImport.dll' }
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core', 'Desktop')
+    GUID                 = '6b0e8a52-3f4c-4d0e-9d61-2c7f1f0b6a41'
+    Author               = 'BedrockImport contributors'
+    CompanyName          = 'BedrockImport'
+    Copyright            = '(c) BedrockImport contributors. Apache-2.0.'
+    Description          = 'Amazon Bedrock Custom Model Import from PowerShell: validate, copy, import, wait for and invoke imported models in one pipeline.'
+    PowerShellVersion    = '5.1'
+    FormatsToProcess     = @('BedrockImport.format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-BedrockImportJob'
+        'Get-ImportedModel'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('AWS', 'Bedrock', 'CustomModelImport', 'LLM', 'HuggingFace')
+            LicenseUri = 'https://www.apache.org/licenses/LICENSE-2.0'
+        }
+    }
+}

@@ -1,0 +1,203 @@
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and benchmarks the BedrockImport module.
+.DESCRIPTION
+    Build  lays out the complete module in out/BedrockImport (manifest, format file, help, core/ and desktop/
+           builds with their private dependencies/ folders, and the local endpoint in endpoint/).
+    Test   builds, then runs every test: xunit (engine, local endpoint), Pester against the built module in a fresh
+           pwsh, and the AWS SDK for JavaScript conformance suite; prints one line 'N passed, N failed'.
+    Demo   builds, then runs the main job end to end against the local endpoint.
+    Bench  builds, then runs the benchmarks and writes bench/results/<date>.md and .json.
+    Clean  removes out/ and every bin/ and obj/ folder.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Fault suites and benchmarks at full size instead of CI-friendly sizes.
+    [switch] $Full
+)
+
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+Set-StrictMode -Version 3.0
+
+$Root = $PSScriptRoot
+$OutRoot = Join-Path $Root 'out'
+$ModuleOut = Join-Path $OutRoot 'BedrockImport'
+$ResultsDir = Join-Path $OutRoot 'TestResults'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+$env:POWERSHELL_TELEMETRY_OPTOUT = '1'
+
+function Invoke-Native {
+    param([string] $FilePath, [string[]] $Arguments, [string] $What)
+    & $FilePath @Arguments
+    if ($LASTEXITCODE -ne 0) {
+        throw "$What failed (exit code $LASTEXITCODE)."
+    }
+}
+
+# A fresh pwsh of the same version as this one (works for the dotnet tool, which ships pwsh.dll).
+function Get-PwshCommand {
+    $dll = Join-Path $PSHOME 'pwsh.dll'
+    if (Test-Path $dll) { return @('dotnet', $dll) }
+    return @((Join-Path $PSHOME 'pwsh'))
+}
+
+function Invoke-Build {
+    Write-Host "Building BedrockImport ($Configuration)"
+    $publishRoot = Join-Path $OutRoot 'publish'
+    Remove-Item $ModuleOut, $publishRoot -Recurse -Force -ErrorAction SilentlyContinue
+    New-Item -ItemType Directory -Path $ModuleOut | Out-Null
+
+    foreach ($edition in @(@{ Folder = 'core'; Framework = 'net8.0' }, @{ Folder = 'desktop'; Framework = 'netstandard2.0' })) {
+        $publish = Join-Path $publishRoot $edition.Folder
+        Invoke-Native dotnet @('publish', (Join-Path $Root 'src/BedrockImport/BedrockImport.csproj'), '-c', $Configuration,
+            '-f', $edition.Framework, '-o', $publish, '--nologo', '-v', 'quiet') "dotnet publish ($($edition.Framework))"
+
+        # Only the cmdlet assembly sits in the edition folder; everything it depends on goes to dependencies/,
+        # where PowerShell's default probing cannot find it (see ModuleInitializer).
+        $editionOut = Join-Path $ModuleOut $edition.Folder
+        $dependencies = Join-Path $editionOut 'dependencies'
+        New-Item -ItemType Directory -Path $dependencies -Force | Out-Null
+        Copy-Item (Join-Path $publish 'BedrockImport.dll') $editionOut
+        Get-ChildItem $publish -Filter *.dll |
+            Where-Object { $_.Name -notin 'BedrockImport.dll', 'System.Management.Automation.dll' } |
+            Copy-Item -Destination $dependencies
+    }
+
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/BedrockImport.LocalEndpoint/BedrockImport.LocalEndpoint.csproj'),
+        '-c', $Configuration, '-o', (Join-Path $ModuleOut 'endpoint'), '--nologo', '-v', 'quiet') 'dotnet publish (local endpoint)'
+
+    Copy-Item (Join-Path $Root 'BedrockImport.psd1') $ModuleOut
+    Copy-Item (Join-Path $Root 'src/BedrockImport/BedrockImport.format.ps1xml') $ModuleOut
+    Write-Host "Module laid out in $ModuleOut"
+}
+
+function Get-TrxCounts {
+    param([string] $Folder)
+    $passed = 0; $failed = 0
+    foreach ($file in Get-ChildItem $Folder -Filter *.trx -Recurse -ErrorAction SilentlyContinue) {
+        [xml] $trx = Get-Content $file.FullName -Raw
+        $counters = $trx.TestRun.ResultSummary.Counters
+        $passed += [int] $counters.passed
+        $failed += [int] $counters.failed + [int] $counters.error + [int] $counters.timeout
+    }
+    [pscustomobject]@{ Passed = $passed; Failed = $failed }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    Remove-Item $ResultsDir -Recurse -Force -ErrorAction SilentlyContinue
+    New-Item -ItemType Directory -Path $ResultsDir | Out-Null
+    $failures = @()
+
+    Write-Host 'Running xunit tests'
+    & dotnet test (Join-Path $Root 'BedrockImport.sln') -c $Configuration --nologo --logger 'trx' --results-directory (Join-Path $ResultsDir 'xunit') -- 'RunConfiguration.TreatNoTestsAsError=false'
+    if ($LASTEXITCODE -ne 0) { $failures += 'xunit' }
+    $xunit = Get-TrxCounts (Join-Path $ResultsDir 'xunit')
+    Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed"
+
+    Write-Host 'Running Pester tests against the built module'
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'build/tools.csproj'), '--nologo', '-v', 'quiet') 'Pester download'
+    $pesterSummary = Join-Path $ResultsDir 'pester-summary.json'
+    $pwsh = Get-PwshCommand
+    $pesterArgs = @('-NoLogo', '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PesterTests.ps1'),
+        '-ModulePath', (Join-Path $ModuleOut 'BedrockImport.psd1'), '-ResultsPath', $ResultsDir, '-SummaryPath', $pesterSummary)
+    if ($Full) { $pesterArgs += '-Full' }
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) @pesterArgs
+    if ($LASTEXITCODE -ne 0) { $failures += 'Pester' }
+    $pester = if (Test-Path $pesterSummary) { Get-Content $pesterSummary -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    Write-Host "Pester: $($pester.Passed) passed, $($pester.Failed) failed"
+
+    $conformance = Invoke-ConformanceTests
+    if ($conformance.Failed -gt 0) { $failures += 'conformance' }
+
+    $passed = $xunit.Passed + $pester.Passed + $conformance.Passed
+    $failed = $xunit.Failed + $pester.Failed + $conformance.Failed
+    if ($failures -and $failed -eq 0) {
+        # A runner failed without reporting a failed test (a crash, a build error): count it, never hide it.
+        $failed = $failures.Count
+    }
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-ConformanceTests {
+    $suite = Join-Path $Root 'tests/conformance'
+    if (-not (Test-Path (Join-Path $suite 'package.json'))) {
+        return [pscustomobject]@{ Passed = 0; Failed = 0 }
+    }
+    Write-Host 'Running the AWS SDK for JavaScript conformance suite'
+    Push-Location $suite
+    try {
+        Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') 'npm ci (conformance)'
+        $env:BEDROCKIMPORT_ENDPOINT_DLL = Join-Path $ModuleOut 'endpoint/BedrockImport.LocalEndpoint.dll'
+        $output = & node --test --test-reporter=tap 2>&1
+        $exit = $LASTEXITCODE
+        $output | ForEach-Object { Write-Host $_ }
+    }
+    finally {
+        Pop-Location
+    }
+    $pass = ($output | Select-String '^# pass (\d+)' | Select-Object -Last 1).Matches.Groups[1].Value
+    $fail = ($output | Select-String '^# fail (\d+)' | Select-Object -Last 1).Matches.Groups[1].Value
+    $result = [pscustomobject]@{ Passed = [int] $pass; Failed = [int] $fail }
+    if ($exit -ne 0 -and $result.Failed -eq 0) { $result.Failed = 1 }
+    Write-Host "conformance: $($result.Passed) passed, $($result.Failed) failed"
+    $result
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $demo = Join-Path $Root 'build/Demo.ps1'
+    if (-not (Test-Path $demo)) {
+        Write-Host 'The demo is not built yet: it needs the import pipeline (Test/Copy/Start/Wait-BedrockImportJob, issue 4).'
+        Write-Host 'What works today: Get-BedrockImportJob and Get-ImportedModel against any Bedrock endpoint.'
+        return
+    }
+    $pwsh = Get-PwshCommand
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoLogo -NoProfile -File $demo -ModulePath (Join-Path $ModuleOut 'BedrockImport.psd1')
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    $bench = Join-Path $Root 'bench/Invoke-Benchmarks.ps1'
+    if (-not (Test-Path $bench)) {
+        Write-Host 'The benchmarks are not built yet (issue 6): B1-B6 need the invoke and upload cmdlets.'
+        return
+    }
+    $pwsh = Get-PwshCommand
+    $benchArgs = @('-NoLogo', '-NoProfile', '-File', $bench, '-ModulePath', (Join-Path $ModuleOut 'BedrockImport.psd1'))
+    if ($Full) { $benchArgs += '-Full' }
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) @benchArgs
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+function Invoke-Clean {
+    Remove-Item $OutRoot -Recurse -Force -ErrorAction SilentlyContinue
+    Get-ChildItem $Root -Include bin, obj -Recurse -Directory | Remove-Item -Recurse -Force
+}
+
+Push-Location $Root
+try {
+    switch ($Task) {
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Demo' { Invoke-Demo }
+        'Bench' { Invoke-Bench }
+        'Clean' { Invoke-Clean }
+    }
+}
+finally {
+    Pop-Location
+}

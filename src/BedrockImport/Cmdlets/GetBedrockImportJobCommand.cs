@@ -1,0 +1,91 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading.Tasks;
+using BedrockImport.Engine.Bedrock;
+using BedrockImport.Infrastructure;
+
+namespace BedrockImport.Cmdlets
+{
+    /// <summary>Gets model import jobs: one by name or ARN (wildcards list and filter), or all, filtered.</summary>
+    [Cmdlet(VerbsCommon.Get, "BedrockImportJob", DefaultParameterSetName = ListSet)]
+    [OutputType(typeof(ModelImportJob))]
+    public sealed class GetBedrockImportJobCommand : AwsCmdlet
+    {
+        private const string ListSet = "List";
+        private const string IdentifierSet = "Identifier";
+
+        [Parameter(ParameterSetName = IdentifierSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("JobArn", "JobName", "Name")]
+        [ValidateNotNullOrEmpty]
+        [SupportsWildcards]
+        public string[] JobIdentifier { get; set; } = Array.Empty<string>();
+
+        [Parameter(ParameterSetName = ListSet)]
+        [ValidateSet("InProgress", "Completed", "Failed", IgnoreCase = true)]
+        public string? Status { get; set; }
+
+        [Parameter(ParameterSetName = ListSet)]
+        public string? NameContains { get; set; }
+
+        [Parameter(ParameterSetName = ListSet)]
+        public DateTime? CreatedAfter { get; set; }
+
+        [Parameter(ParameterSetName = ListSet)]
+        public DateTime? CreatedBefore { get; set; }
+
+        [Parameter(ParameterSetName = ListSet)]
+        [ValidateSet("Ascending", "Descending", IgnoreCase = true)]
+        public string? SortOrder { get; set; }
+
+        protected override async Task ProcessRecordAsync()
+        {
+            using var client = new BedrockControlClient(ResolveSession(), log: Log);
+            if (ParameterSetName == ListSet)
+            {
+                var request = new ListModelImportJobsRequest
+                {
+                    StatusEquals = Status == null ? null : Canonical(Status, "InProgress", "Completed", "Failed"),
+                    NameContains = NameContains,
+                    CreationTimeAfter = CreatedAfter?.ToUniversalTime(),
+                    CreationTimeBefore = CreatedBefore?.ToUniversalTime(),
+                    SortBy = SortOrder == null ? null : "CreationTime",
+                    SortOrder = SortOrder == null ? null : Canonical(SortOrder, "Ascending", "Descending"),
+                };
+                foreach (var job in await client.ListModelImportJobsAsync(request, CancellationToken).ConfigureAwait(false))
+                {
+                    WriteObject(job);
+                }
+
+                return;
+            }
+
+            foreach (var identifier in JobIdentifier)
+            {
+                if (WildcardPattern.ContainsWildcardCharacters(identifier))
+                {
+                    var pattern = new WildcardPattern(identifier, WildcardOptions.IgnoreCase);
+                    var all = await client.ListModelImportJobsAsync(new ListModelImportJobsRequest(), CancellationToken).ConfigureAwait(false);
+                    foreach (var job in all.Where(j => pattern.IsMatch(j.JobName ?? "") || pattern.IsMatch(j.JobArn ?? "")))
+                    {
+                        WriteObject(job);
+                    }
+
+                    continue;
+                }
+
+                try
+                {
+                    WriteObject(await client.GetModelImportJobAsync(identifier, CancellationToken).ConfigureAwait(false));
+                }
+                catch (Exception exception) when (!(exception is OperationCanceledException))
+                {
+                    WriteError(ErrorRecords.From(exception, identifier, Redact));
+                }
+            }
+        }
+
+        internal static string Canonical(string value, params string[] allowed)
+            => allowed.First(a => string.Equals(a, value, StringComparison.OrdinalIgnoreCase));
+    }
+}

@@ -1,0 +1,83 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading.Tasks;
+using BedrockImport.Engine.Bedrock;
+using BedrockImport.Infrastructure;
+
+namespace BedrockImport.Cmdlets
+{
+    /// <summary>Gets imported models: one by name or ARN (wildcards list and filter), or all, filtered.</summary>
+    [Cmdlet(VerbsCommon.Get, "ImportedModel", DefaultParameterSetName = ListSet)]
+    [OutputType(typeof(ImportedModel))]
+    public sealed class GetImportedModelCommand : AwsCmdlet
+    {
+        private const string ListSet = "List";
+        private const string IdentifierSet = "Identifier";
+
+        [Parameter(ParameterSetName = IdentifierSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("ModelArn", "ModelName", "ImportedModelArn", "ModelId", "Name")]
+        [ValidateNotNullOrEmpty]
+        [SupportsWildcards]
+        public string[] ModelIdentifier { get; set; } = Array.Empty<string>();
+
+        [Parameter(ParameterSetName = ListSet)]
+        public string? NameContains { get; set; }
+
+        [Parameter(ParameterSetName = ListSet)]
+        public DateTime? CreatedAfter { get; set; }
+
+        [Parameter(ParameterSetName = ListSet)]
+        public DateTime? CreatedBefore { get; set; }
+
+        [Parameter(ParameterSetName = ListSet)]
+        [ValidateSet("Ascending", "Descending", IgnoreCase = true)]
+        public string? SortOrder { get; set; }
+
+        protected override async Task ProcessRecordAsync()
+        {
+            using var client = new BedrockControlClient(ResolveSession(), log: Log);
+            if (ParameterSetName == ListSet)
+            {
+                var request = new ListImportedModelsRequest
+                {
+                    NameContains = NameContains,
+                    CreationTimeAfter = CreatedAfter?.ToUniversalTime(),
+                    CreationTimeBefore = CreatedBefore?.ToUniversalTime(),
+                    SortBy = SortOrder == null ? null : "CreationTime",
+                    SortOrder = SortOrder == null ? null : GetBedrockImportJobCommand.Canonical(SortOrder, "Ascending", "Descending"),
+                };
+                foreach (var model in await client.ListImportedModelsAsync(request, CancellationToken).ConfigureAwait(false))
+                {
+                    WriteObject(model);
+                }
+
+                return;
+            }
+
+            foreach (var identifier in ModelIdentifier)
+            {
+                if (WildcardPattern.ContainsWildcardCharacters(identifier))
+                {
+                    var pattern = new WildcardPattern(identifier, WildcardOptions.IgnoreCase);
+                    var all = await client.ListImportedModelsAsync(new ListImportedModelsRequest(), CancellationToken).ConfigureAwait(false);
+                    foreach (var model in all.Where(m => pattern.IsMatch(m.ModelName ?? "") || pattern.IsMatch(m.ModelArn ?? "")))
+                    {
+                        WriteObject(model);
+                    }
+
+                    continue;
+                }
+
+                try
+                {
+                    WriteObject(await client.GetImportedModelAsync(identifier, CancellationToken).ConfigureAwait(false));
+                }
+                catch (Exception exception) when (!(exception is OperationCanceledException))
+                {
+                    WriteError(ErrorRecords.From(exception, identifier, Redact));
+                }
+            }
+        }
+    }
+}
