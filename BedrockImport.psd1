@@ -12,6 +12,8 @@
     CmdletsToExport      = @(
         'Get-BedrockImportJob'
         'Get-ImportedModel'
+        'Start-BedrockLocalEndpoint'
+        'Stop-BedrockLocalEndpoint'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -1,0 +1,55 @@
+BeforeAll {
+    Import-Module $env:BEDROCKIMPORT_MODULE -Force
+    $script:module = Get-Module BedrockImport
+    $script:manifest = Import-PowerShellDataFile $env:BEDROCKIMPORT_MODULE
+}
+
+Describe 'Module layout' -Tag 'CI' {
+    It 'exports exactly the cmdlets the manifest lists, and the manifest lists every cmdlet in the assembly' {
+        $assembly = [BedrockImport.Infrastructure.AsyncCmdlet].Assembly
+        $compiled = $assembly.GetTypes() |
+            Where-Object { -not $_.IsAbstract -and $_.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false) } |
+            ForEach-Object { $a = $_.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]; "$($a.VerbName)-$($a.NounName)" }
+        ($module.ExportedCmdlets.Keys | Sort-Object) | Should -Be ($manifest.CmdletsToExport | Sort-Object)
+        ($compiled | Sort-Object) | Should -Be ($manifest.CmdletsToExport | Sort-Object)
+    }
+
+    It 'uses only approved verbs' {
+        $approved = (Get-Verb).Verb
+        foreach ($name in $module.ExportedCmdlets.Keys) {
+            ($name -split '-')[0] | Should -BeIn $approved
+        }
+    }
+
+    It 'loads the engine and the AWS SDK in a private load context, not the default one' {
+        { Get-ImportedModel -Region us-east-1 -ProfileName 'no-such-profile-for-alc-test' -ErrorAction Stop } | Should -Throw
+        $default = [System.Runtime.Loader.AssemblyLoadContext]::Default.Assemblies.GetName().Name
+        $default | Should -Not -Contain 'BedrockImport.Engine'
+        $default | Should -Not -Contain 'AWSSDK.Core'
+        $private = [System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -eq 'BedrockImport'
+        $private | Should -Not -BeNullOrEmpty
+        $private.Assemblies.GetName().Name | Should -Contain 'BedrockImport.Engine'
+        $private.Assemblies.GetName().Name | Should -Contain 'AWSSDK.Core'
+    }
+}
+
+Describe 'AWS common parameters' -Tag 'CI' {
+    $awsCmdlets = @('Get-BedrockImportJob', 'Get-ImportedModel')
+    It '<Command> has -<Parameter> with the AWS.Tools aliases' -ForEach @(
+        foreach ($command in $awsCmdlets) {
+            @{ Command = $command; Parameter = 'Region'; Aliases = @('RegionToCall') }
+            @{ Command = $command; Parameter = 'AccessKey'; Aliases = @('AK') }
+            @{ Command = $command; Parameter = 'SecretKey'; Aliases = @('SK', 'SecretAccessKey') }
+            @{ Command = $command; Parameter = 'SessionToken'; Aliases = @('ST') }
+            @{ Command = $command; Parameter = 'ProfileName'; Aliases = @('StoredCredentials', 'AWSProfileName') }
+            @{ Command = $command; Parameter = 'ProfileLocation'; Aliases = @('AWSProfilesLocation', 'ProfilesLocation') }
+            @{ Command = $command; Parameter = 'Credential'; Aliases = @() }
+            @{ Command = $command; Parameter = 'EndpointUrl'; Aliases = @() }
+        }
+    ) {
+        $parameter = (Get-Command $Command).Parameters[$Parameter]
+        $parameter | Should -Not -BeNullOrEmpty
+        foreach ($alias in $Aliases) { $parameter.Aliases | Should -Contain $alias }
+        $parameter.Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Contain $true
+    }
+}
