@@ -14,6 +14,9 @@
         'Get-ImportedModel'
         'Start-BedrockLocalEndpoint'
         'Stop-BedrockLocalEndpoint'
+        'Start-BedrockModelImport'
+        'Wait-BedrockImportJob'
+        'Remove-ImportedModel'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

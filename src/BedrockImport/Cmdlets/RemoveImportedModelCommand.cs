@@ -1,0 +1,54 @@
+using System;
+using System.Management.Automation;
+using System.Threading.Tasks;
+using BedrockImport.Infrastructure;
+using BedrockImport.Engine.Bedrock;
+
+namespace BedrockImport.Cmdlets
+{
+    /// <summary>Deletes imported models (DeleteImportedModel). An imported model bills for storage until it is deleted.</summary>
+    [Cmdlet(VerbsCommon.Remove, "ImportedModel", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    public sealed class RemoveImportedModelCommand : AwsCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("ModelArn", "ModelName", "ImportedModelArn", "Name")]
+        [ValidateNotNullOrEmpty]
+        public string[] ModelIdentifier { get; set; } = Array.Empty<string>();
+
+        /// <summary>Skips the confirmation (-WhatIf still wins).</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        protected override async Task ProcessRecordAsync()
+        {
+            BedrockControlClient? client = null;
+            try
+            {
+                foreach (var identifier in ModelIdentifier)
+                {
+                    var whatIf = MyInvocation.BoundParameters.ContainsKey("WhatIf");
+                    var confirmed = (Force && !whatIf) || await ShouldProcessAsync(identifier, "Delete imported model").ConfigureAwait(false);
+                    if (!confirmed)
+                    {
+                        continue;
+                    }
+
+                    client ??= new BedrockControlClient(ResolveSession(), log: Log);
+                    try
+                    {
+                        await client.DeleteImportedModelAsync(identifier, CancellationToken).ConfigureAwait(false);
+                        WriteVerbose($"Deleted imported model '{identifier}'.");
+                    }
+                    catch (Exception exception) when (!(exception is OperationCanceledException))
+                    {
+                        WriteError(ErrorRecords.From(exception, identifier, Redact));
+                    }
+                }
+            }
+            finally
+            {
+                client?.Dispose();
+            }
+        }
+    }
+}
