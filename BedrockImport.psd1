@@ -17,6 +17,8 @@
         'Start-BedrockModelImport'
         'Wait-BedrockImportJob'
         'Remove-ImportedModel'
+        'Test-BedrockModelSource'
+        'New-BedrockSampleModel'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
