@@ -74,11 +74,11 @@ function Invoke-Build {
             Copy-Item -Destination $dependencies
     }
 
-    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/BedrockImport.LocalEndpoint/BedrockImport.LocalEndpoint.csproj'),
-        '-c', $Configuration, '-o', (Join-Path $ModuleOut 'endpoint'), '--nologo', '-v', 'quiet') 'dotnet publish (local endpoint)'
-
     Copy-Item (Join-Path $Root 'BedrockImport.psd1') $ModuleOut
     Copy-Item (Join-Path $Root 'src/BedrockImport/BedrockImport.format.ps1xml') $ModuleOut
+
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/BedrockImport.LocalEndpoint/BedrockImport.LocalEndpoint.csproj'),
+        '-c', $Configuration, '-o', (Join-Path $ModuleOut 'endpoint'), '--nologo', '-v', 'quiet') 'dotnet publish (local endpoint)'
     Write-Host "Module laid out in $ModuleOut"
 }
 

@@ -15,7 +15,7 @@ $nugetRoot = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $
 Import-Module (Join-Path $nugetRoot 'pester/5.7.1/tools/Pester.psd1') -Force
 
 # The suites read these to find the module and the size of the fault suites.
-$env:BEDROCKIMPORT_MODULE = $ModulePath
+$env:BEDROCKIMPORT_MODULE = (Resolve-Path $ModulePath).Path
 $env:BEDROCKIMPORT_FULL = if ($Full) { '1' } else { '' }
 
 $configuration = New-PesterConfiguration

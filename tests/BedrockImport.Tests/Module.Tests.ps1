@@ -1,7 +1,10 @@
 BeforeAll {
     Import-Module $env:BEDROCKIMPORT_MODULE -Force
     $script:module = Get-Module BedrockImport
-    $script:manifest = Import-PowerShellDataFile $env:BEDROCKIMPORT_MODULE
+    # The manifest picks its root module by edition, which Import-PowerShellDataFile refuses: evaluate it as restricted language.
+    $manifestBlock = [scriptblock]::Create((Get-Content $env:BEDROCKIMPORT_MODULE -Raw))
+    $manifestBlock.CheckRestrictedLanguage([string[]] @(), [string[]] @('PSEdition'), $false)
+    $script:manifest = & $manifestBlock
 }
 
 Describe 'Module layout' -Tag 'CI' {
