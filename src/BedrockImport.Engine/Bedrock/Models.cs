@@ -45,8 +45,11 @@ namespace BedrockImport.Engine.Bedrock
         public ModelDataSource? ModelDataSource { get; set; }
         public string? Status { get; set; }
         public string? FailureMessage { get; set; }
+        [JsonConverter(typeof(AwsTimestampConverter))]
         public DateTime? CreationTime { get; set; }
+        [JsonConverter(typeof(AwsTimestampConverter))]
         public DateTime? LastModifiedTime { get; set; }
+        [JsonConverter(typeof(AwsTimestampConverter))]
         public DateTime? EndTime { get; set; }
         public VpcConfig? VpcConfig { get; set; }
         public string? ImportedModelKmsKeyArn { get; set; }
@@ -63,6 +66,7 @@ namespace BedrockImport.Engine.Bedrock
         public string? JobName { get; set; }
         public string? JobArn { get; set; }
         public ModelDataSource? ModelDataSource { get; set; }
+        [JsonConverter(typeof(AwsTimestampConverter))]
         public DateTime? CreationTime { get; set; }
         public string? ModelArchitecture { get; set; }
         public string? ModelKmsKeyArn { get; set; }
@@ -91,7 +95,9 @@ namespace BedrockImport.Engine.Bedrock
 
     public sealed class ListModelImportJobsRequest
     {
+        [JsonConverter(typeof(AwsTimestampConverter))]
         public DateTime? CreationTimeAfter { get; set; }
+        [JsonConverter(typeof(AwsTimestampConverter))]
         public DateTime? CreationTimeBefore { get; set; }
         public string? StatusEquals { get; set; }
         public string? NameContains { get; set; }
@@ -102,7 +108,9 @@ namespace BedrockImport.Engine.Bedrock
 
     public sealed class ListImportedModelsRequest
     {
+        [JsonConverter(typeof(AwsTimestampConverter))]
         public DateTime? CreationTimeAfter { get; set; }
+        [JsonConverter(typeof(AwsTimestampConverter))]
         public DateTime? CreationTimeBefore { get; set; }
         public string? NameContains { get; set; }
         public int? MaxResults { get; set; }

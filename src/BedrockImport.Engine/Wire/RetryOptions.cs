@@ -17,5 +17,11 @@ namespace BedrockImport.Engine.Wire
         public TimeSpan ColdStartBudget { get; set; } = TimeSpan.FromMinutes(10);
         /// <summary>Cap of one backoff delay while the model is loading.</summary>
         public TimeSpan ColdStartMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+        /// <summary>First wait after ModelNotReadyException; doubles up to ColdStartMaxDelay (with half jitter).</summary>
+        public TimeSpan ColdStartBaseDelay { get; set; } = TimeSpan.FromSeconds(2);
+        /// <summary>Timeout of one HTTP attempt (for a response stream: until its headers arrive). A timed-out attempt is retried as transient.</summary>
+        public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromMinutes(5);
+        /// <summary>Called before each cold-start wait (e.g. to show a progress line). Exceptions thrown by it are logged and ignored.</summary>
+        public Action<ColdStartWait>? OnColdStartWait { get; set; }
     }
 }
