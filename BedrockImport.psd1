@@ -19,6 +19,7 @@
         'Remove-ImportedModel'
         'Test-BedrockModelSource'
         'New-BedrockSampleModel'
+        'Copy-BedrockModelSource'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

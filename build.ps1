@@ -79,6 +79,12 @@ function Invoke-Build {
 
     Invoke-Native dotnet @('publish', (Join-Path $Root 'src/BedrockImport.LocalEndpoint/BedrockImport.LocalEndpoint.csproj'),
         '-c', $Configuration, '-o', (Join-Path $ModuleOut 'endpoint'), '--nologo', '-v', 'quiet') 'dotnet publish (local endpoint)'
+
+    $pwsh = Get-PwshCommand
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoLogo -NoProfile -NonInteractive -File (Join-Path $Root 'build/New-ModuleHelp.ps1') `
+        -ModulePath (Join-Path $ModuleOut 'BedrockImport.psd1') -HelpSource (Join-Path $Root 'help') `
+        -OutputFile (Join-Path $ModuleOut 'en-US/BedrockImport.dll-Help.xml')
+    if ($LASTEXITCODE -ne 0) { throw 'Writing the help failed.' }
     Write-Host "Module laid out in $ModuleOut"
 }
 
