@@ -27,5 +27,8 @@ namespace BedrockImport.Engine.Credentials
             EndpointUrlOverride = endpointUrlOverride;
             Environment = environment;
         }
+
+        /// <summary>Throws <see cref="CredentialResolutionException"/> (InvalidEndpoint) unless the value is an absolute http(s) URL.</summary>
+        internal static void ValidateEndpointOverride(string endpointUrl) => ParseEndpoint(endpointUrl, "-EndpointUrl");
     }
 }
