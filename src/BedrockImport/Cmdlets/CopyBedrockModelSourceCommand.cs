@@ -40,6 +40,10 @@ namespace BedrockImport.Cmdlets
         [Parameter]
         public SwitchParameter SkipValidation { get; set; }
 
+        /// <summary>Creates the destination bucket when it does not exist.</summary>
+        [Parameter]
+        public SwitchParameter CreateBucket { get; set; }
+
         protected override async Task ProcessRecordAsync()
         {
             var folder = GetUnresolvedProviderPathFromPSPath(Path);
@@ -77,7 +81,13 @@ namespace BedrockImport.Cmdlets
                 return;
             }
 
-            var request = new UploadRequest(folder, destination, ResolveSession())
+            var session = ResolveSession();
+            if (CreateBucket && await S3Buckets.EnsureAsync(session, destination.Bucket, Log, CancellationToken).ConfigureAwait(false))
+            {
+                WriteVerbose($"Created the bucket '{destination.Bucket}'.");
+            }
+
+            var request = new UploadRequest(folder, destination, session)
             {
                 PartSizeBytes = PartSizeBytes > 0 ? PartSizeBytes : (long?)null,
                 Concurrency = Concurrency > 0 ? Concurrency : (int?)null,

@@ -58,7 +58,7 @@ namespace BedrockImport.Infrastructure
                 SecretKey = SecretKey,
                 SessionToken = SessionToken,
                 ProfileName = ProfileName,
-                ProfileLocation = ProfileLocation,
+                ProfileLocation = ProfileLocation == null ? null : GetUnresolvedProviderPathFromPSPath(ProfileLocation),
                 Credential = Unwrap(Credential),
                 StoredCredentials = Unwrap(SessionState.PSVariable.GetValue("StoredAWSCredentials")),
                 Region = Region,
