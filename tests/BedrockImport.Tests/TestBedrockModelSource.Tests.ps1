@@ -59,6 +59,6 @@ Describe 'Test-BedrockModelSource' -Tag 'CI' {
 
     It 'gives a specific error for a folder that does not exist' {
         { Test-BedrockModelSource -Path (Join-Path $TestDrive 'nope') -ErrorAction Stop } |
-            Should -Throw -ErrorId 'IOError,BedrockImport.Cmdlets.TestBedrockModelSourceCommand'
+            Should -Throw -ErrorId 'PathNotFound,BedrockImport.Cmdlets.TestBedrockModelSourceCommand'
     }
 }

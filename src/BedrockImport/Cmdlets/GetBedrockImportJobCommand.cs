@@ -19,6 +19,7 @@ namespace BedrockImport.Cmdlets
         [Alias("JobArn", "JobName", "Name")]
         [ValidateNotNullOrEmpty]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(ImportJobNameCompleter))]
         public string[] JobIdentifier { get; set; } = Array.Empty<string>();
 
         [Parameter(ParameterSetName = ListSet)]

@@ -19,6 +19,7 @@ namespace BedrockImport.Cmdlets
         [Alias("ModelArn", "ModelName", "ImportedModelArn", "ModelId", "Name")]
         [ValidateNotNullOrEmpty]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(ImportedModelNameCompleter))]
         public string[] ModelIdentifier { get; set; } = Array.Empty<string>();
 
         [Parameter(ParameterSetName = ListSet)]

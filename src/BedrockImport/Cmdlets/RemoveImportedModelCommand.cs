@@ -13,6 +13,7 @@ namespace BedrockImport.Cmdlets
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("ModelArn", "ModelName", "ImportedModelArn", "Name")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ImportedModelNameCompleter))]
         public string[] ModelIdentifier { get; set; } = Array.Empty<string>();
 
         /// <summary>Skips the confirmation (-WhatIf still wins).</summary>

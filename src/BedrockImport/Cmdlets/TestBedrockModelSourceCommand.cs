@@ -4,6 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading.Tasks;
 using BedrockImport.Engine.ModelPackage;
+using BedrockImport.Engine.Transfer;
 using BedrockImport.Infrastructure;
 
 namespace BedrockImport.Cmdlets
@@ -15,11 +16,17 @@ namespace BedrockImport.Cmdlets
     public sealed class TestBedrockModelSourceCommand : AwsCmdlet
     {
         private const string PathSet = "Path";
+        private const string S3Set = "S3Uri";
 
         [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("FullName", "PSPath")]
         [ValidateNotNullOrEmpty]
         public string Path { get; set; } = "";
+
+        /// <summary>A model folder already in S3, s3://bucket/prefix/ (read with ranged GETs: headers only).</summary>
+        [Parameter(ParameterSetName = S3Set, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string S3Uri { get; set; } = "";
 
         /// <summary>Returns only whether the folder passed.</summary>
         [Parameter]
@@ -27,7 +34,17 @@ namespace BedrockImport.Cmdlets
 
         protected override async Task ProcessRecordAsync()
         {
-            var report = await ModelPackageValidator.ValidateAsync(OpenSource(), null, CancellationToken).ConfigureAwait(false);
+            var source = OpenSource();
+            ModelPackageReport report;
+            try
+            {
+                report = await ModelPackageValidator.ValidateAsync(source, null, CancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                (source as IDisposable)?.Dispose();
+            }
+
             foreach (var warning in report.Warnings)
             {
                 WriteVerbose(warning.ToString());
@@ -38,6 +55,11 @@ namespace BedrockImport.Cmdlets
 
         private IModelFileSource OpenSource()
         {
+            if (ParameterSetName == S3Set)
+            {
+                return new S3ModelFileSource(ResolveSession(), Engine.Transfer.S3Uri.Parse(S3Uri), Log);
+            }
+
             var folder = GetUnresolvedProviderPathFromPSPath(Path);
             if (!Directory.Exists(folder))
             {

@@ -17,6 +17,7 @@ namespace BedrockImport.Cmdlets
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("JobArn", "JobName", "Name")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ImportJobNameCompleter))]
         public string[] JobIdentifier { get; set; } = Array.Empty<string>();
 
         /// <summary>Seconds to wait in all; -1 (default) waits until every job ends. Jobs still running are not output.</summary>

@@ -3,6 +3,7 @@ using System.IO;
 using System.Management.Automation;
 using System.Net.Http;
 using BedrockImport.Engine.Credentials;
+using BedrockImport.Engine.Transfer;
 using BedrockImport.Engine.Wire;
 
 namespace BedrockImport.Infrastructure
@@ -46,6 +47,12 @@ namespace BedrockImport.Infrastructure
                         ? $"{service.ErrorCode}, HTTP {service.StatusCode}"
                         : $"{service.ErrorCode}, HTTP {service.StatusCode}, request id {service.RequestId}";
                     return (service.ErrorCode, CategoryOf(service.ErrorCode, service.StatusCode), $"{service.Message} ({detail})");
+
+                case S3UriFormatException s3Uri:
+                    return ("InvalidS3Uri", ErrorCategory.InvalidArgument, s3Uri.Message);
+
+                case DirectoryNotFoundException or FileNotFoundException:
+                    return ("PathNotFound", ErrorCategory.ObjectNotFound, exception.Message);
 
                 case HttpRequestException http:
                     return ("EndpointUnreachable", ErrorCategory.ConnectionError, $"Could not reach the service: {Innermost(http).Message}");
