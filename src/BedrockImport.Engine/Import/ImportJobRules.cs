@@ -57,10 +57,10 @@ namespace BedrockImport.Engine.Import
                 }
             }
 
-            Check(request.JobName.Length is >= 1 and <= MaxNameLength && BedrockPatterns.JobName.IsMatch(request.JobName), "JobName",
-                $"The job name '{request.JobName}' is not valid: 1 to 63 letters, digits, '-', '+' and '.', starting with a letter or digit.");
             Check(request.ImportedModelName.Length is >= 1 and <= MaxNameLength && BedrockPatterns.ImportedModelName.IsMatch(request.ImportedModelName), "ModelName",
                 $"The model name '{request.ImportedModelName}' is not valid: 1 to 63 letters and digits, with single '-' or '_' between them.");
+            Check(request.JobName.Length is >= 1 and <= MaxNameLength && BedrockPatterns.JobName.IsMatch(request.JobName), "JobName",
+                $"The job name '{request.JobName}' is not valid: 1 to 63 letters, digits, '-', '+' and '.', starting with a letter or digit.");
             Check(request.RoleArn.Length <= 2048 && BedrockPatterns.RoleArn.IsMatch(request.RoleArn), "RoleArn",
                 $"The role ARN '{request.RoleArn}' is not an IAM role ARN (arn:aws:iam::123456789012:role/Name).");
             var s3Uri = request.ModelDataSource.S3DataSource?.S3Uri ?? "";

@@ -78,7 +78,13 @@ namespace BedrockImport.Cmdlets
             };
             request.ClientRequestToken = ClientRequestToken ?? ImportJobRules.DeriveClientRequestToken(request);
 
-            var problems = ImportJobRules.Validate(request);
+            var problems = ImportJobRules.Validate(request).ToList();
+            if (JobName == null && problems.Any(p => p.Parameter == "ModelName"))
+            {
+                // The job name was derived from the bad model name: one error, about what the user typed.
+                problems.RemoveAll(p => p.Parameter == "JobName");
+            }
+
             if (problems.Count > 0)
             {
                 foreach (var problem in problems)
