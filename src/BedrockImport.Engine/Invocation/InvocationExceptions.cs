@@ -1,0 +1,50 @@
+using System;
+
+namespace BedrockImport.Engine.Invocation
+{
+    /// <summary>A request parameter is out of range or inconsistent. ParamName names the cmdlet parameter.</summary>
+    public sealed class InvocationValidationException : ArgumentException
+    {
+        public InvocationValidationException(string message, string parameterName) : base(message, parameterName)
+        {
+        }
+    }
+
+    /// <summary>A model response (or stream chunk, or caller-built body) is not the JSON it should be.</summary>
+    public sealed class InvocationResponseFormatException : FormatException
+    {
+        public InvocationResponseFormatException(string message, Exception? inner = null) : base(message, inner)
+        {
+        }
+    }
+
+    /// <summary>A chat template cannot be parsed or rendered.</summary>
+    public class ChatTemplateException : Exception
+    {
+        public ChatTemplateException(string message, int line = 0, Exception? inner = null)
+            : base(line > 0 ? message + " (chat template line " + line + ")" : message, inner)
+        {
+            Line = line;
+        }
+
+        /// <summary>1-based template line, 0 when unknown.</summary>
+        public int Line { get; }
+    }
+
+    /// <summary>The template itself refused the conversation with raise_exception('...'), for example Mistral's
+    /// "Conversation roles must alternate user/assistant/user/assistant/...".</summary>
+    public sealed class ChatTemplateRaisedException : ChatTemplateException
+    {
+        public ChatTemplateRaisedException(string templateMessage, int line)
+            : base(templateMessage, 0)
+        {
+            TemplateMessage = templateMessage;
+            TemplateLine = line;
+        }
+
+        /// <summary>The message the template passed to raise_exception.</summary>
+        public string TemplateMessage { get; }
+
+        public int TemplateLine { get; }
+    }
+}

@@ -1,0 +1,578 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+
+namespace BedrockImport.Engine.Invocation.Jinja
+{
+    internal sealed class Scope
+    {
+        private readonly Dictionary<string, object?> _variables = new Dictionary<string, object?>(StringComparer.Ordinal);
+
+        public Scope(Scope? parent) { Parent = parent; }
+
+        public Scope? Parent { get; }
+
+        public object? Lookup(string name)
+        {
+            for (var scope = this; scope != null; scope = scope.Parent)
+                if (scope._variables.TryGetValue(name, out var value)) return value;
+            return Undefined.Instance;
+        }
+
+        public void Set(string name, object? value) => _variables[name] = value;
+    }
+
+    internal sealed class RenderContext
+    {
+        public RenderContext(Scope scope, Func<DateTime> now)
+        {
+            Scope = scope;
+            Now = now;
+        }
+
+        /// <summary>Loop iterations allowed per render: a template from a model folder must not hang the session.</summary>
+        public int MaxIterations { get; set; } = 1_000_000;
+
+        public Scope Scope { get; set; }
+        public Func<DateTime> Now { get; }
+        public int Depth { get; set; }
+        public int Iterations { get; set; }
+    }
+
+    internal enum Flow { Normal, Break, Continue }
+
+    internal abstract class Node
+    {
+        protected Node(int line) { Line = line; }
+        public int Line { get; }
+        public abstract Flow Render(RenderContext context, StringBuilder output);
+
+        public static Flow RenderAll(List<Node> nodes, RenderContext context, StringBuilder output)
+        {
+            foreach (var node in nodes)
+            {
+                var flow = node.Render(context, output);
+                if (flow != Flow.Normal) return flow;
+            }
+            return Flow.Normal;
+        }
+    }
+
+    internal sealed class TextNode : Node
+    {
+        private readonly string _text;
+        public TextNode(string text, int line) : base(line) { _text = text; }
+        public override Flow Render(RenderContext context, StringBuilder output) { output.Append(_text); return Flow.Normal; }
+    }
+
+    internal sealed class OutputNode : Node
+    {
+        private readonly Expr _expression;
+        public OutputNode(Expr expression, int line) : base(line) { _expression = expression; }
+
+        public override Flow Render(RenderContext context, StringBuilder output)
+        {
+            output.Append(JinjaValues.ToStr(_expression.Eval(context)));
+            return Flow.Normal;
+        }
+    }
+
+    internal sealed class IfNode : Node
+    {
+        private readonly List<KeyValuePair<Expr, List<Node>>> _branches;
+        private readonly List<Node>? _else;
+
+        public IfNode(List<KeyValuePair<Expr, List<Node>>> branches, List<Node>? elseBody, int line) : base(line)
+        {
+            _branches = branches;
+            _else = elseBody;
+        }
+
+        public override Flow Render(RenderContext context, StringBuilder output)
+        {
+            foreach (var branch in _branches)
+                if (JinjaValues.Truthy(branch.Key.Eval(context))) return RenderAll(branch.Value, context, output);
+            return _else == null ? Flow.Normal : RenderAll(_else, context, output);
+        }
+    }
+
+    internal sealed class ForNode : Node
+    {
+        private readonly List<string> _targets;
+        private readonly Expr _iterable;
+        private readonly Expr? _filter;
+        private readonly List<Node> _body;
+        private readonly List<Node>? _else;
+
+        public ForNode(List<string> targets, Expr iterable, Expr? filter, List<Node> body, List<Node>? elseBody, int line) : base(line)
+        {
+            _targets = targets;
+            _iterable = iterable;
+            _filter = filter;
+            _body = body;
+            _else = elseBody;
+        }
+
+        public override Flow Render(RenderContext context, StringBuilder output)
+        {
+            var outer = context.Scope;
+            var items = JinjaValues.Iterate(_iterable.Eval(context), Line);
+            if (_filter != null)
+            {
+                var kept = new List<object?>();
+                foreach (var item in items)
+                {
+                    context.Scope = new Scope(outer);
+                    Bind(context.Scope, item);
+                    if (JinjaValues.Truthy(_filter.Eval(context))) kept.Add(item);
+                }
+                context.Scope = outer;
+                items = kept;
+            }
+            if (items.Count == 0)
+                return _else == null ? Flow.Normal : RenderAll(_else, context, output);
+
+            try
+            {
+                for (var i = 0; i < items.Count; i++)
+                {
+                    if (++context.Iterations > context.MaxIterations)
+                        throw new ChatTemplateException("The chat template ran more than " + context.MaxIterations + " loop iterations.", Line);
+                    var scope = new Scope(outer);
+                    Bind(scope, items[i]);
+                    scope.Set("loop", LoopObject(items, i));
+                    context.Scope = scope;
+                    if (RenderAll(_body, context, output) == Flow.Break) break;
+                }
+            }
+            finally
+            {
+                context.Scope = outer;
+            }
+            return Flow.Normal;
+        }
+
+        private void Bind(Scope scope, object? item)
+        {
+            if (_targets.Count == 1)
+            {
+                scope.Set(_targets[0], item);
+                return;
+            }
+            var parts = JinjaValues.Iterate(item, Line);
+            if (parts.Count != _targets.Count)
+                throw new ChatTemplateException("Cannot unpack " + parts.Count + " values into " + _targets.Count + " loop variables.", Line);
+            for (var i = 0; i < parts.Count; i++) scope.Set(_targets[i], parts[i]);
+        }
+
+        private static Dictionary<string, object?> LoopObject(List<object?> items, int i)
+        {
+            var count = items.Count;
+            return new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["index0"] = (long)i,
+                ["index"] = (long)(i + 1),
+                ["revindex0"] = (long)(count - i - 1),
+                ["revindex"] = (long)(count - i),
+                ["first"] = i == 0,
+                ["last"] = i == count - 1,
+                ["length"] = (long)count,
+                ["previtem"] = i > 0 ? items[i - 1] : Undefined.Instance,
+                ["nextitem"] = i < count - 1 ? items[i + 1] : Undefined.Instance,
+                ["cycle"] = new JinjaFunction("cycle", (args, _) => args.Count == 0 ? Undefined.Instance : args[i % args.Count]),
+            };
+        }
+    }
+
+    internal sealed class SetNode : Node
+    {
+        private readonly string _name;
+        private readonly string? _attribute;
+        private readonly Expr? _value;
+        private readonly List<Node>? _body;
+
+        public SetNode(string name, string? attribute, Expr? value, List<Node>? body, int line) : base(line)
+        {
+            _name = name;
+            _attribute = attribute;
+            _value = value;
+            _body = body;
+        }
+
+        public override Flow Render(RenderContext context, StringBuilder output)
+        {
+            object? value;
+            if (_body != null)
+            {
+                var captured = new StringBuilder();
+                RenderAll(_body, context, captured);
+                value = captured.ToString();
+            }
+            else
+            {
+                value = _value!.Eval(context);
+            }
+
+            if (_attribute == null)
+            {
+                context.Scope.Set(_name, value);
+                return Flow.Normal;
+            }
+            if (context.Scope.Lookup(_name) is JinjaNamespace ns)
+            {
+                ns.Attributes[_attribute] = value;
+                return Flow.Normal;
+            }
+            throw new ChatTemplateException("Cannot assign attribute '" + _attribute + "' on '" + _name + "': only namespace() objects can be changed.", Line);
+        }
+    }
+
+    internal sealed class LoopControlNode : Node
+    {
+        private readonly Flow _flow;
+        public LoopControlNode(Flow flow, int line) : base(line) { _flow = flow; }
+        public override Flow Render(RenderContext context, StringBuilder output) => _flow;
+    }
+
+    /// <summary>{% generation %} (Hugging Face's assistant-mask marker) and similar wrappers: render the body as is.</summary>
+    internal sealed class BlockNode : Node
+    {
+        private readonly List<Node> _body;
+        public BlockNode(List<Node> body, int line) : base(line) { _body = body; }
+        public override Flow Render(RenderContext context, StringBuilder output) => RenderAll(_body, context, output);
+    }
+
+    internal sealed class MacroNode : Node
+    {
+        private readonly string _name;
+        private readonly List<KeyValuePair<string, Expr?>> _parameters;
+        private readonly List<Node> _body;
+
+        public MacroNode(string name, List<KeyValuePair<string, Expr?>> parameters, List<Node> body, int line) : base(line)
+        {
+            _name = name;
+            _parameters = parameters;
+            _body = body;
+        }
+
+        public override Flow Render(RenderContext context, StringBuilder output)
+        {
+            var definingScope = context.Scope;
+            context.Scope.Set(_name, new JinjaFunction(_name, (args, kwargs) =>
+            {
+                var scope = new Scope(definingScope);
+                for (var i = 0; i < _parameters.Count; i++)
+                {
+                    var parameter = _parameters[i];
+                    object? value;
+                    if (i < args.Count) value = args[i];
+                    else if (kwargs.TryGetValue(parameter.Key, out var named)) value = named;
+                    else value = parameter.Value != null ? parameter.Value.Eval(context) : Undefined.Instance;
+                    scope.Set(parameter.Key, value);
+                }
+                var saved = context.Scope;
+                if (++context.Depth > 100) throw new ChatTemplateException("Macro recursion is too deep.", Line);
+                try
+                {
+                    context.Scope = scope;
+                    var result = new StringBuilder();
+                    RenderAll(_body, context, result);
+                    return result.ToString();
+                }
+                finally
+                {
+                    context.Scope = saved;
+                    context.Depth--;
+                }
+            }));
+            return Flow.Normal;
+        }
+    }
+
+    internal abstract class Expr
+    {
+        protected Expr(int line) { Line = line; }
+        public int Line { get; }
+        public abstract object? Eval(RenderContext context);
+    }
+
+    internal sealed class LiteralExpr : Expr
+    {
+        private readonly object? _value;
+        public LiteralExpr(object? value, int line) : base(line) { _value = value; }
+        public override object? Eval(RenderContext context) => _value;
+    }
+
+    internal sealed class NameExpr : Expr
+    {
+        public NameExpr(string name, int line) : base(line) { Name = name; }
+        public string Name { get; }
+        public override object? Eval(RenderContext context) => context.Scope.Lookup(Name);
+    }
+
+    internal sealed class ListExpr : Expr
+    {
+        private readonly List<Expr> _items;
+        public ListExpr(List<Expr> items, int line) : base(line) { _items = items; }
+        public override object? Eval(RenderContext context) => _items.Select(i => i.Eval(context)).ToList();
+    }
+
+    internal sealed class DictExpr : Expr
+    {
+        private readonly List<KeyValuePair<Expr, Expr>> _items;
+        public DictExpr(List<KeyValuePair<Expr, Expr>> items, int line) : base(line) { _items = items; }
+
+        public override object? Eval(RenderContext context)
+        {
+            var map = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var item in _items) map[JinjaValues.ToStr(item.Key.Eval(context))] = item.Value.Eval(context);
+            return map;
+        }
+    }
+
+    internal sealed class AttributeExpr : Expr
+    {
+        private readonly Expr _target;
+        private readonly string _name;
+        public AttributeExpr(Expr target, string name, int line) : base(line) { _target = target; _name = name; }
+        public override object? Eval(RenderContext context) => JinjaBuiltins.GetAttribute(_target.Eval(context), _name, Line);
+    }
+
+    internal sealed class ItemExpr : Expr
+    {
+        private readonly Expr _target;
+        private readonly Expr _key;
+        public ItemExpr(Expr target, Expr key, int line) : base(line) { _target = target; _key = key; }
+        public override object? Eval(RenderContext context) => JinjaBuiltins.GetItem(_target.Eval(context), _key.Eval(context), Line);
+    }
+
+    internal sealed class SliceExpr : Expr
+    {
+        private readonly Expr _target;
+        private readonly Expr? _start, _stop, _step;
+
+        public SliceExpr(Expr target, Expr? start, Expr? stop, Expr? step, int line) : base(line)
+        {
+            _target = target;
+            _start = start;
+            _stop = stop;
+            _step = step;
+        }
+
+        public override object? Eval(RenderContext context)
+        {
+            var target = _target.Eval(context);
+            long? Bound(Expr? e)
+            {
+                var value = e?.Eval(context);
+                return value == null || value is Undefined ? (long?)null : JinjaValues.ToLong(value, Line);
+            }
+            return JinjaBuiltins.Slice(target, Bound(_start), Bound(_stop), Bound(_step), Line);
+        }
+    }
+
+    internal sealed class CallExpr : Expr
+    {
+        private readonly Expr _target;
+        private readonly List<Expr> _args;
+        private readonly List<KeyValuePair<string, Expr>> _kwargs;
+
+        public CallExpr(Expr target, List<Expr> args, List<KeyValuePair<string, Expr>> kwargs, int line) : base(line)
+        {
+            _target = target;
+            _args = args;
+            _kwargs = kwargs;
+        }
+
+        public override object? Eval(RenderContext context)
+        {
+            var target = _target.Eval(context);
+            if (!(target is JinjaFunction function))
+            {
+                var what = _target is NameExpr name ? "'" + name.Name + "'" : "this value";
+                throw new ChatTemplateException(what + " is not callable" + (target is Undefined ? " (it is undefined)" : "") + ".", Line);
+            }
+            var args = _args.Select(a => a.Eval(context)).ToList();
+            var kwargs = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var kwarg in _kwargs) kwargs[kwarg.Key] = kwarg.Value.Eval(context);
+            try
+            {
+                return function.Call(args, kwargs);
+            }
+            catch (ChatTemplateRaisedException raised) when (raised.TemplateLine == 0)
+            {
+                throw new ChatTemplateRaisedException(raised.TemplateMessage, Line);
+            }
+            catch (ChatTemplateRaisedException)
+            {
+                throw;
+            }
+            catch (ChatTemplateException e) when (e.Line == 0)
+            {
+                throw new ChatTemplateException(e.Message, Line, e);
+            }
+        }
+    }
+
+    internal sealed class FilterExpr : Expr
+    {
+        private readonly Expr _target;
+        private readonly string _name;
+        private readonly List<Expr> _args;
+        private readonly List<KeyValuePair<string, Expr>> _kwargs;
+
+        public FilterExpr(Expr target, string name, List<Expr> args, List<KeyValuePair<string, Expr>> kwargs, int line) : base(line)
+        {
+            _target = target;
+            _name = name;
+            _args = args;
+            _kwargs = kwargs;
+        }
+
+        public override object? Eval(RenderContext context)
+        {
+            var value = _target.Eval(context);
+            var args = _args.Select(a => a.Eval(context)).ToList();
+            var kwargs = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var kwarg in _kwargs) kwargs[kwarg.Key] = kwarg.Value.Eval(context);
+            return JinjaBuiltins.ApplyFilter(_name, value, args, kwargs, context, Line);
+        }
+    }
+
+    internal sealed class TestExpr : Expr
+    {
+        private readonly Expr _target;
+        private readonly string _name;
+        private readonly List<Expr> _args;
+        private readonly bool _negated;
+
+        public TestExpr(Expr target, string name, List<Expr> args, bool negated, int line) : base(line)
+        {
+            _target = target;
+            _name = name;
+            _args = args;
+            _negated = negated;
+        }
+
+        public override object? Eval(RenderContext context)
+        {
+            var result = JinjaBuiltins.ApplyTest(_name, _target.Eval(context), _args.Select(a => a.Eval(context)).ToList(), context, Line);
+            return _negated ? !result : result;
+        }
+    }
+
+    internal sealed class NotExpr : Expr
+    {
+        private readonly Expr _operand;
+        public NotExpr(Expr operand, int line) : base(line) { _operand = operand; }
+        public override object? Eval(RenderContext context) => !JinjaValues.Truthy(_operand.Eval(context));
+    }
+
+    internal sealed class NegateExpr : Expr
+    {
+        private readonly Expr _operand;
+        public NegateExpr(Expr operand, int line) : base(line) { _operand = operand; }
+
+        public override object? Eval(RenderContext context) => _operand.Eval(context) switch
+        {
+            long l => (object)(-l),
+            double d => -d,
+            bool b => b ? -1L : 0L,
+            var other => throw new ChatTemplateException("Bad operand type for unary -: " + JinjaValues.TypeName(other) + ".", Line),
+        };
+    }
+
+    internal sealed class AndExpr : Expr
+    {
+        private readonly Expr _left, _right;
+        public AndExpr(Expr left, Expr right, int line) : base(line) { _left = left; _right = right; }
+
+        public override object? Eval(RenderContext context)
+        {
+            var left = _left.Eval(context);
+            return JinjaValues.Truthy(left) ? _right.Eval(context) : left;
+        }
+    }
+
+    internal sealed class OrExpr : Expr
+    {
+        private readonly Expr _left, _right;
+        public OrExpr(Expr left, Expr right, int line) : base(line) { _left = left; _right = right; }
+
+        public override object? Eval(RenderContext context)
+        {
+            var left = _left.Eval(context);
+            return JinjaValues.Truthy(left) ? left : _right.Eval(context);
+        }
+    }
+
+    internal sealed class ConditionalExpr : Expr
+    {
+        private readonly Expr _then, _condition;
+        private readonly Expr? _else;
+
+        public ConditionalExpr(Expr then, Expr condition, Expr? otherwise, int line) : base(line)
+        {
+            _then = then;
+            _condition = condition;
+            _else = otherwise;
+        }
+
+        public override object? Eval(RenderContext context) =>
+            JinjaValues.Truthy(_condition.Eval(context)) ? _then.Eval(context) : _else != null ? _else.Eval(context) : Undefined.Instance;
+    }
+
+    internal sealed class CompareExpr : Expr
+    {
+        private readonly Expr _first;
+        private readonly List<KeyValuePair<string, Expr>> _rest;
+
+        public CompareExpr(Expr first, List<KeyValuePair<string, Expr>> rest, int line) : base(line)
+        {
+            _first = first;
+            _rest = rest;
+        }
+
+        public override object? Eval(RenderContext context)
+        {
+            var left = _first.Eval(context);
+            foreach (var step in _rest)
+            {
+                var right = step.Value.Eval(context);
+                bool holds;
+                switch (step.Key)
+                {
+                    case "==": holds = JinjaValues.AreEqual(left, right); break;
+                    case "!=": holds = !JinjaValues.AreEqual(left, right); break;
+                    case "<": holds = JinjaValues.Compare(left, right, Line) < 0; break;
+                    case "<=": holds = JinjaValues.Compare(left, right, Line) <= 0; break;
+                    case ">": holds = JinjaValues.Compare(left, right, Line) > 0; break;
+                    case ">=": holds = JinjaValues.Compare(left, right, Line) >= 0; break;
+                    case "in": holds = JinjaValues.Contains(right, left, Line); break;
+                    case "not in": holds = !JinjaValues.Contains(right, left, Line); break;
+                    default: throw new ChatTemplateException("Unknown comparison " + step.Key + ".", Line);
+                }
+                if (!holds) return false;
+                left = right;
+            }
+            return true;
+        }
+    }
+
+    internal sealed class BinaryExpr : Expr
+    {
+        private readonly string _operator;
+        private readonly Expr _left, _right;
+
+        public BinaryExpr(string op, Expr left, Expr right, int line) : base(line)
+        {
+            _operator = op;
+            _left = left;
+            _right = right;
+        }
+
+        public override object? Eval(RenderContext context) =>
+            JinjaBuiltins.Arithmetic(_operator, _left.Eval(context), _right.Eval(context), Line);
+    }
+}
