@@ -20,6 +20,7 @@
         'Test-BedrockModelSource'
         'New-BedrockSampleModel'
         'Copy-BedrockModelSource'
+        'Invoke-ImportedModel'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -14,6 +14,7 @@ namespace BedrockImport.Infrastructure
     {
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
         private BlockingCollection<Action>? _pipelineQueue;
+        private readonly ConcurrentQueue<Action> _deferred = new ConcurrentQueue<Action>();
         private int _pipelineThreadId;
 
         protected CancellationToken CancellationToken => _stopping.Token;
@@ -43,6 +44,7 @@ namespace BedrockImport.Infrastructure
             using var queue = new BlockingCollection<Action>();
             _pipelineQueue = queue;
             _pipelineThreadId = Environment.CurrentManagedThreadId;
+            RunDeferred();
             var work = Task.Run(async () =>
             {
                 try
@@ -77,6 +79,8 @@ namespace BedrockImport.Infrastructure
             {
                 _pipelineQueue = null;
             }
+
+            RunDeferred();
 
             try
             {
@@ -115,23 +119,38 @@ namespace BedrockImport.Infrastructure
             }
         }
 
-        /// <summary>Runs an action on the pipeline thread (directly when already there).</summary>
+        /// <summary>Runs an action on the pipeline thread: directly when already there, else through the running block's
+        /// queue, else (work still in flight between two blocks, e.g. with -ThrottleLimit) at the start of the next block.</summary>
         protected void OnPipelineThread(Action action)
         {
-            var queue = _pipelineQueue;
-            if (queue == null || Environment.CurrentManagedThreadId == _pipelineThreadId)
+            if (Environment.CurrentManagedThreadId == _pipelineThreadId)
             {
                 action();
                 return;
             }
 
-            try
+            var queue = _pipelineQueue;
+            if (queue != null)
             {
-                queue.Add(action);
+                try
+                {
+                    queue.Add(action);
+                    return;
+                }
+                catch (InvalidOperationException)
+                {
+                    // The block is ending: keep the write for the next block.
+                }
             }
-            catch (InvalidOperationException)
+
+            _deferred.Enqueue(action);
+        }
+
+        private void RunDeferred()
+        {
+            while (_deferred.TryDequeue(out var action))
             {
-                // The block has ended (queue completed): late writes after cancellation are dropped.
+                action();
             }
         }
 

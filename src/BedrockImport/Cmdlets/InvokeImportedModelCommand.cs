@@ -1,0 +1,333 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using BedrockImport.Engine.Invocation;
+using BedrockImport.Engine.Wire;
+using BedrockImport.Infrastructure;
+
+namespace BedrockImport.Cmdlets
+{
+    /// <summary>Invokes an imported model with prompts, messages or a raw body; one request per piped prompt, optionally
+    /// several at once with output in input order; stop sequences enforced even when the service ignores them.</summary>
+    [Cmdlet(VerbsLifecycle.Invoke, "ImportedModel", DefaultParameterSetName = PromptSet)]
+    [OutputType(typeof(InvocationResult))]
+    public sealed class InvokeImportedModelCommand : AwsCmdlet
+    {
+        private const string PromptSet = "Prompt";
+        private const string MessagesSet = "Messages";
+        private const string BodySet = "Body";
+
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("ModelArn", "ImportedModelArn", "ModelName")]
+        [ArgumentCompleter(typeof(ImportedModelNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string ModelId { get; set; } = "";
+
+        [Parameter(ParameterSetName = PromptSet, Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [AllowEmptyString]
+        public string[] Prompt { get; set; } = Array.Empty<string>();
+
+        /// <summary>A conversation: hashtables or objects with role (system, user, assistant) and content.</summary>
+        [Parameter(ParameterSetName = MessagesSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("Message")]
+        public object[] Messages { get; set; } = Array.Empty<object>();
+
+        /// <summary>A caller-built JSON body (string, hashtable or object), sent as is.</summary>
+        [Parameter(ParameterSetName = BodySet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        public object? Body { get; set; }
+
+        [Parameter(ParameterSetName = PromptSet)]
+        [Parameter(ParameterSetName = MessagesSet)]
+        public string? SystemPrompt { get; set; }
+
+        /// <summary>Carried to the output, to match answers to inputs (binds from CSV or JSONL rows).</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public object? Id { get; set; }
+
+        [Parameter(ParameterSetName = PromptSet)]
+        [Parameter(ParameterSetName = MessagesSet)]
+        [ValidateSet("BedrockCompletion", "OpenAICompletion", "OpenAIChat", IgnoreCase = true)]
+        public string? Format { get; set; }
+
+        [Parameter(ParameterSetName = PromptSet)]
+        [Parameter(ParameterSetName = MessagesSet)]
+        [ValidateRange(1, 1_000_000)]
+        public int? MaxTokens { get; set; }
+
+        [Parameter(ParameterSetName = PromptSet)]
+        [Parameter(ParameterSetName = MessagesSet)]
+        [ValidateRange(0.0, 2.0)]
+        public double? Temperature { get; set; }
+
+        [Parameter(ParameterSetName = PromptSet)]
+        [Parameter(ParameterSetName = MessagesSet)]
+        [ValidateRange(0.0, 1.0)]
+        public double? TopP { get; set; }
+
+        [Parameter(ParameterSetName = PromptSet)]
+        [Parameter(ParameterSetName = MessagesSet)]
+        [ValidateRange(1, int.MaxValue)]
+        public int? TopK { get; set; }
+
+        [Parameter]
+        [Alias("Stop")]
+        public string[]? StopSequence { get; set; }
+
+        /// <summary>Keeps the stop sequence at the end of the completion (it is dropped by default).</summary>
+        [Parameter]
+        public SwitchParameter IncludeStopSequence { get; set; }
+
+        /// <summary>Streams the answer (InvokeModelWithResponseStream), writing text to the host as it arrives.</summary>
+        [Parameter]
+        public SwitchParameter Stream { get; set; }
+
+        /// <summary>How many requests run at once; output stays in input order.</summary>
+        [Parameter]
+        [ValidateRange(1, 256)]
+        public int ThrottleLimit { get; set; } = 1;
+
+        /// <summary>Seconds to keep retrying while a cold model loads (ModelNotReadyException).</summary>
+        [Parameter]
+        [Alias("MaxColdStartWaitSec")]
+        [ValidateRange(0, 86400)]
+        public int MaxColdStartWait { get; set; } = 600;
+
+        /// <summary>Never renders messages with the model's chat template.</summary>
+        [Parameter(ParameterSetName = MessagesSet)]
+        public SwitchParameter NoChatTemplate { get; set; }
+
+        private const int ColdStartProgressId = 0x1C0D;
+        private ImportedModelInvoker? _invoker;
+        private string? _invokerKey;
+        private readonly Queue<Pending> _pending = new Queue<Pending>();
+        private SemaphoreSlim? _slots;
+        private int _coldStartShown;
+
+        private sealed class Pending
+        {
+            public Pending(object target, Task<InvocationResult> work)
+            {
+                Target = target;
+                Work = work;
+            }
+
+            public object Target { get; }
+            public Task<InvocationResult> Work { get; }
+        }
+
+        protected override async Task ProcessRecordAsync()
+        {
+            var invoker = Invoker();
+            var modelArn = await invoker.ResolveModelArnAsync(ModelId, CancellationToken).ConfigureAwait(false);
+            var stops = new StopSequenceSet(StopSequence, IncludeStopSequence);
+            var showText = Stream && ThrottleLimit == 1;
+            var id = Id?.ToString();
+
+            // Everything bound for this record is captured now: with -ThrottleLimit the work runs after later records bind.
+            foreach (var item in WorkItems())
+            {
+                var work = RunAsync(invoker, modelArn, item, stops, showText, id);
+                _pending.Enqueue(new Pending(item.Target, work));
+                await FlushAsync(keep: ThrottleLimit - 1).ConfigureAwait(false);
+            }
+        }
+
+        protected override Task EndProcessingAsync() => FlushAsync(keep: 0);
+
+        /// <summary>Writes finished results in input order, waiting for the oldest while more than <paramref name="keep"/> are in flight.</summary>
+        private async Task FlushAsync(int keep)
+        {
+            while (_pending.Count > 0 && (_pending.Count > keep || _pending.Peek().Work.IsCompleted))
+            {
+                var next = _pending.Dequeue();
+                try
+                {
+                    WriteObject(await next.Work.ConfigureAwait(false));
+                }
+                catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (Exception exception)
+                {
+                    WriteError(ErrorRecords.From(exception, next.Target, Redact));
+                }
+            }
+        }
+
+        /// <summary>One request to send: a raw body, or a request to build (after loading the chat template if it may need one).</summary>
+        private sealed class WorkItem
+        {
+            public WorkItem(object target, InvocationRequest? request, object? body, bool mayUseTemplate)
+            {
+                Target = target;
+                Request = request;
+                Body = body;
+                MayUseTemplate = mayUseTemplate;
+            }
+
+            public object Target { get; }
+            public InvocationRequest? Request { get; }
+            public object? Body { get; }
+            public bool MayUseTemplate { get; }
+        }
+
+        private IEnumerable<WorkItem> WorkItems()
+        {
+            switch (ParameterSetName)
+            {
+                case BodySet:
+                    var body = Body is PSObject wrapped ? wrapped.BaseObject : Body;
+                    yield return new WorkItem(body ?? "", null, body, false);
+                    break;
+
+                case MessagesSet:
+                    var request = Request(null, Messages.Select(ToMessage).ToList());
+                    yield return new WorkItem(Messages, request, null, !NoChatTemplate && request.Format != InvocationFormat.OpenAIChat);
+                    break;
+
+                default:
+                    foreach (var prompt in Prompt)
+                    {
+                        var promptRequest = Request(prompt, null);
+                        yield return new WorkItem(prompt, promptRequest, null, SystemPrompt != null && promptRequest.Format != InvocationFormat.OpenAIChat);
+                    }
+
+                    break;
+            }
+        }
+
+        private InvocationRequest Request(string? prompt, IReadOnlyList<ChatMessage>? messages) => new InvocationRequest
+        {
+            Format = Format == null ? (InvocationFormat?)null : (InvocationFormat)Enum.Parse(typeof(InvocationFormat), Format, ignoreCase: true),
+            Prompt = prompt,
+            Messages = messages,
+            SystemPrompt = SystemPrompt,
+            MaxTokens = MaxTokens,
+            Temperature = Temperature,
+            TopP = TopP,
+            TopK = TopK,
+            StopSequences = StopSequence,
+        };
+
+        private static PreparedInvocation FromBody(object? body) => body switch
+        {
+            byte[] bytes => InvocationRequestBuilder.FromBody(bytes),
+            string json => InvocationRequestBuilder.FromBody(json),
+            _ => InvocationRequestBuilder.FromBody(System.Text.Json.JsonSerializer.Serialize(ToPlain(body))),
+        };
+
+        private async Task<InvocationResult> RunAsync(ImportedModelInvoker invoker, string modelArn, WorkItem item,
+            StopSequenceSet stops, bool showText, string? id)
+        {
+            _slots ??= new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
+            await _slots.WaitAsync(CancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (item.Request != null && item.MayUseTemplate)
+                {
+                    item.Request.ChatTemplate = await invoker.GetChatTemplateAsync(modelArn, CancellationToken).ConfigureAwait(false);
+                }
+
+                var prepared = item.Request != null ? InvocationRequestBuilder.Build(item.Request) : FromBody(item.Body);
+                var result = await invoker.InvokeAsync(modelArn, prepared, stops, Stream, showText ? WriteText : null, CancellationToken).ConfigureAwait(false);
+                if (showText)
+                {
+                    WriteText(Environment.NewLine);
+                }
+
+                if (Interlocked.Exchange(ref _coldStartShown, 0) == 1)
+                {
+                    WriteProgress(new ProgressRecord(ColdStartProgressId, "Waiting for the imported model", "Ready") { RecordType = ProgressRecordType.Completed });
+                }
+
+                result.Id = id;
+                return result;
+            }
+            finally
+            {
+                _slots.Release();
+            }
+        }
+
+        private void WriteText(string text)
+            => WriteInformation(new HostInformationMessage { Message = text, NoNewLine = true }, new[] { "PSHOST" });
+
+        private ImportedModelInvoker Invoker()
+        {
+            var session = ResolveSession();
+            var key = string.Join("|", session.ResolveEndpoint(Engine.Credentials.AwsService.BedrockRuntime), session.Region, session.CredentialSource);
+            if (_invoker != null && key == _invokerKey)
+            {
+                return _invoker;
+            }
+
+            _invoker?.Dispose();
+            var retry = new RetryOptions
+            {
+                ColdStartBudget = TimeSpan.FromSeconds(MaxColdStartWait),
+                OnColdStartWait = wait =>
+                {
+                    Interlocked.Exchange(ref _coldStartShown, 1);
+                    WriteVerbose(wait.Message);
+                    WriteProgress(new ProgressRecord(ColdStartProgressId, "Waiting for the imported model",
+                        $"The model is loading (cold start): waited {wait.Elapsed.TotalSeconds:F0} s of at most {wait.Budget.TotalSeconds:F0} s")
+                    {
+                        PercentComplete = wait.PercentOfBudget,
+                    });
+                },
+            };
+            _invokerKey = key;
+            return _invoker = new ImportedModelInvoker(session, retry, Log);
+        }
+
+        private static ChatMessage ToMessage(object message)
+        {
+            var value = message is PSObject wrapped ? wrapped.BaseObject : message;
+            if (value is IDictionary map)
+            {
+                return ChatMessage.FromDictionary(map);
+            }
+
+            var properties = PSObject.AsPSObject(message).Properties;
+            var table = new Hashtable(StringComparer.OrdinalIgnoreCase)
+            {
+                ["role"] = properties["role"]?.Value,
+                ["content"] = properties["content"]?.Value,
+            };
+            return ChatMessage.FromDictionary(table);
+        }
+
+        /// <summary>Hashtables and PSObjects as plain dictionaries and lists, for System.Text.Json.</summary>
+        private static object? ToPlain(object? value)
+        {
+            value = value is PSObject wrapped ? wrapped.BaseObject : value;
+            switch (value)
+            {
+                case null:
+                case string:
+                case ValueType:
+                    return value;
+                case IDictionary map:
+                    var dictionary = new Dictionary<string, object?>();
+                    foreach (DictionaryEntry entry in map)
+                    {
+                        dictionary[entry.Key.ToString() ?? ""] = ToPlain(entry.Value);
+                    }
+
+                    return dictionary;
+                case IEnumerable items:
+                    return items.Cast<object?>().Select(ToPlain).ToList();
+                case PSCustomObject:
+                    return PSObject.AsPSObject(value).Properties.ToDictionary(p => p.Name, p => ToPlain(p.Value));
+                default:
+                    var psObject = PSObject.AsPSObject(value);
+                    return psObject.Properties.ToDictionary(p => p.Name, p => ToPlain(p.Value));
+            }
+        }
+    }
+}
