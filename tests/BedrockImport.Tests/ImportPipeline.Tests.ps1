@@ -85,7 +85,7 @@ Describe 'The import pipeline from the built module' -Tag 'CI' {
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
             while ((Get-TestCallCount $endpoint 's3:UploadPart') -lt 3 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
             $ps.Stop()
-            $async.IsCompleted | Should -BeTrue
+            $async.AsyncWaitHandle.WaitOne(10000) | Should -BeTrue
         }
         finally {
             $ps.Dispose()

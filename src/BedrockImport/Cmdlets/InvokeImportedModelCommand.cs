@@ -96,6 +96,11 @@ namespace BedrockImport.Cmdlets
         [ValidateRange(0, 86400)]
         public int MaxColdStartWait { get; set; } = 600;
 
+        /// <summary>Retries of a throttled, failed (5xx) or dropped request, as Invoke-RestMethod's parameter of that name.</summary>
+        [Parameter]
+        [ValidateRange(0, 100)]
+        public int MaximumRetryCount { get; set; } = 4;
+
         /// <summary>Never renders messages with the model's chat template.</summary>
         [Parameter(ParameterSetName = MessagesSet)]
         public SwitchParameter NoChatTemplate { get; set; }
@@ -123,14 +128,13 @@ namespace BedrockImport.Cmdlets
         {
             var invoker = Invoker();
             var modelArn = await invoker.ResolveModelArnAsync(ModelId, CancellationToken).ConfigureAwait(false);
-            var stops = new StopSequenceSet(StopSequence, IncludeStopSequence);
             var showText = Stream && ThrottleLimit == 1;
             var id = Id?.ToString();
 
             // Everything bound for this record is captured now: with -ThrottleLimit the work runs after later records bind.
             foreach (var item in WorkItems())
             {
-                var work = RunAsync(invoker, modelArn, item, stops, showText, id);
+                var work = RunAsync(invoker, modelArn, item, showText, id);
                 _pending.Enqueue(new Pending(item.Target, work));
                 await FlushAsync(keep: ThrottleLimit - 1).ConfigureAwait(false);
             }
@@ -222,7 +226,7 @@ namespace BedrockImport.Cmdlets
         };
 
         private async Task<InvocationResult> RunAsync(ImportedModelInvoker invoker, string modelArn, WorkItem item,
-            StopSequenceSet stops, bool showText, string? id)
+            bool showText, string? id)
         {
             _slots ??= new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
             await _slots.WaitAsync(CancellationToken).ConfigureAwait(false);
@@ -234,6 +238,7 @@ namespace BedrockImport.Cmdlets
                 }
 
                 var prepared = item.Request != null ? InvocationRequestBuilder.Build(item.Request) : FromBody(item.Body);
+                var stops = new StopSequenceSet(prepared.StopSequences, IncludeStopSequence);
                 var result = await invoker.InvokeAsync(modelArn, prepared, stops, Stream, showText ? WriteText : null, CancellationToken).ConfigureAwait(false);
                 if (showText)
                 {
@@ -269,6 +274,7 @@ namespace BedrockImport.Cmdlets
             _invoker?.Dispose();
             var retry = new RetryOptions
             {
+                MaxAttempts = MaximumRetryCount + 1,
                 ColdStartBudget = TimeSpan.FromSeconds(MaxColdStartWait),
                 OnColdStartWait = wait =>
                 {
