@@ -21,6 +21,7 @@
         'New-BedrockSampleModel'
         'Copy-BedrockModelSource'
         'Invoke-ImportedModel'
+        'Enter-ImportedModelChat'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

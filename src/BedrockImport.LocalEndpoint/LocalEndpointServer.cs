@@ -7,16 +7,18 @@ using BedrockImport.LocalEndpoint.Knobs;
 using BedrockImport.LocalEndpoint.S3;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace BedrockImport.LocalEndpoint;
 
-/// <summary>The local endpoint: SigV4-verified AWS services (S3, Bedrock) and the admin API on one loopback port.</summary>
+/// <summary>
+/// The local endpoint: SigV4-verified AWS services (S3, Bedrock) and the admin API on one loopback port (HTTP/1.1),
+/// plus a second port that serves the same handlers over cleartext HTTP/2 with prior knowledge (h2c).
+/// </summary>
 public sealed partial class LocalEndpointServer : IAsyncDisposable
 {
     private static readonly string[] BedrockPathPrefixes =
@@ -41,9 +43,18 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
         AccessKeyId = primaryKey.AccessKeyId;
         SecretAccessKey = primaryKey.SecretAccessKey;
         BaseUrl = null!;
+        Http2Url = null!;
     }
 
+    /// <summary>The main port: HTTP/1.1 (every client whose handler speaks HTTP/1.1, and the admin API).</summary>
     public Uri BaseUrl { get; private set; }
+
+    /// <summary>
+    /// The same services over cleartext HTTP/2 only (prior knowledge, h2c). Kestrel cannot tell h2c from HTTP/1.1 on one
+    /// cleartext port, so clients whose default handler speaks HTTP/2 on http:// URLs (the JavaScript Bedrock Runtime
+    /// client) use this URL.
+    /// </summary>
+    public Uri Http2Url { get; private set; }
 
     public string AccessKeyId { get; }
 
@@ -93,14 +104,20 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = Array.Empty<string>(), ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        ListenOptions? http1Listener = null, http2Listener = null;
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.AddServerHeader = false;
-            kestrel.Listen(options.ListenAddress, options.Port);
+            kestrel.Listen(options.ListenAddress, options.Port, listen => http1Listener = listen);
+            kestrel.Listen(options.ListenAddress, options.Http2Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                http2Listener = listen;
+            });
         });
         var app = builder.Build();
-        var server = new LocalEndpointServer(app, context, registry, new SigV4Verifier(secrets, options.Clock), keys[0]);
+        var server = new LocalEndpointServer(app, context, registry, new SigV4Verifier(secrets, options.Region, options.Clock), keys[0]);
         app.Run(server.DispatchAsync);
         try
         {
@@ -109,11 +126,19 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
         catch (IOException e)
         {
             await app.DisposeAsync().ConfigureAwait(false);
-            throw new InvalidOperationException($"Cannot listen on {options.ListenAddress}:{options.Port}: {e.Message}", e);
+            throw new InvalidOperationException(
+                $"Cannot listen on {options.ListenAddress}:{options.Port} (HTTP/2 port {options.Http2Port}): {e.Message}", e);
         }
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.BaseUrl = new Uri(address.EndsWith('/') ? address : address + "/");
+        server.BaseUrl = BoundUrl(http1Listener!);
+        server.Http2Url = BoundUrl(http2Listener!);
         return server;
+    }
+
+    // Kestrel writes the bound port back into the listen options, so port 0 resolves to the port actually taken.
+    private static Uri BoundUrl(ListenOptions listener)
+    {
+        var endPoint = listener.IPEndPoint!;
+        return new UriBuilder(Uri.UriSchemeHttp, endPoint.Address.ToString(), endPoint.Port, "/").Uri;
     }
 
     static partial void RegisterBedrockHandlers(ServiceRegistry registry, EndpointContext context);
@@ -231,12 +256,14 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
         }
         if (IsBedrockPath(path))
         {
+            Context.Stats.AddAuthRefusal();
             await AwsErrors.WriteJsonErrorAsync(context, 403, "MissingAuthenticationTokenException", "Missing Authentication Token").ConfigureAwait(false);
             return;
         }
         var firstSegment = path.TrimStart('/').Split('/')[0];
         if (path == "/" || (firstSegment.Length > 0 && Context.S3.BucketExists(firstSegment)))
         {
+            Context.Stats.AddAuthRefusal();
             await AwsErrors.WriteS3ErrorAsync(context, 403, "AccessDenied", "Access Denied").ConfigureAwait(false);
             return;
         }
@@ -244,7 +271,7 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(JsonSerializer.Serialize(new
         {
-            message = $"The local endpoint has no unsigned route for '{path}'. AWS requests must be SigV4-signed; the admin API is under /_admin/ (health, knobs, stats).",
+            message = $"The local endpoint has no unsigned route for '{path}'. AWS requests must be SigV4-signed; the admin API is under /_admin/ (health, knobs, stats, s3/multipart-uploads, s3/objects).",
         })).ConfigureAwait(false);
     }
 
@@ -256,6 +283,7 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
 
     private Task WriteAuthFailureAsync(HttpContext context, ErrorStyle style, AuthFailure failure)
     {
+        Context.Stats.AddAuthRefusal();
         var now = Context.Clock.GetUtcNow().UtcDateTime;
         if (style == ErrorStyle.S3Xml)
         {
@@ -274,6 +302,16 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
                 AuthFailureKind.SignatureMismatch => (403, "SignatureDoesNotMatch"),
                 _ => (400, "AuthorizationHeaderMalformed"),
             };
+            if (failure.Kind == AuthFailureKind.WrongRegion)
+            {
+                // S3 names the region to use, so clients that follow region redirects can retry there.
+                extra["Region"] = Region;
+                return failure.Presigned
+                    ? AwsErrors.WriteS3ErrorAsync(context, 400, "AuthorizationQueryParametersError",
+                        $"Error parsing the X-Amz-Credential parameter; the region '{failure.ClaimedRegion}' is wrong; expecting '{Region}'", extra)
+                    : AwsErrors.WriteS3ErrorAsync(context, 400, "AuthorizationHeaderMalformed",
+                        $"The authorization header is malformed; the region '{failure.ClaimedRegion}' is wrong; expecting '{Region}'", extra);
+            }
             if (failure.Kind == AuthFailureKind.TimeSkewed)
             {
                 extra["RequestTime"] = failure.AmzDate ?? "";
@@ -289,6 +327,8 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
                 "The security token included in the request is invalid."),
             AuthFailureKind.TimeSkewed or AuthFailureKind.Expired => AwsErrors.WriteJsonErrorAsync(context, 403, "InvalidSignatureException",
                 $"Signature expired: {failure.AmzDate} is now earlier than {now.AddMinutes(-15):yyyyMMdd'T'HHmmss'Z'} ({now:yyyyMMdd'T'HHmmss'Z'} - 15 min.)"),
+            AuthFailureKind.WrongRegion => AwsErrors.WriteJsonErrorAsync(context, 403, "InvalidSignatureException",
+                $"Credential should be scoped to a valid region, not '{failure.ClaimedRegion}'."),
             AuthFailureKind.SignatureMismatch => AwsErrors.WriteJsonErrorAsync(context, 403, "InvalidSignatureException",
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."),
             _ => AwsErrors.WriteJsonErrorAsync(context, 400, "IncompleteSignatureException", failure.Message),

@@ -4,9 +4,9 @@ using System.Text.Json;
 using BedrockImport.LocalEndpoint;
 using BedrockImport.LocalEndpoint.Hosting;
 
-// dotnet run --project src/BedrockImport.LocalEndpoint -- --port N --data DIR [--config FILE]
+// dotnet run --project src/BedrockImport.LocalEndpoint -- --port N --data DIR [--http2-port N] [--config FILE]
 //     [--listen ADDRESS --allow-remote] [--access-key AK --secret-key SK] [--region R]
-// Prints one JSON line on stdout ({url, accessKeyId, secretAccessKey, region, pid}) once listening,
+// Prints one JSON line on stdout ({url, http2Url, accessKeyId, secretAccessKey, region, pid}) once listening,
 // then serves until SIGTERM / Ctrl+C.
 
 // --parent-pid N (passed by Start-BedrockLocalEndpoint): exit when the PowerShell session that started us is gone,
@@ -21,7 +21,7 @@ try
 catch (ArgumentException e)
 {
     Console.Error.WriteLine("BedrockImport.LocalEndpoint: " + e.Message);
-    Console.Error.WriteLine("usage: --port N --data DIR [--config FILE] [--listen ADDRESS --allow-remote] [--access-key AK --secret-key SK] [--region REGION]");
+    Console.Error.WriteLine("usage: --port N --data DIR [--http2-port N] [--config FILE] [--listen ADDRESS --allow-remote] [--access-key AK --secret-key SK] [--region REGION]");
     return 2;
 }
 
@@ -41,6 +41,7 @@ await using (server)
     Console.Out.WriteLine(JsonSerializer.Serialize(new
     {
         url = server.BaseUrl.ToString().TrimEnd('/'),
+        http2Url = server.Http2Url.ToString().TrimEnd('/'),
         accessKeyId = server.AccessKeyId,
         secretAccessKey = server.SecretAccessKey,
         region = server.Region,
@@ -63,6 +64,10 @@ static LocalEndpointOptions ParseArguments(string[] args)
             case "--port":
                 options.Port = int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535
                     ? port : throw new ArgumentException("--port must be 0..65535.");
+                break;
+            case "--http2-port":
+                options.Http2Port = int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var http2Port) && http2Port <= 65535
+                    ? http2Port : throw new ArgumentException("--http2-port must be 0..65535.");
                 break;
             case "--data": options.DataDirectory = Value(); break;
             case "--config": options.ConfigFile = Value(); break;

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
+using System.Xml.Linq;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BedrockImport.LocalEndpoint.Hosting;
@@ -176,6 +178,96 @@ public sealed class AuthTests
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Contains("<Code>BadDigest</Code>", text);
         }
+    }
+
+    [Fact]
+    public async Task S3_SignedForAnotherRegion_IsAuthorizationHeaderMalformedNamingTheServedRegion()
+    {
+        await using var endpoint = await TestEndpoint.StartAsync();
+        using var response = await endpoint.SendSignedAsync(HttpMethod.Put, "/bkt", region: "us-west-2");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = XDocument.Parse(await response.Content.ReadAsStringAsync()).Root;
+        Assert.Equal("AuthorizationHeaderMalformed", error.Element("Code").Value);
+        Assert.Equal("The authorization header is malformed; the region 'us-west-2' is wrong; expecting 'us-east-1'", error.Element("Message").Value);
+        Assert.Equal("us-east-1", error.Element("Region").Value);
+        Assert.False(endpoint.Server.Context.S3.BucketExists("bkt"));
+    }
+
+    [Fact]
+    public async Task ServedRegion_ComesFromTheOptions()
+    {
+        await using var endpoint = await TestEndpoint.StartAsync(o => o.Region = "eu-west-3");
+
+        using var served = await endpoint.SendSignedAsync(HttpMethod.Put, "/bkt");
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+
+        using var usEast = await endpoint.SendSignedAsync(HttpMethod.Get, "/", region: "us-east-1");
+        Assert.Equal(HttpStatusCode.BadRequest, usEast.StatusCode);
+        var error = XDocument.Parse(await usEast.Content.ReadAsStringAsync()).Root;
+        Assert.Equal("AuthorizationHeaderMalformed", error.Element("Code").Value);
+        Assert.Contains("the region 'us-east-1' is wrong; expecting 'eu-west-3'", error.Element("Message").Value);
+        Assert.Equal("eu-west-3", error.Element("Region").Value);
+    }
+
+    [Fact]
+    public async Task S3_PresignedForAnotherRegion_IsAuthorizationQueryParametersError()
+    {
+        await using var endpoint = await TestEndpoint.StartAsync();
+        endpoint.Server.Context.S3.CreateBucket("bkt");
+        await endpoint.Server.Context.S3.PutObjectAsync("bkt", "k", new MemoryStream(new byte[] { 1 }));
+        var presigned = Amazon.Runtime.Signing.AWSSigV4Signer.Presign(
+            new Amazon.Runtime.Signing.AWSSigningRequest { HttpMethod = HttpMethod.Get, RequestUri = new Uri(endpoint.Server.BaseUrl, "/bkt/k") },
+            new Amazon.Runtime.Signing.AWSSigV4Parameters
+            {
+                Credentials = new Amazon.Runtime.BasicAWSCredentials(endpoint.Server.AccessKeyId, endpoint.Server.SecretAccessKey),
+                Region = Amazon.RegionEndpoint.USWest2, Service = "s3",
+            },
+            TimeSpan.FromMinutes(5));
+
+        using var response = await endpoint.Http.GetAsync(presigned.Uri);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = XDocument.Parse(await response.Content.ReadAsStringAsync()).Root;
+        Assert.Equal("AuthorizationQueryParametersError", error.Element("Code").Value);
+        Assert.Contains("the region 'us-west-2' is wrong; expecting 'us-east-1'", error.Element("Message").Value);
+        Assert.Equal("us-east-1", error.Element("Region").Value);
+    }
+
+    [Fact]
+    public async Task Bedrock_SignedForAnotherRegion_IsInvalidSignatureExceptionAndReachesNoOperation()
+    {
+        await using var endpoint = await TestEndpoint.StartAsync();
+        using var response = await endpoint.SendSignedAsync(HttpMethod.Get, "/imported-models", service: "bedrock", region: "us-west-2");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("InvalidSignatureException", response.Headers.GetValues("x-amzn-ErrorType").Single());
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("Credential should be scoped to a valid region, not 'us-west-2'.", body.RootElement.GetProperty("message").GetString());
+        Assert.Empty(endpoint.Server.Context.Stats.Snapshot());
+
+        using var served = await endpoint.SendSignedAsync(HttpMethod.Get, "/imported-models", service: "bedrock");
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
+    [Fact]
+    public async Task Stats_CountRequestsRefusedByAuthApartFromOperations()
+    {
+        await using var endpoint = await TestEndpoint.StartAsync();
+        endpoint.Server.Context.S3.CreateBucket("bkt");
+        using (await endpoint.SendSignedAsync(HttpMethod.Get, "/", secretKey: "wrong")) { }
+        using (await endpoint.SendSignedAsync(HttpMethod.Get, "/imported-models", service: "bedrock", region: "us-west-2")) { }
+        using (await endpoint.Http.GetAsync("/imported-models")) { }
+        using (await endpoint.Http.GetAsync("/bkt/k")) { }
+        using (await endpoint.Http.GetAsync("/_admin/health")) { }
+        using (await endpoint.SendSignedAsync(HttpMethod.Get, "/")) { }
+
+        using var stats = JsonDocument.Parse(await endpoint.Http.GetStringAsync("/_admin/stats"));
+        Assert.Equal(4, stats.RootElement.GetProperty("refusedByAuth").GetInt64());
+        var operation = Assert.Single(stats.RootElement.GetProperty("operations").EnumerateObject());
+        Assert.Equal("s3:ListBuckets", operation.Name);
+
+        using (await endpoint.Http.DeleteAsync("/_admin/stats")) { }
+        Assert.Equal(0, endpoint.Server.Context.Stats.RefusedByAuth);
     }
 
     [Fact]

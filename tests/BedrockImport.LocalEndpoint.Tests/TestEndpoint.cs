@@ -24,6 +24,13 @@ internal sealed class TestEndpoint : IAsyncDisposable
         DataDirectory = dataDirectory;
         _ownsDirectory = ownsDirectory;
         Http = new HttpClient { BaseAddress = server.BaseUrl };
+        // HTTP/2 with prior knowledge (h2c): what a client does with an http:// URL when told to speak HTTP/2 only.
+        Http2 = new HttpClient
+        {
+            BaseAddress = server.Http2Url,
+            DefaultRequestVersion = System.Net.HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
     }
 
     public LocalEndpointServer Server { get; }
@@ -31,6 +38,9 @@ internal sealed class TestEndpoint : IAsyncDisposable
     public string DataDirectory { get; }
 
     public HttpClient Http { get; }
+
+    /// <summary>An HTTP/2-only client bound to <see cref="LocalEndpointServer.Http2Url"/>.</summary>
+    public HttpClient Http2 { get; }
 
     public static string NewDataDirectory()
     {
@@ -72,9 +82,10 @@ internal sealed class TestEndpoint : IAsyncDisposable
     /// <summary>Sends a request signed by AWSSDK.Core's public SigV4 signer (independent of the endpoint's verifier).</summary>
     public async Task<HttpResponseMessage> SendSignedAsync(HttpMethod method, string pathAndQuery, byte[] body = null,
         IDictionary<string, string> headers = null, string service = "s3", string secretKey = null, DateTime? signedAt = null,
-        IDictionary<string, string> unsignedHeaders = null)
+        IDictionary<string, string> unsignedHeaders = null, string region = null, bool http2 = false)
     {
-        var uri = new Uri(Server.BaseUrl, pathAndQuery);
+        var client = http2 ? Http2 : Http;
+        var uri = new Uri(client.BaseAddress!, pathAndQuery);
         var signedHeaders = new Dictionary<string, string>(headers ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase);
         // With a precomputed x-amz-content-sha256 (aws-chunked bodies) the signer must not see the encoded body.
         var precomputed = signedHeaders.ContainsKey("x-amz-content-sha256");
@@ -84,11 +95,11 @@ internal sealed class TestEndpoint : IAsyncDisposable
         var result = AWSSigV4Signer.Sign(signing, new AWSSigV4Parameters
         {
             Credentials = new BasicAWSCredentials(Server.AccessKeyId, secretKey ?? Server.SecretAccessKey),
-            Region = RegionEndpoint.GetBySystemName(Server.Region),
+            Region = RegionEndpoint.GetBySystemName(region ?? Server.Region),
             Service = service,
             SignedAt = signedAt,
         });
-        var message = new HttpRequestMessage(method, uri);
+        var message = new HttpRequestMessage(method, uri) { Version = client.DefaultRequestVersion, VersionPolicy = client.DefaultVersionPolicy };
         if (body is not null)
             message.Content = new ByteArrayContent(body);
         foreach (var (name, value) in result.Headers)
@@ -104,7 +115,7 @@ internal sealed class TestEndpoint : IAsyncDisposable
                 message.Content.Headers.TryAddWithoutValidation(name, value);
             }
         }
-        return await Http.SendAsync(message);
+        return await client.SendAsync(message);
     }
 
     public static byte[] RandomBytes(int length, int seed)
@@ -119,6 +130,7 @@ internal sealed class TestEndpoint : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        Http2.Dispose();
         await Server.DisposeAsync();
         if (_ownsDirectory)
         {

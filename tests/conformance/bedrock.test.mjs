@@ -293,6 +293,15 @@ describe("errors are typed SDK exceptions", () => {
     assert.match(error.message, /signature/i);
   });
 
+  it("a request signed for another region is a 403 InvalidSignatureException", async () => {
+    const elsewhere = endpoint.makeBedrock({ region: "us-west-2" });
+    const error = await captureError(() => elsewhere.send(new ListImportedModelsCommand({})));
+    assert.ok(error instanceof BedrockServiceException, `expected a BedrockServiceException, got ${error.name}: ${error.message}`);
+    assert.equal(error.name, "InvalidSignatureException");
+    assert.equal(error.$metadata.httpStatusCode, 403);
+    assert.match(error.message, /^Credential should be scoped to a valid region, not 'us-west-2'/);
+  });
+
   it("an unknown access key is a 403 UnrecognizedClientException", async () => {
     const unknown = endpoint.makeBedrock({ credentials: { accessKeyId: "AKIAUNKNOWNKEY000000", secretAccessKey: "whatever" } });
     const error = await captureError(() => unknown.send(new GetModelImportJobCommand({ jobIdentifier: "conf-instruct-job" })));

@@ -105,8 +105,9 @@ export async function startEndpoint() {
     requestHandler: handlerOptions(), ...overrides,
   })));
   const makeBedrock = (overrides = {}) => track(new BedrockClient(clientConfig({ requestHandler: handlerOptions(), ...overrides })));
-  // The runtime client ships an HTTP/2 handler, which needs h2c on a plain http:// endpoint; the SDK's HTTP/1.1 handler is
-  // chosen explicitly here (runtime.test.mjs "client defaults" checks the shipped default on its own).
+  // The runtime client ships an HTTP/2 handler, which needs h2c on a plain http:// endpoint; the endpoint serves h2c only on
+  // its second port (info.http2Url). Here the SDK's HTTP/1.1 handler is chosen explicitly for info.url
+  // (runtime.test.mjs "client defaults" checks the shipped default against info.http2Url on its own).
   const makeRuntime = (overrides = {}) => track(new BedrockRuntimeClient(clientConfig({
     requestHandler: new NodeHttpHandler(handlerOptions()), ...overrides,
   })));

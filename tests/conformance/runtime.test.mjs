@@ -262,14 +262,30 @@ describe("errors are typed SDK exceptions", () => {
 describe("client defaults", () => {
   it("the runtime client with its shipped default request handler (HTTP/2) can InvokeModel", { timeout: 15_000 }, async () => {
     // @aws-sdk/client-bedrock-runtime defaults to NodeHttp2Handler; on an http:// URL that is HTTP/2 with prior knowledge (h2c).
-    const client = endpoint.track(new BedrockRuntimeClient(endpoint.clientConfig()));
+    // Kestrel serves h2c only on an HTTP/2-only port, which the endpoint announces as http2Url.
+    assert.match(endpoint.info.http2Url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.notEqual(endpoint.info.http2Url, endpoint.info.url);
+    const client = endpoint.track(new BedrockRuntimeClient(endpoint.clientConfig({ endpoint: endpoint.info.http2Url })));
     let json;
     try {
       ({ json } = await invoke({ prompt: CAPITAL_PROMPT, max_gen_len: 64 }, client));
     } catch (error) {
       assert.fail(`InvokeModel through the default HTTP/2 handler failed (${error.code ?? error.name}: ${error.message}); `
-        + "the endpoint must accept HTTP/2 prior-knowledge (h2c) connections on its http:// port for default JavaScript runtime clients");
+        + "the endpoint must accept HTTP/2 prior-knowledge (h2c) connections on its http2Url for default JavaScript runtime clients");
     }
     assert.equal(json.generation, CAPITAL_ANSWER);
+  });
+
+  it("the default HTTP/2 runtime client streams InvokeModelWithResponseStream", { timeout: 15_000 }, async () => {
+    const client = endpoint.track(new BedrockRuntimeClient(endpoint.clientConfig({ endpoint: endpoint.info.http2Url })));
+    const response = await client.send(new InvokeModelWithResponseStreamCommand({
+      modelId: modelArn, contentType: "application/json", accept: "application/json",
+      body: JSON.stringify({ prompt: CAPITAL_PROMPT, max_gen_len: 64 }),
+    }));
+    let text = "";
+    for await (const event of response.body) {
+      text += JSON.parse(new TextDecoder().decode(event.chunk.bytes)).generation;
+    }
+    assert.equal(text, CAPITAL_ANSWER);
   });
 });

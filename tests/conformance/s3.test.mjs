@@ -380,6 +380,18 @@ describe("errors are typed SDK exceptions", () => {
     assert.equal(bytes.toString(), "x");
   });
 
+  it("a request signed for another region is AuthorizationHeaderMalformed (400) naming the endpoint's region", async () => {
+    const elsewhere = endpoint.makeS3({ region: "us-west-2" });
+    const error = await captureError(() => elsewhere.send(new PutObjectCommand({ Bucket: BUCKET, Key: "wrong-region", Body: "x" })));
+    assert.ok(error instanceof S3ServiceException, `expected an S3ServiceException, got ${error.name}: ${error.message}`);
+    assert.equal(error.name, "AuthorizationHeaderMalformed");
+    assert.equal(error.$metadata.httpStatusCode, 400);
+    assert.equal(error.message, `The authorization header is malformed; the region 'us-west-2' is wrong; expecting '${endpoint.info.region}'`);
+    assert.equal(error.Region, endpoint.info.region);
+    const head = await captureError(() => s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "wrong-region" })));
+    assert.equal(head.$metadata.httpStatusCode, 404);
+  });
+
   it("an unknown access key is InvalidAccessKeyId (403)", async () => {
     const unknown = endpoint.makeS3({ credentials: { accessKeyId: "AKIAUNKNOWNKEY000000", secretAccessKey: endpoint.info.secretAccessKey } });
     const error = await captureError(() => unknown.send(new PutObjectCommand({ Bucket: BUCKET, Key: "denied", Body: "x" })));

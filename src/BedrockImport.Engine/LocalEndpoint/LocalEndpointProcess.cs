@@ -13,6 +13,8 @@ namespace BedrockImport.Engine.LocalEndpoint
     public sealed class LocalEndpointInfo
     {
         public string EndpointUrl { get; set; } = "";
+        /// <summary>A second, HTTP/2-only (h2c) port, for clients that speak HTTP/2 with prior knowledge (the JS SDK's runtime client).</summary>
+        public string Http2Url { get; set; } = "";
         public string Region { get; set; } = "";
         public string AccessKey { get; set; } = "";
         /// <summary>The endpoint's test secret (by default AWS's documented example key, not a real secret).</summary>
@@ -145,6 +147,7 @@ namespace BedrockImport.Engine.LocalEndpoint
             return new LocalEndpointInfo
             {
                 EndpointUrl = Read("url", "endpointUrl"),
+                Http2Url = Read("http2Url"),
                 Region = Read("region"),
                 AccessKey = Read("accessKeyId", "accessKey"),
                 SecretKey = Read("secretAccessKey", "secretKey"),

@@ -1,13 +1,19 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using BedrockImport.LocalEndpoint.Hosting;
 using BedrockImport.LocalEndpoint.Knobs;
+using BedrockImport.LocalEndpoint.S3;
 using Microsoft.AspNetCore.Http;
 
 namespace BedrockImport.LocalEndpoint.Admin;
 
-/// <summary>Unsigned admin API: GET /_admin/health, GET|PUT /_admin/knobs, GET|DELETE /_admin/stats.</summary>
+/// <summary>Unsigned admin API: GET /_admin/health, GET|PUT /_admin/knobs, GET|DELETE /_admin/stats, and read-only S3
+/// introspection for tests: GET /_admin/s3/multipart-uploads, GET /_admin/s3/objects?bucket=B[&amp;prefix=P].</summary>
 internal sealed class AdminApi
 {
+    private const string Routes = "GET /_admin/health, GET|PUT /_admin/knobs, GET|DELETE /_admin/stats, "
+        + "GET /_admin/s3/multipart-uploads, GET /_admin/s3/objects?bucket=B[&prefix=P]";
+
     private readonly EndpointContext _context;
 
     public AdminApi(EndpointContext context) => _context = context;
@@ -46,19 +52,69 @@ internal sealed class AdminApi
                 await WriteJsonAsync(http, 200, KnobStore.Serialize(knobs)).ConfigureAwait(false);
                 return;
             case "/_admin/stats" when HttpMethods.IsGet(method):
-                await WriteJsonAsync(http, 200, JsonSerializer.Serialize(new { operations = _context.Stats.Snapshot() }, KnobStore.JsonOptions)).ConfigureAwait(false);
+                await WriteJsonAsync(http, 200, JsonSerializer.Serialize(
+                    new { operations = _context.Stats.Snapshot(), refusedByAuth = _context.Stats.RefusedByAuth }, KnobStore.JsonOptions)).ConfigureAwait(false);
                 return;
             case "/_admin/stats" when HttpMethods.IsDelete(method):
                 _context.Stats.Reset();
                 http.Response.StatusCode = 204;
                 return;
+            case "/_admin/s3/multipart-uploads" when HttpMethods.IsGet(method):
+                await WriteMultipartUploadsAsync(http).ConfigureAwait(false);
+                return;
+            case "/_admin/s3/objects" when HttpMethods.IsGet(method):
+                await WriteObjectsAsync(http).ConfigureAwait(false);
+                return;
             default:
                 await WriteJsonAsync(http, 404, JsonSerializer.Serialize(new
                 {
-                    message = $"Unknown admin route {method} {path}. Routes: GET /_admin/health, GET|PUT /_admin/knobs, GET|DELETE /_admin/stats.",
+                    message = $"Unknown admin route {method} {path}. Routes: {Routes}.",
                 })).ConfigureAwait(false);
                 return;
         }
+    }
+
+    private Task WriteMultipartUploadsAsync(HttpContext http)
+    {
+        var uploads = _context.S3.AllUploads()
+            .OrderBy(u => u.Bucket, StringComparer.Ordinal).ThenBy(u => u.Key, StringComparer.Ordinal).ThenBy(u => u.Initiated)
+            .Select(u => new { bucket = u.Bucket, key = u.Key, uploadId = u.UploadId, initiated = S3Handler.S3Time(u.Initiated) });
+        return WriteJsonAsync(http, 200, JsonSerializer.Serialize(new { uploads }));
+    }
+
+    /// <summary>Objects under a prefix with the SHA-256 of their stored bytes (computed now, so it proves what was stored).</summary>
+    private async Task WriteObjectsAsync(HttpContext http)
+    {
+        var bucket = http.Request.Query["bucket"].ToString();
+        var prefix = http.Request.Query["prefix"].ToString();
+        if (bucket.Length == 0)
+        {
+            await WriteJsonAsync(http, 400, JsonSerializer.Serialize(new { message = "GET /_admin/s3/objects needs ?bucket=NAME (and optionally &prefix=P)." }))
+                .ConfigureAwait(false);
+            return;
+        }
+        if (!_context.S3.BucketExists(bucket))
+        {
+            await WriteJsonAsync(http, 404, JsonSerializer.Serialize(new { message = $"There is no bucket '{bucket}'." })).ConfigureAwait(false);
+            return;
+        }
+
+        var objects = new List<object>();
+        foreach (var info in _context.S3.List(bucket, prefix))
+        {
+            string sha256;
+            try
+            {
+                await using var content = _context.S3.OpenRead(bucket, info.Key);
+                sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(content, http.RequestAborted).ConfigureAwait(false));
+            }
+            catch (FileNotFoundException)
+            {
+                continue; // Deleted while listing.
+            }
+            objects.Add(new { key = info.Key, size = info.Size, etag = info.ETag, sha256 });
+        }
+        await WriteJsonAsync(http, 200, JsonSerializer.Serialize(new { objects })).ConfigureAwait(false);
     }
 
     private static async Task WriteJsonAsync(HttpContext http, int status, string json)

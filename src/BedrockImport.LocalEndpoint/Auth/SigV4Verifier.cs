@@ -13,10 +13,12 @@ internal enum AuthFailureKind
     TimeSkewed,
     Expired,
     SignatureMismatch,
+    /// <summary>The credential scope names a region the endpoint does not serve.</summary>
+    WrongRegion,
 }
 
 internal sealed record AuthFailure(AuthFailureKind Kind, string Message, string? AccessKeyId = null,
-    string? AmzDate = null, string? CanonicalRequest = null, string? StringToSign = null);
+    string? AmzDate = null, string? CanonicalRequest = null, string? StringToSign = null, string? ClaimedRegion = null, bool Presigned = false);
 
 /// <summary>What the Authorization header or the presigned query claims, before verification.</summary>
 internal sealed record SignatureClaim(string AccessKeyId, string Date, string Region, string Service,
@@ -25,17 +27,19 @@ internal sealed record SignatureClaim(string AccessKeyId, string Date, string Re
     public override string ToString() => $"{Service} ({AccessKeyId})";
 }
 
-/// <summary>Verifies SigV4 (header and presigned-query forms) against the configured key pairs.</summary>
+/// <summary>Verifies SigV4 (header and presigned-query forms) against the configured key pairs and the served region.</summary>
 internal sealed class SigV4Verifier
 {
     public static readonly TimeSpan MaxSkew = TimeSpan.FromMinutes(15);
 
     private readonly IReadOnlyDictionary<string, string> _secretsByAccessKey;
+    private readonly string _region;
     private readonly TimeProvider _clock;
 
-    public SigV4Verifier(IReadOnlyDictionary<string, string> secretsByAccessKey, TimeProvider clock)
+    public SigV4Verifier(IReadOnlyDictionary<string, string> secretsByAccessKey, string region, TimeProvider clock)
     {
         _secretsByAccessKey = secretsByAccessKey;
+        _region = region;
         _clock = clock;
     }
 
@@ -96,6 +100,12 @@ internal sealed class SigV4Verifier
     public async Task<(VerifiedRequest? Verified, AuthFailure? Failure)> VerifyAsync(HttpContext context, SignatureClaim claim,
         bool singleEncodedUri)
     {
+        // Like AWS, a scope for another region is refused before the key or the signature is looked at.
+        if (!string.Equals(claim.Region, _region, StringComparison.Ordinal))
+            return (null, new AuthFailure(AuthFailureKind.WrongRegion,
+                $"The region '{claim.Region}' is wrong; expecting '{_region}'.",
+                ClaimedRegion: claim.Region, Presigned: claim.Presigned));
+
         if (!_secretsByAccessKey.TryGetValue(claim.AccessKeyId, out var secret))
             return (null, new AuthFailure(AuthFailureKind.UnknownAccessKey, "The AWS Access Key Id you provided does not exist in our records.", claim.AccessKeyId));
 
@@ -160,7 +170,8 @@ internal sealed class SigV4Verifier
         var headers = new StringBuilder();
         foreach (var name in claim.SignedHeaders)
         {
-            var values = request.Headers[name];
+            // Over HTTP/2 the JavaScript SDK signs the ":authority" pseudo-header; Kestrel exposes it only as Host.
+            var values = name == ":authority" ? request.Headers.Host : request.Headers[name];
             headers.Append(name.ToLowerInvariant()).Append(':')
                 .Append(string.Join(',', values.Select(v => SigV4.CanonicalHeaderValue(v ?? "")))).Append('\n');
         }

@@ -185,7 +185,7 @@ internal sealed class ControlPlane
             view.JobArn = job.JobArn;
             view.ModelDataSource = new ModelDataSource { S3DataSource = new S3DataSource { S3Uri = job.S3Uri } };
             view.ModelKmsKeyArn = job.ImportedModelKmsKeyArn;
-            view.CustomModelUnits = new CustomModelUnits { CustomModelUnitsPerModelCopy = job.CustomModelUnitsPerModelCopy, CustomModelUnitsVersion = "1.0" };
+            view.CustomModelUnits = new CustomModelUnits { CustomModelUnitsPerModelCopy = job.CustomModelUnitsPerModelCopy, CustomModelUnitsVersion = "v1.0" };
         }
         return view;
     }

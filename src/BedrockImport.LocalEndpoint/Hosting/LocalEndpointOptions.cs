@@ -19,8 +19,11 @@ public sealed class LocalEndpointOptions
 
     public const string DefaultSecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
-    /// <summary>0 picks a free port.</summary>
+    /// <summary>The HTTP/1.1 port; 0 picks a free port.</summary>
     public int Port { get; set; }
+
+    /// <summary>The cleartext HTTP/2 (h2c prior knowledge) port serving the same handlers; 0 picks a free port.</summary>
+    public int Http2Port { get; set; }
 
     /// <summary>Folder for all state (buckets, objects, uploads, knobs, service state). Required.</summary>
     public string DataDirectory { get; set; } = "";
@@ -47,5 +50,5 @@ public sealed class LocalEndpointOptions
     /// <summary>Extra registrations after the built-in ones (tests add fake services here).</summary>
     internal Action<ServiceRegistry, EndpointContext>? ConfigureServices { get; set; }
 
-    public override string ToString() => $"LocalEndpointOptions(Port={Port}, Data={DataDirectory})";
+    public override string ToString() => $"LocalEndpointOptions(Port={Port}, Http2Port={Http2Port}, Data={DataDirectory})";
 }

@@ -342,7 +342,7 @@ public sealed partial class HubMirror : IUnsignedHandler
     private async Task<HubRepoSnapshot?> AuthorizeAsync(HttpContext context, string org, string name, string revision, string operation)
     {
         var snapshot = Store.Find(org, name);
-        var (status, code, message) = Decide(snapshot, org + "/" + name, BearerToken(context.Request));
+        var (status, code, message) = Decide(snapshot, org + "/" + name, BearerToken(context.Request), fileAccess: operation == "Resolve");
         if (status == 0 && !snapshot!.ResolvesRevision(revision))
             (status, code, message) = (404, "RevisionNotFound", $"Invalid rev id: {revision}");
         if (status == 0)
@@ -352,7 +352,8 @@ public sealed partial class HubMirror : IUnsignedHandler
         return null;
     }
 
-    private static (int Status, string? Code, string Message) Decide(HubRepoSnapshot? snapshot, string repoId, string? token)
+    /// <summary>As on the Hub, a gated repository's info and file list are public; only file downloads (fileAccess) are gated.</summary>
+    private static (int Status, string? Code, string Message) Decide(HubRepoSnapshot? snapshot, string repoId, string? token, bool fileAccess)
     {
         const string notFound = "Repository not found. Make sure the repository id is correct and, for a private repository, that you are authenticated.";
         if (snapshot is null)
@@ -363,9 +364,11 @@ public sealed partial class HubMirror : IUnsignedHandler
             return (401, "RepoNotFound", notFound);
         if (settings.Disabled)
             return (403, null, "Access to this resource is disabled.");
-        if (settings.Gated && !settings.Private && token is null)
+        if (!settings.Gated || settings.Private || !fileAccess)
+            return (0, null, "");
+        if (token is null)
             return (401, "GatedRepo", $"Access to model {repoId} is restricted. You must have access to it and be authenticated to access it. Please log in.");
-        if (settings.Gated && !settings.Private && !listed)
+        if (!listed)
             return (403, "GatedRepo", $"Access to model {repoId} is restricted and you are not in the authorized list. Visit the model page to ask for access.");
         return (0, null, "");
     }

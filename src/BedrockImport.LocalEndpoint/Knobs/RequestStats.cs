@@ -6,6 +6,13 @@ namespace BedrockImport.LocalEndpoint.Knobs;
 public sealed class RequestStats
 {
     private readonly ConcurrentDictionary<string, OperationStats> _byOperation = new(StringComparer.Ordinal);
+    private long _refusedByAuth;
+
+    /// <summary>Requests answered with an authentication error (bad or missing signature, unknown key, skew, wrong region).
+    /// They reach no operation, so they are not in the per-operation counts.</summary>
+    public long RefusedByAuth => Interlocked.Read(ref _refusedByAuth);
+
+    internal void AddAuthRefusal() => Interlocked.Increment(ref _refusedByAuth);
 
     public OperationStats For(string service, string? operation)
         => _byOperation.GetOrAdd(service + ":" + (operation ?? "Unknown"), _ => new OperationStats());
@@ -13,7 +20,11 @@ public sealed class RequestStats
     public IReadOnlyDictionary<string, OperationStats> Snapshot()
         => new SortedDictionary<string, OperationStats>(_byOperation.ToDictionary(p => p.Key, p => p.Value.Copy()), StringComparer.Ordinal);
 
-    public void Reset() => _byOperation.Clear();
+    public void Reset()
+    {
+        _byOperation.Clear();
+        Interlocked.Exchange(ref _refusedByAuth, 0);
+    }
 }
 
 public sealed class OperationStats

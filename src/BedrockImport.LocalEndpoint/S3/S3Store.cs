@@ -271,6 +271,25 @@ public sealed class S3Store
         }
     }
 
+    /// <summary>Every open multipart upload of every bucket; uploads that vanish or are half-written while listing are skipped.</summary>
+    internal List<UploadMetadata> AllUploads()
+    {
+        var uploads = new List<UploadMetadata>();
+        foreach (var dir in Directory.EnumerateDirectories(UploadsRoot))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize<UploadMetadata>(File.ReadAllText(Path.Combine(dir, "upload.json")), Json) is { } upload)
+                    uploads.Add(upload);
+            }
+            catch (Exception e) when (e is IOException or JsonException)
+            {
+                // Completed, aborted or still being created.
+            }
+        }
+        return uploads;
+    }
+
     internal void CommitPart(string uploadId, string tempDataPath, PartMetadata part)
     {
         var dir = Path.Combine(UploadsRoot, uploadId);

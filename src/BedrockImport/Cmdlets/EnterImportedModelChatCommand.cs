@@ -1,0 +1,361 @@
+using System;
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using BedrockImport.Engine.Invocation;
+using BedrockImport.Engine.Wire;
+using BedrockImport.Infrastructure;
+
+namespace BedrockImport.Cmdlets
+{
+    /// <summary>An interactive console chat with an imported model, like `ollama run`: streamed replies, history kept,
+    /// slash commands, multi-line input, Ctrl+C stops the current reply without leaving.</summary>
+    [Cmdlet(VerbsCommon.Enter, "ImportedModelChat")]
+    [OutputType(typeof(void))]
+    public sealed class EnterImportedModelChatCommand : AwsCmdlet
+    {
+        /// <summary>A line holding only this character stands for Ctrl+C when input is redirected (scripted sessions, tests).</summary>
+        private const string RedirectedInterrupt = "\u0003";
+        private const string MultiLineFence = "\"\"\"";
+
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("ModelArn", "ImportedModelArn", "ModelName")]
+        [ArgumentCompleter(typeof(ImportedModelNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string ModelId { get; set; } = "";
+
+        [Parameter]
+        public string? SystemPrompt { get; set; }
+
+        [Parameter]
+        [ValidateRange(0.0, 2.0)]
+        public double? Temperature { get; set; }
+
+        [Parameter]
+        [ValidateRange(1, 1_000_000)]
+        public int? MaxTokens { get; set; }
+
+        [Parameter]
+        [ValidateSet("BedrockCompletion", "OpenAICompletion", "OpenAIChat", IgnoreCase = true)]
+        public string? Format { get; set; }
+
+        [Parameter]
+        [Alias("Stop")]
+        public string[]? StopSequence { get; set; }
+
+        [Parameter]
+        [ValidateRange(0, 86400)]
+        public int MaxColdStartWait { get; set; } = 600;
+
+        private IChatInput? _input;
+
+        protected override async Task ProcessRecordAsync()
+        {
+            using var invoker = new ImportedModelInvoker(ResolveSession(), new RetryOptions { ColdStartBudget = TimeSpan.FromSeconds(MaxColdStartWait) }, Log);
+            var modelArn = await invoker.ResolveModelArnAsync(ModelId, CancellationToken).ConfigureAwait(false);
+            var format = Format == null ? (InvocationFormat?)null : (InvocationFormat)Enum.Parse(typeof(InvocationFormat), Format, ignoreCase: true);
+            var template = format == InvocationFormat.OpenAIChat ? null : await invoker.GetChatTemplateAsync(modelArn, CancellationToken).ConfigureAwait(false);
+            var session = new ChatSession(modelArn) { SystemPrompt = SystemPrompt, Temperature = Temperature, MaxTokens = MaxTokens };
+            _input = Console.IsInputRedirected ? new RedirectedChatInput() : (IChatInput)new ConsoleChatInput();
+            try
+            {
+                Say($"Chatting with {ModelId}. /help for commands, /bye to leave.");
+                while (!CancellationToken.IsCancellationRequested)
+                {
+                    var message = ReadMessage();
+                    if (message == null)
+                    {
+                        break;
+                    }
+
+                    if (message.Trim().Length == 0)
+                    {
+                        continue;
+                    }
+
+                    var outcome = session.Handle(message, path => GetUnresolvedProviderPathFromPSPath(path));
+                    if (outcome != ChatCommandOutcome.Message)
+                    {
+                        Say(session.Feedback);
+                        if (outcome == ChatCommandOutcome.Leave)
+                        {
+                            break;
+                        }
+
+                        continue;
+                    }
+
+                    await ReplyAsync(invoker, modelArn, session, template, format, message).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _input.Dispose();
+            }
+        }
+
+        private async Task ReplyAsync(ImportedModelInvoker invoker, string modelArn, ChatSession session, ChatTemplate? template,
+            InvocationFormat? format, string message)
+        {
+            var request = new InvocationRequest
+            {
+                Format = format,
+                Messages = session.WithUserMessage(message),
+                SystemPrompt = session.SystemPrompt,
+                Temperature = session.Temperature,
+                MaxTokens = session.MaxTokens,
+                StopSequences = StopSequence,
+                ChatTemplate = template,
+            };
+            var shown = new StringBuilder();
+            using var reply = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken);
+            using var watcher = _input!.WatchForInterrupt(reply.Cancel);
+            try
+            {
+                var prepared = InvocationRequestBuilder.Build(request);
+                var result = await invoker.InvokeAsync(modelArn, prepared, new StopSequenceSet(prepared.StopSequences), stream: true,
+                    text => { shown.Append(text); Write(text); }, reply.Token).ConfigureAwait(false);
+                Write(Environment.NewLine);
+                session.Record(message, result.Completion ?? shown.ToString());
+            }
+            catch (OperationCanceledException) when (!CancellationToken.IsCancellationRequested)
+            {
+                Write(Environment.NewLine);
+                Say("[reply stopped]");
+                session.Record(message, shown.ToString());
+            }
+            catch (Exception error) when (!(error is OperationCanceledException))
+            {
+                Write(Environment.NewLine);
+                WriteError(ErrorRecords.From(error, message, Redact));
+            }
+        }
+
+        private string? ReadMessage()
+        {
+            Write(">>> ");
+            var line = _input!.ReadLine();
+            if (line == null || line.Trim() != MultiLineFence && !line.TrimStart().StartsWith(MultiLineFence, StringComparison.Ordinal))
+            {
+                return line;
+            }
+
+            var text = new StringBuilder(line.TrimStart().Substring(MultiLineFence.Length));
+            while (true)
+            {
+                Write("... ");
+                var next = _input.ReadLine();
+                if (next == null)
+                {
+                    return text.ToString();
+                }
+
+                var end = next.IndexOf(MultiLineFence, StringComparison.Ordinal);
+                if (end >= 0)
+                {
+                    if (end > 0)
+                    {
+                        AppendLine(text, next.Substring(0, end));
+                    }
+
+                    return text.ToString();
+                }
+
+                AppendLine(text, next);
+            }
+        }
+
+        private static void AppendLine(StringBuilder text, string line)
+        {
+            if (text.Length > 0)
+            {
+                text.Append('\n');
+            }
+
+            text.Append(line);
+        }
+
+        private void Say(string text) => Write(text + Environment.NewLine);
+
+        private void Write(string text) => OnPipelineThread(() => Host.UI.Write(text));
+
+        private interface IChatInput : IDisposable
+        {
+            string? ReadLine();
+
+            /// <summary>Calls <paramref name="interrupt"/> when the user presses Ctrl+C, until disposed.</summary>
+            IDisposable WatchForInterrupt(Action interrupt);
+        }
+
+        /// <summary>Scripted input: lines come from standard input. A line holding only U+0003 right after a message is a
+        /// Ctrl+C pressed while that message's reply streams (it fires shortly after the reply starts).</summary>
+        private sealed class RedirectedChatInput : IChatInput
+        {
+            private static readonly TimeSpan InterruptDelay = TimeSpan.FromMilliseconds(300);
+            private readonly System.Collections.Generic.Queue<string?> _lines = new System.Collections.Generic.Queue<string?>();
+            private readonly SemaphoreSlim _available = new SemaphoreSlim(0);
+
+            public RedirectedChatInput()
+            {
+                var reader = new Thread(() =>
+                {
+                    string? line;
+                    do
+                    {
+                        line = Console.In.ReadLine();
+                        lock (_lines)
+                        {
+                            _lines.Enqueue(line);
+                        }
+
+                        _available.Release();
+                    }
+                    while (line != null);
+                })
+                { IsBackground = true, Name = "Enter-ImportedModelChat input" };
+                reader.Start();
+            }
+
+            public string? ReadLine()
+            {
+                _available.Wait();
+                lock (_lines)
+                {
+                    var line = _lines.Dequeue();
+                    if (line == null)
+                    {
+                        _lines.Enqueue(null);
+                        _available.Release();
+                    }
+
+                    return line == RedirectedInterrupt ? "" : line;
+                }
+            }
+
+            public IDisposable WatchForInterrupt(Action interrupt)
+            {
+                // Wait briefly for the reader to have queued what follows the message; take one count only if we dequeue.
+                if (!_available.Wait(TimeSpan.FromMilliseconds(200)))
+                {
+                    return new Callback(() => { });
+                }
+
+                bool interrupted;
+                lock (_lines)
+                {
+                    interrupted = _lines.Peek() == RedirectedInterrupt;
+                    if (interrupted)
+                    {
+                        _lines.Dequeue();
+                    }
+                    else
+                    {
+                        _available.Release();
+                    }
+                }
+
+                if (interrupted)
+                {
+                    var timer = new Timer(_ => interrupt(), null, InterruptDelay, Timeout.InfiniteTimeSpan);
+                    return timer;
+                }
+
+                return new Callback(() => { });
+            }
+
+            public void Dispose() => _available.Dispose();
+        }
+
+        /// <summary>A terminal: Ctrl+C is read as a key while chatting, so it stops a reply instead of the command.</summary>
+        private sealed class ConsoleChatInput : IChatInput
+        {
+            private readonly bool _treatControlCAsInput;
+
+            public ConsoleChatInput()
+            {
+                _treatControlCAsInput = Console.TreatControlCAsInput;
+                Console.TreatControlCAsInput = true;
+            }
+
+            public string? ReadLine()
+            {
+                var line = new StringBuilder();
+                while (true)
+                {
+                    var key = Console.ReadKey(intercept: true);
+                    if (key.Key == ConsoleKey.C && key.Modifiers.HasFlag(ConsoleModifiers.Control))
+                    {
+                        Console.WriteLine();
+                        Console.WriteLine("Use /bye or Ctrl+D to leave.");
+                        return "";
+                    }
+
+                    if (key.Key == ConsoleKey.D && key.Modifiers.HasFlag(ConsoleModifiers.Control) && line.Length == 0)
+                    {
+                        Console.WriteLine();
+                        return null;
+                    }
+
+                    switch (key.Key)
+                    {
+                        case ConsoleKey.Enter:
+                            Console.WriteLine();
+                            return line.ToString();
+                        case ConsoleKey.Backspace:
+                            if (line.Length > 0)
+                            {
+                                line.Length--;
+                                Console.Write("\b \b");
+                            }
+
+                            break;
+                        default:
+                            if (!char.IsControl(key.KeyChar))
+                            {
+                                line.Append(key.KeyChar);
+                                Console.Write(key.KeyChar);
+                            }
+
+                            break;
+                    }
+                }
+            }
+
+            public IDisposable WatchForInterrupt(Action interrupt)
+            {
+                var done = new CancellationTokenSource();
+                _ = Task.Run(async () =>
+                {
+                    while (!done.IsCancellationRequested)
+                    {
+                        while (Console.KeyAvailable)
+                        {
+                            var key = Console.ReadKey(intercept: true);
+                            if (key.Key == ConsoleKey.C && key.Modifiers.HasFlag(ConsoleModifiers.Control))
+                            {
+                                interrupt();
+                                return;
+                            }
+                        }
+
+                        await Task.Delay(50).ConfigureAwait(false);
+                    }
+                });
+                return new Callback(() => done.Cancel());
+            }
+
+            public void Dispose() => Console.TreatControlCAsInput = _treatControlCAsInput;
+        }
+
+        private sealed class Callback : IDisposable
+        {
+            private Action? _action;
+
+            public Callback(Action action) => _action = action;
+
+            public void Dispose() => Interlocked.Exchange(ref _action, null)?.Invoke();
+        }
+    }
+}
