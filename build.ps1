@@ -39,7 +39,7 @@ $env:POWERSHELL_TELEMETRY_OPTOUT = '1'
 
 function Invoke-Native {
     param([string] $FilePath, [string[]] $Arguments, [string] $What)
-    & $FilePath @Arguments
+    & $FilePath @Arguments | Out-Host
     if ($LASTEXITCODE -ne 0) {
         throw "$What failed (exit code $LASTEXITCODE)."
     }
