@@ -61,32 +61,10 @@ namespace BedrockImport.Cmdlets
                 return;
             }
 
-            foreach (var identifier in JobIdentifier)
-            {
-                if (WildcardPattern.ContainsWildcardCharacters(identifier))
-                {
-                    var pattern = new WildcardPattern(identifier, WildcardOptions.IgnoreCase);
-                    var all = await client.ListModelImportJobsAsync(new ListModelImportJobsRequest(), CancellationToken).ConfigureAwait(false);
-                    foreach (var job in all.Where(j => pattern.IsMatch(j.JobName ?? "") || pattern.IsMatch(j.JobArn ?? "")))
-                    {
-                        WriteObject(job);
-                    }
-
-                    continue;
-                }
-
-                try
-                {
-                    WriteObject(await client.GetModelImportJobAsync(identifier, CancellationToken).ConfigureAwait(false));
-                }
-                catch (Exception exception) when (!(exception is OperationCanceledException))
-                {
-                    WriteError(ErrorRecords.From(exception, identifier, Redact));
-                }
-            }
+            await WriteByIdentifierAsync(JobIdentifier,
+                identifier => client.GetModelImportJobAsync(identifier, CancellationToken),
+                () => client.ListModelImportJobsAsync(new ListModelImportJobsRequest(), CancellationToken),
+                job => job.JobName, job => job.JobArn).ConfigureAwait(false);
         }
-
-        internal static string Canonical(string value, params string[] allowed)
-            => allowed.First(a => string.Equals(a, value, StringComparison.OrdinalIgnoreCase));
     }
 }

@@ -46,7 +46,7 @@ namespace BedrockImport.Cmdlets
                     CreationTimeAfter = CreatedAfter?.ToUniversalTime(),
                     CreationTimeBefore = CreatedBefore?.ToUniversalTime(),
                     SortBy = SortOrder == null ? null : "CreationTime",
-                    SortOrder = SortOrder == null ? null : GetBedrockImportJobCommand.Canonical(SortOrder, "Ascending", "Descending"),
+                    SortOrder = SortOrder == null ? null : Canonical(SortOrder, "Ascending", "Descending"),
                 };
                 foreach (var model in await client.ListImportedModelsAsync(request, CancellationToken).ConfigureAwait(false))
                 {
@@ -56,29 +56,10 @@ namespace BedrockImport.Cmdlets
                 return;
             }
 
-            foreach (var identifier in ModelIdentifier)
-            {
-                if (WildcardPattern.ContainsWildcardCharacters(identifier))
-                {
-                    var pattern = new WildcardPattern(identifier, WildcardOptions.IgnoreCase);
-                    var all = await client.ListImportedModelsAsync(new ListImportedModelsRequest(), CancellationToken).ConfigureAwait(false);
-                    foreach (var model in all.Where(m => pattern.IsMatch(m.ModelName ?? "") || pattern.IsMatch(m.ModelArn ?? "")))
-                    {
-                        WriteObject(model);
-                    }
-
-                    continue;
-                }
-
-                try
-                {
-                    WriteObject(await client.GetImportedModelAsync(identifier, CancellationToken).ConfigureAwait(false));
-                }
-                catch (Exception exception) when (!(exception is OperationCanceledException))
-                {
-                    WriteError(ErrorRecords.From(exception, identifier, Redact));
-                }
-            }
+            await WriteByIdentifierAsync(ModelIdentifier,
+                identifier => client.GetImportedModelAsync(identifier, CancellationToken),
+                () => client.ListImportedModelsAsync(new ListImportedModelsRequest(), CancellationToken),
+                model => model.ModelName, model => model.ModelArn).ConfigureAwait(false);
         }
     }
 }
