@@ -136,7 +136,9 @@ namespace BedrockImport.Cmdlets
             {
                 var work = RunAsync(invoker, modelArn, item, showText, id);
                 _pending.Enqueue(new Pending(item.Target, work));
-                await FlushAsync(keep: ThrottleLimit - 1).ConfigureAwait(false);
+                // Up to ThrottleLimit requests run (the semaphore); a few times more may wait or be done, so one slow
+                // request at the head of the output order does not idle the other slots.
+                await FlushAsync(keep: ThrottleLimit == 1 ? 0 : ThrottleLimit * 4).ConfigureAwait(false);
             }
         }
 

@@ -1,0 +1,551 @@
+<#
+.SYNOPSIS
+    Runs the BedrockImport benchmarks B1-B6 against the local endpoint, with their peers from npm and NuGet in the same run,
+    and writes bench/results/<yyyy-MM-dd>.md and .json.
+.DESCRIPTION
+    Every measurement runs in its own process (a fresh pwsh for the module, node for the AWS SDK for JavaScript v3, dotnet
+    for AWSSDK.S3 TransferUtility), so CPU time and peak RSS belong to that client alone. The local endpoint is shared.
+    Targets are goals to report against: a missed target does not fail the run. A case that cannot run yet (its cmdlet is
+    not there) is reported as not yet measurable; a case that breaks is reported as failed and the script exits with 1
+    after writing the results. See bench/README.md.
+.EXAMPLE
+    dotnet pwsh ./build.ps1 Bench
+.EXAMPLE
+    pwsh bench/Invoke-Benchmarks.ps1 -ModulePath out/BedrockImport/BedrockImport.psd1 -Case B1, B2
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)]
+    [string] $ModulePath,
+
+    # The issue's sizes (2000 prompts, 2 GiB upload, ...) instead of CI-friendly ones.
+    [switch] $Full,
+
+    [ValidateSet('B1', 'B2', 'B3', 'B4', 'B5', 'B6')]
+    [string[]] $Case = @('B1', 'B2', 'B3', 'B4', 'B5', 'B6'),
+
+    [string] $OutputDirectory = (Join-Path $PSScriptRoot 'results'),
+
+    # Rounds of B1, B2 and B6 (ours and the peer alternately; the run with the median figure is reported).
+    # Default: 3 with -Full, 1 without.
+    [ValidateRange(0, 20)]
+    [int] $Rounds = 0
+)
+
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+Set-StrictMode -Version 3.0
+
+$BenchRoot = $PSScriptRoot
+$Invariant = [System.Globalization.CultureInfo]::InvariantCulture
+$Sizes = if ($Full) {
+    [ordered]@{ B1Prompts = 2000; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 2000; B3Bytes = 2GB; B3Shards = 4; B5Runs = 5; B6Streams = 100 }
+}
+else {
+    [ordered]@{ B1Prompts = 400; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 500; B3Bytes = 256MB; B3Shards = 4; B5Runs = 3; B6Streams = 20 }
+}
+$MaxTokens = 16
+if ($Rounds -eq 0) { $Rounds = if ($Full) { 3 } else { 1 } }
+$Sizes.InvokeRounds = $Rounds
+$B6PerTokenLatencyMs = 10
+$B3RssLimitBytes = 256MB
+$ChildTimeoutSec = if ($Full) { 900 } else { 300 }
+
+#region processes
+
+function Get-PwshCommand {
+    $dll = Join-Path $PSHOME 'pwsh.dll'
+    if (Test-Path $dll) { return @('dotnet', $dll) }
+    return @((Join-Path $PSHOME 'pwsh'))
+}
+
+# Runs a process to the end and answers its stdout; throws with the tail of stderr when it fails or overruns.
+function Invoke-BenchProcess {
+    param([string] $What, [string] $FilePath, [string[]] $ArgumentList, [string] $WorkingDirectory = $BenchRoot)
+    $start = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
+    foreach ($argument in $ArgumentList) { $start.ArgumentList.Add($argument) }
+    $start.WorkingDirectory = $WorkingDirectory
+    $start.UseShellExecute = $false
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $start.Environment['NO_COLOR'] = '1'
+    $process = [System.Diagnostics.Process]::Start($start)
+    try {
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        $stderr = $process.StandardError.ReadToEndAsync()
+        if (-not $process.WaitForExit($ChildTimeoutSec * 1000)) {
+            $process.Kill($true)
+            throw "$What did not finish within $ChildTimeoutSec s."
+        }
+        $process.WaitForExit()
+        if ($process.ExitCode -ne 0) {
+            $text = ($stderr.Result + "`n" + $stdout.Result) -replace '\x1b\[[0-9;?]*[A-Za-z]', ''
+            $tail = ($text.Trim() -split "`n" | Where-Object { $_.Trim() } | Select-Object -Last 15) -join "`n"
+            throw "$What failed (exit code $($process.ExitCode)):`n$tail"
+        }
+        return $stdout.Result
+    }
+    finally {
+        $process.Dispose()
+    }
+}
+
+# A measuring script of bench/cases in a fresh pwsh; answers the result it wrote.
+function Invoke-PwshCase {
+    param([string] $What, [string] $Script, [hashtable] $Parameters)
+    $resultPath = Join-Path $Work ("result-" + [guid]::NewGuid().ToString('N') + '.json')
+    $pwsh = Get-PwshCommand
+    $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoLogo', '-NoProfile', '-NonInteractive', '-File', (Join-Path $BenchRoot "cases/$Script"),
+        '-ModulePath', $ModuleFile, '-EndpointFile', $EndpointFile, '-ResultPath', $resultPath)
+    foreach ($name in $Parameters.Keys) { $arguments += @("-$name", [string] $Parameters[$name]) }
+    $null = Invoke-BenchProcess -What $What -FilePath $pwsh[0] -ArgumentList $arguments
+    Get-Content $resultPath -Raw | ConvertFrom-Json
+}
+
+# A peer that prints its result as the last line of stdout.
+function Invoke-PeerCase {
+    param([string] $What, [string] $FilePath, [string[]] $ArgumentList)
+    $stdout = Invoke-BenchProcess -What $What -FilePath $FilePath -ArgumentList $ArgumentList
+    $line = ($stdout -split "`n" | Where-Object { $_.Trim() } | Select-Object -Last 1)
+    if (-not $line) { throw "$What printed no result." }
+    $line | ConvertFrom-Json
+}
+
+function Invoke-JsPeer {
+    param([string] $What, [string] $Script, [System.Collections.IDictionary] $Options)
+    if ($script:JsUnavailable) { throw "not measurable: $script:JsUnavailable" }
+    Invoke-PeerCase -What $What -FilePath 'node' -ArgumentList @((Join-Path $BenchRoot "js/$Script"), $EndpointFile,
+        ($Options | ConvertTo-Json -Compress -Depth 5))
+}
+
+#endregion
+
+#region endpoint
+
+function Set-EndpointKnobs {
+    param([hashtable] $LatencyMs = @{}, [hashtable] $Bedrock = @{})
+    $knobs = $BaseKnobs | ConvertFrom-Json
+    $knobs.latencyMs = $LatencyMs
+    foreach ($name in $Bedrock.Keys) { $knobs.bedrock.$name = $Bedrock[$name] }
+    $null = Invoke-RestMethod "$($Endpoint.EndpointUrl)/_admin/knobs" -Method Put -ContentType 'application/json' `
+        -Body ($knobs | ConvertTo-Json -Depth 10)
+}
+
+# Flushes dirty pages (the generated folder, the previous upload's objects) so their writeback does not slow the next uploader.
+function Sync-Disk {
+    if (Get-Command sync -CommandType Application -ErrorAction SilentlyContinue) { & sync }
+}
+
+function Get-EndpointAws {
+    @{ EndpointUrl = $Endpoint.EndpointUrl; Region = $Endpoint.Region; AccessKey = $Endpoint.AccessKey; SecretKey = $Endpoint.SecretKey }
+}
+
+# A small model imported once, invoked by B1, B2 and B6.
+function Get-BenchModelArn {
+    if ($script:ModelArn) { return $script:ModelArn }
+    Set-EndpointKnobs -Bedrock @{ importDurationMs = 100 }
+    $aws = Get-EndpointAws
+    $folder = New-BedrockSampleModel -Path (Join-Path $Work 'invoke-model') -ShardCount 1
+    $model = Copy-BedrockModelSource @aws -Path $folder.FullName -Destination 's3://bench-models/invoke-model/' -CreateBucket |
+        Start-BedrockModelImport @aws -ModelName 'bench-invoke' -RoleArn 'arn:aws:iam::123456789012:role/Bench' |
+        Wait-BedrockImportJob @aws -PollingIntervalSec 1 -Timeout 120
+    if (-not $model.ModelArn) { throw 'The sample model import produced no model ARN.' }
+    $script:ModelArn = $model.ModelArn
+    Write-EndpointFile
+    $script:ModelArn
+}
+
+function Write-EndpointFile {
+    [ordered]@{
+        endpointUrl = $Endpoint.EndpointUrl; region = $Endpoint.Region; accessKey = $Endpoint.AccessKey
+        secretKey = $Endpoint.SecretKey; modelArn = $script:ModelArn
+    } | ConvertTo-Json | Set-Content -Path $EndpointFile -Encoding utf8NoBOM
+}
+
+# Why Invoke-ImportedModel cannot be measured yet, or $null when it can.
+function Get-InvokeGap {
+    param([string[]] $Needs)
+    $command = Get-Command Invoke-ImportedModel -Module BedrockImport -ErrorAction SilentlyContinue
+    if (-not $command) { return 'Invoke-ImportedModel is not in the module yet.' }
+    $missing = @($Needs | Where-Object { -not $command.Parameters.ContainsKey($_) })
+    if ($missing) { return "Invoke-ImportedModel has no -$($missing -join ', -') yet." }
+    $null
+}
+
+#endregion
+
+#region results
+
+function New-Row {
+    param([string] $Metric, $Ours, [string] $Unit, [string] $PeerName = '', $Peer = $null, [string] $Target = '',
+        [ValidateSet('Higher', 'Lower', 'None')] [string] $Better = 'None', $Goal = $null, $Met = $null)
+    $ratio = if ($null -ne $Ours -and $null -ne $Peer -and [double] $Peer -ne 0) { [double] $Ours / [double] $Peer } else { $null }
+    if ($null -eq $Met -and $null -ne $Goal -and $null -ne $ratio) {
+        $Met = if ($Better -eq 'Higher') { $ratio -ge $Goal } else { $ratio -le $Goal }
+    }
+    [ordered]@{ metric = $Metric; unit = $Unit; ours = $Ours; peer = $PeerName; peerValue = $Peer; ratio = $ratio; target = $Target; met = $Met }
+}
+
+function Invoke-Case {
+    param([string] $Id, [string] $Title, [scriptblock] $Body)
+    if ($Id -notin $Case) { return }
+    Write-Host "== $Id $Title"
+    $record = [ordered]@{ id = $Id; title = $Title; status = 'measured'; reason = $null; settings = [ordered]@{}; runs = [ordered]@{}; rows = @(); notes = @() }
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    try {
+        & $Body $record
+    }
+    catch {
+        $message = $_.Exception.Message
+        if ($message -like 'not measurable:*') {
+            $record.status = 'not yet measurable'
+            $record.reason = $message.Substring('not measurable:'.Length).Trim()
+        }
+        else {
+            $record.status = 'failed'
+            $record.reason = $message
+            Write-Warning "$Id failed: $message"
+        }
+    }
+    $record.seconds = [math]::Round($clock.Elapsed.TotalSeconds, 1)
+    foreach ($row in $record.rows) { Write-Host ("   {0}: ours {1} {2}{3}" -f $row.metric, (Format-Figure $row.ours), $row.unit,
+            $(if ($row.peer) { ", $($row.peer) $(Format-Figure $row.peerValue), ratio $(Format-Figure $row.ratio)" } else { '' })) }
+    if ($record.status -ne 'measured') { Write-Host "   $($record.status): $($record.reason)" }
+    $script:Cases.Add($record)
+}
+
+# The result of one peer inside a case: a failing peer is noted, and the case goes on without its figure.
+function Invoke-Peer {
+    param($Record, [string] $Name, [scriptblock] $Run)
+    try {
+        $result = & $Run
+        $Record.runs[$Name] = $result
+        $result
+    }
+    catch {
+        $Record.runs[$Name] = [ordered]@{ error = $_.Exception.Message }
+        $Record.notes += "$Name`: $($_.Exception.Message -replace '^not measurable:\s*', '')"
+        Write-Warning "$($Record.id) peer $Name`: $($_.Exception.Message)"
+        $null
+    }
+}
+
+# Runs ours and a peer alternately, $Rounds times, and answers @{ Ours; Peer }: for each, the run with the median $Key.
+# Every run is kept in the record. Ours failing fails the case; a failing peer round is noted and left out.
+function Invoke-Rounds {
+    param($Record, [string] $Key, [scriptblock] $Ours, [string] $PeerName, [scriptblock] $Peer)
+    $oursRuns = [System.Collections.Generic.List[object]]::new()
+    $peerRuns = [System.Collections.Generic.List[object]]::new()
+    $peerLog = [System.Collections.Generic.List[object]]::new()
+    for ($round = 1; $round -le $Rounds; $round++) {
+        $oursRuns.Add((& $Ours))
+        if (-not ($script:JsUnavailable -and $peerLog.Count)) {
+            try {
+                $run = & $Peer
+                $peerRuns.Add($run)
+                $peerLog.Add($run)
+            }
+            catch {
+                $message = $_.Exception.Message -replace '^not measurable:\s*', ''
+                $peerLog.Add([ordered]@{ error = $message })
+                $Record.notes += "$PeerName, round $round`: $message"
+                Write-Warning "$($Record.id) peer $PeerName`: $message"
+            }
+        }
+    }
+    $Record.runs['ours'] = $oursRuns.ToArray()
+    $Record.runs[$PeerName] = $peerLog.ToArray()
+    [pscustomobject]@{ Ours = Select-MedianRun $oursRuns $Key; Peer = Select-MedianRun $peerRuns $Key }
+}
+
+function Select-MedianRun($Runs, [string] $Key) {
+    $sorted = @($Runs | Sort-Object { [double] $_.$Key })
+    if ($sorted.Count -eq 0) { return $null }
+    $sorted[[math]::Floor(($sorted.Count - 1) / 2)]
+}
+
+function Format-Figure($Value) {
+    if ($null -eq $Value) { return '—' }
+    if ($Value -is [bool]) { return $(if ($Value) { 'yes' } else { 'no' }) }
+    $number = [double] $Value
+    $digits = if ([math]::Abs($number) -ge 100) { 0 } elseif ([math]::Abs($number) -ge 10) { 1 } elseif ([math]::Abs($number) -ge 1) { 2 } else { 3 }
+    $number.ToString("N$digits", $Invariant)
+}
+
+function Write-Results {
+    param([string] $Directory)
+    New-Item -ItemType Directory -Path $Directory -Force | Out-Null
+    $stamp = $Started.ToString('yyyy-MM-dd', $Invariant)
+    $report = [ordered]@{
+        date = $stamp
+        startedUtc = $Started.ToString('o', $Invariant)
+        durationSeconds = [math]::Round(([datetime]::UtcNow - $Started).TotalSeconds, 1)
+        full = [bool] $Full
+        sizes = $Sizes
+        machine = $Machine
+        cases = $Cases
+    }
+    $jsonPath = Join-Path $Directory "$stamp.json"
+    $report | ConvertTo-Json -Depth 12 | Set-Content -Path $jsonPath -Encoding utf8NoBOM
+
+    $md = [System.Text.StringBuilder]::new()
+    $null = $md.AppendLine("# BedrockImport benchmarks, $stamp").AppendLine()
+    $null = $md.AppendLine("Run $($report.startedUtc) ($(if ($Full) { 'full sizes' } else { 'CI sizes' }), $($report.durationSeconds) s) on $($Machine.cpuCount) CPUs, " +
+        "load average at start $($Machine.loadAverage); commit $($Machine.commit); PowerShell $($Machine.pwsh), .NET $($Machine.dotnet), Node $($Machine.node).")
+    $null = $md.AppendLine("Sizes: $(($Sizes.Keys | ForEach-Object { "$_ $($Sizes[$_])" }) -join ', ').").AppendLine()
+    $null = $md.AppendLine('Ratio is ours ÷ peer. MB is 10^6 bytes. Targets are goals, not assertions.').AppendLine()
+    $null = $md.AppendLine('| Case | Metric | Ours | Peer | Peer value | Ratio | Target | Met? |')
+    $null = $md.AppendLine('|---|---|---:|---|---:|---:|---|---|')
+    foreach ($record in $Cases) {
+        if ($record.status -ne 'measured' -and -not $record.rows) {
+            $null = $md.AppendLine("| $($record.id) | $($record.title): **$($record.status)** | — | | | | $($record.target) | n/a |")
+            continue
+        }
+        foreach ($row in $record.rows) {
+            $met = if ($null -eq $row.met) { $(if ($row.target) { 'n/a' } else { '—' }) } elseif ($row.met) { 'yes' } else { 'no' }
+            $null = $md.AppendLine("| $($record.id) | $($row.metric) ($($row.unit)) | $(Format-Figure $row.ours) | $($row.peer) | $(Format-Figure $row.peerValue) | " +
+                "$(if ($null -ne $row.ratio) { (Format-Figure $row.ratio) + '×' } else { '—' }) | $($row.target) | $met |")
+        }
+    }
+    $null = $md.AppendLine()
+    foreach ($record in $Cases) {
+        $lines = @()
+        if ($record.status -ne 'measured') { $lines += "$($record.status): $($record.reason)" }
+        $lines += $record.notes
+        if ($lines) {
+            $text = ($lines -join ' ') -replace '\s*\r?\n\s*', ' / ' -replace '\|', '\|'
+            $null = $md.AppendLine("- **$($record.id) $($record.title)**: $text")
+        }
+    }
+    $mdPath = Join-Path $Directory "$stamp.md"
+    Set-Content -Path $mdPath -Value $md.ToString() -Encoding utf8NoBOM
+    Write-Host "Results: $mdPath, $jsonPath"
+}
+
+#endregion
+
+#region setup
+
+$Started = [datetime]::UtcNow
+$ModuleFile = (Resolve-Path $ModulePath).Path
+$Cases = [System.Collections.Generic.List[object]]::new()
+$Work = Join-Path ([IO.Path]::GetTempPath()) ('bedrockimport-bench-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+New-Item -ItemType Directory -Path $Work | Out-Null
+$EndpointFile = Join-Path $Work 'endpoint.json'
+$script:ModelArn = $null
+$script:JsUnavailable = $null
+$script:TransferUtilityDll = $null
+
+function Get-ToolVersion([string] $Command, [string[]] $Arguments) {
+    try { ((& $Command @Arguments 2>$null) | Select-Object -First 1).ToString().Trim() } catch { 'unknown' }
+}
+
+$Machine = [ordered]@{
+    cpuCount = [Environment]::ProcessorCount
+    os = [System.Runtime.InteropServices.RuntimeInformation]::OSDescription
+    loadAverage = $(try { ((Get-Content /proc/loadavg -Raw) -split ' ')[0..2] -join ' ' } catch { 'unknown' })
+    pwsh = $PSVersionTable.PSVersion.ToString()
+    dotnet = Get-ToolVersion dotnet @('--version')
+    node = Get-ToolVersion node @('--version')
+    commit = $(try { $c = (git -C $BenchRoot rev-parse --short HEAD 2>$null); if ($c -and (git -C $BenchRoot status --porcelain 2>$null)) { "$c (with local changes)" } else { $c } } catch { 'unknown' })
+}
+
+Write-Host "Benchmarks ($(if ($Full) { 'full' } else { 'CI' }) sizes) of $ModuleFile; work folder $Work"
+
+if (-not (Get-Command node -ErrorAction SilentlyContinue)) {
+    $script:JsUnavailable = 'node is not installed.'
+}
+elseif (-not (Test-Path (Join-Path $BenchRoot 'js/node_modules/@aws-sdk/client-bedrock-runtime'))) {
+    Write-Host 'Installing the JavaScript peers (npm ci in bench/js)'
+    try {
+        $null = Invoke-BenchProcess -What 'npm ci (bench/js)' -FilePath 'npm' -ArgumentList @('ci', '--no-audit', '--no-fund', '--loglevel=error') `
+            -WorkingDirectory (Join-Path $BenchRoot 'js')
+    }
+    catch {
+        $script:JsUnavailable = "npm ci failed: $($_.Exception.Message)"
+    }
+}
+
+#endregion
+
+$Endpoint = $null
+try {
+    Import-Module $ModuleFile -Force
+    $Endpoint = Start-BedrockLocalEndpoint -DataPath (Join-Path $Work 'endpoint')
+    $BaseKnobs = (Invoke-WebRequest "$($Endpoint.EndpointUrl)/_admin/knobs").Content
+    Write-EndpointFile
+
+    Invoke-Case 'B5' 'Import-Module and first-cmdlet time' {
+        param($record)
+        $record.settings = [ordered]@{ runs = $Sizes.B5Runs; firstCmdlet = 'Get-ImportedModel against the local endpoint' }
+        $samples = for ($i = 1; $i -le $Sizes.B5Runs; $i++) {
+            Invoke-PwshCase -What "B5 run $i" -Script 'Measure-ModuleLoad.ps1' -Parameters @{}
+        }
+        $record.runs['ours'] = @($samples)
+        $median = { param($name) @($samples.$name | Sort-Object)[[math]::Floor(@($samples).Count / 2)] }
+        $record.rows += New-Row -Metric 'Import-Module, median' -Unit 'ms' -Ours (& $median 'importMs')
+        $record.rows += New-Row -Metric 'first cmdlet (Get-ImportedModel), median' -Unit 'ms' -Ours (& $median 'firstCmdletMs')
+        $record.rows += New-Row -Metric 'same cmdlet again, median' -Unit 'ms' -Ours (& $median 'secondCallMs')
+    }
+
+    Invoke-Case 'B1' 'invoke pipeline throughput' {
+        param($record)
+        $ideal = $Sizes.B1Concurrency / ($Sizes.B1LatencyMs / 1000)
+        $record.settings = [ordered]@{ prompts = $Sizes.B1Prompts; concurrency = $Sizes.B1Concurrency; endpointLatencyMs = $Sizes.B1LatencyMs; maxTokens = $MaxTokens; idealPromptsPerSecond = $ideal }
+        $gap = Get-InvokeGap @('ModelId', 'Prompt', 'MaxTokens', 'ThrottleLimit')
+        if ($gap) { throw "not measurable: $gap" }
+        $null = Get-BenchModelArn
+        Set-EndpointKnobs -LatencyMs @{ 'bedrock:InvokeModel' = $Sizes.B1LatencyMs }
+        $warmup = 2 * $Sizes.B1Concurrency
+        $median = Invoke-Rounds $record -Key 'callsPerSecond' -PeerName 'AWS SDK for JavaScript v3' -Ours {
+            Invoke-PwshCase -What 'B1 Invoke-ImportedModel' -Script 'Measure-Invoke.ps1' -Parameters @{
+                Mode = 'throughput'; Count = $Sizes.B1Prompts; Concurrency = $Sizes.B1Concurrency; MaxTokens = $MaxTokens; Warmup = $warmup }
+        } -Peer {
+            Invoke-JsPeer -What 'B1 JS SDK' -Script 'invoke.mjs' -Options ([ordered]@{
+                    mode = 'throughput'; count = $Sizes.B1Prompts; concurrency = $Sizes.B1Concurrency; maxTokens = $MaxTokens; warmup = $warmup })
+        }
+        $ours = $median.Ours
+        $js = $median.Peer
+        $record.rows += New-Row -Metric 'prompts/s vs ideal' -Unit 'prompts/s' -Ours $ours.callsPerSecond -PeerName "ideal ($($Sizes.B1Concurrency) / $($Sizes.B1LatencyMs / 1000) s)" `
+            -Peer $ideal -Target '≥ 0.9×' -Better Higher -Goal 0.9
+        $record.rows += New-Row -Metric 'prompts/s vs JS SDK' -Unit 'prompts/s' -Ours $ours.callsPerSecond -PeerName '@aws-sdk/client-bedrock-runtime' `
+            -Peer $(if ($js) { $js.callsPerSecond }) -Target '≥ 1.0×' -Better Higher -Goal 1.0
+        if ($js) { $record.notes += "JS SDK reaches $(Format-Figure ($js.callsPerSecond / $ideal))× of ideal." }
+    }
+
+    Invoke-Case 'B2' 'client cost per call' {
+        param($record)
+        $record.settings = [ordered]@{ calls = $Sizes.B2Calls; endpointLatencyMs = 0; maxTokens = $MaxTokens; sequential = $true }
+        $gap = Get-InvokeGap @('ModelId', 'Prompt', 'MaxTokens', 'ThrottleLimit')
+        if ($gap) { throw "not measurable: $gap" }
+        $null = Get-BenchModelArn
+        Set-EndpointKnobs
+        $warmup = 100
+        $median = Invoke-Rounds $record -Key 'cpuMsPerCall' -PeerName 'AWS SDK for JavaScript v3' -Ours {
+            Invoke-PwshCase -What 'B2 Invoke-ImportedModel' -Script 'Measure-Invoke.ps1' -Parameters @{
+                Mode = 'sequential'; Count = $Sizes.B2Calls; MaxTokens = $MaxTokens; Warmup = $warmup }
+        } -Peer {
+            Invoke-JsPeer -What 'B2 JS SDK' -Script 'invoke.mjs' -Options ([ordered]@{ mode = 'sequential'; count = $Sizes.B2Calls; maxTokens = $MaxTokens; warmup = $warmup })
+        }
+        $ours = $median.Ours
+        $js = $median.Peer
+        $record.rows += New-Row -Metric 'CPU per call' -Unit 'ms' -Ours $ours.cpuMsPerCall -PeerName '@aws-sdk/client-bedrock-runtime' `
+            -Peer $(if ($js) { $js.cpuMsPerCall }) -Target '≤ 1.0×' -Better Lower -Goal 1.0
+        $record.rows += New-Row -Metric 'wall time per call' -Unit 'ms' -Ours (1000 / $ours.callsPerSecond) -PeerName '@aws-sdk/client-bedrock-runtime' `
+            -Peer $(if ($js) { 1000 / $js.callsPerSecond })
+    }
+
+    Invoke-Case 'B6' 'streaming first-token overhead' {
+        param($record)
+        $record.settings = [ordered]@{ streams = $Sizes.B6Streams; perTokenLatencyMs = $B6PerTokenLatencyMs; maxTokens = $MaxTokens; sequential = $true }
+        $gap = Get-InvokeGap @('ModelId', 'Prompt', 'MaxTokens', 'ThrottleLimit', 'Stream')
+        if ($gap) { throw "not measurable: $gap" }
+        $null = Get-BenchModelArn
+        Set-EndpointKnobs -Bedrock @{ perTokenLatencyMs = $B6PerTokenLatencyMs }
+        try {
+            $warmup = 10
+            $median = Invoke-Rounds $record -Key 'overheadMsMedian' -PeerName 'AWS SDK for JavaScript v3' -Ours {
+                Invoke-PwshCase -What 'B6 Invoke-ImportedModel -Stream' -Script 'Measure-Invoke.ps1' -Parameters @{
+                    Mode = 'stream'; Count = $Sizes.B6Streams; MaxTokens = $MaxTokens; Warmup = $warmup; AssumedEndpointFirstTokenMs = $B6PerTokenLatencyMs }
+            } -Peer {
+                Invoke-JsPeer -What 'B6 JS SDK' -Script 'invoke.mjs' -Options ([ordered]@{ mode = 'stream'; count = $Sizes.B6Streams; maxTokens = $MaxTokens; warmup = $warmup })
+            }
+            $ours = $median.Ours
+            $js = $median.Peer
+        }
+        finally {
+            Set-EndpointKnobs
+        }
+        $record.rows += New-Row -Metric 'first-token overhead over the endpoint''s firstByteLatency, median' -Unit 'ms' -Ours $ours.overheadMsMedian `
+            -PeerName '@aws-sdk/client-bedrock-runtime' -Peer $(if ($js) { $js.overheadMsMedian })
+        $record.rows += New-Row -Metric 'first token, median' -Unit 'ms' -Ours $ours.firstTokenMsMedian -PeerName '@aws-sdk/client-bedrock-runtime' `
+            -Peer $(if ($js) { $js.firstTokenMsMedian })
+        $record.rows += New-Row -Metric 'CPU per streamed call' -Unit 'ms' -Ours $ours.cpuMsPerCall -PeerName '@aws-sdk/client-bedrock-runtime' `
+            -Peer $(if ($js) { $js.cpuMsPerCall })
+        $record.rows += New-Row -Metric 'wall time per streamed call' -Unit 'ms' -Ours (1000 / $ours.callsPerSecond) -PeerName '@aws-sdk/client-bedrock-runtime' `
+            -Peer $(if ($js) { 1000 / $js.callsPerSecond })
+        if ($ours.endpointFirstByteSource -eq 'assumed') {
+            $record.notes += "Invoke-ImportedModel's Raw carries no invocation metrics, so the endpoint's own first-token time is taken as perTokenLatencyMs ($B6PerTokenLatencyMs ms) for ours."
+        }
+        $record.notes += "The endpoint's own first-byte latency (median): $(Format-Figure $ours.endpointFirstByteMsMedian) ms for ours, $(if ($js) { Format-Figure $js.endpointFirstByteMsMedian } else { '—' }) ms for the JS SDK."
+    }
+
+    Invoke-Case 'B3' 'model folder upload' {
+        param($record)
+        $record.settings = [ordered]@{ bytes = $Sizes.B3Bytes; shards = $Sizes.B3Shards; rssLimitBytes = $B3RssLimitBytes }
+        Set-EndpointKnobs
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $folder = (New-BedrockSampleModel -Path (Join-Path $Work 'upload-model') -ShardCount $Sizes.B3Shards -SizeBytes $Sizes.B3Bytes).FullName
+        $bytes = (Get-ChildItem $folder -File -Recurse | Measure-Object Length -Sum).Sum
+        $record.settings.folderBytes = $bytes
+        $record.settings.generateSeconds = [math]::Round($clock.Elapsed.TotalSeconds, 1)
+
+        $mbps = { param($run) if ($run) { $run.bytes / 1e6 / $run.seconds } }
+        Sync-Disk
+        $ours = Invoke-PwshCase -What 'B3 Copy-BedrockModelSource' -Script 'Measure-Copy.ps1' -Parameters @{
+            Folder = $folder; Destination = 's3://bench-upload-ours/model/' }
+        $record.runs['ours'] = $ours
+        if ($ours.bytes -ne $bytes) { throw "Copy-BedrockModelSource copied $($ours.bytes) of $bytes bytes." }
+
+        $tu = Invoke-Peer $record 'AWSSDK.S3 TransferUtility' {
+            if (-not $script:TransferUtilityDll) {
+                $project = Join-Path $BenchRoot 'TransferUtilityPeer/TransferUtilityPeer.csproj'
+                $null = Invoke-BenchProcess -What 'dotnet build TransferUtilityPeer' -FilePath 'dotnet' -ArgumentList @('build', $project, '-c', 'Release', '--nologo', '-v', 'quiet')
+                $script:TransferUtilityDll = Join-Path $BenchRoot 'TransferUtilityPeer/bin/Release/net10.0/TransferUtilityPeer.dll'
+            }
+            Sync-Disk
+            Invoke-PeerCase -What 'B3 TransferUtility' -FilePath 'dotnet' -ArgumentList @($script:TransferUtilityDll, $EndpointFile, $folder, 'bench-upload-transferutility', 'model/')
+        }
+        $js = Invoke-Peer $record '@aws-sdk/lib-storage' {
+            Sync-Disk
+            Invoke-JsPeer -What 'B3 lib-storage' -Script 'upload.mjs' -Options ([ordered]@{ folder = $folder; bucket = 'bench-upload-js'; prefix = 'model/' })
+        }
+        foreach ($peer in @($tu, $js)) {
+            if ($peer -and $peer.bytes -ne $bytes) { throw "A peer uploaded $($peer.bytes) of $bytes bytes." }
+        }
+
+        $oursMbps = & $mbps $ours
+        $peers = @(@{ Name = 'AWSSDK.S3 TransferUtility'; Run = $tu }, @{ Name = '@aws-sdk/lib-storage'; Run = $js }) | Where-Object { $_.Run }
+        foreach ($peer in $peers) {
+            $record.rows += New-Row -Metric 'upload throughput' -Unit 'MB/s' -Ours $oursMbps -PeerName $peer.Name -Peer (& $mbps $peer.Run)
+        }
+        $best = $peers | Sort-Object { & $mbps $_.Run } -Descending | Select-Object -First 1
+        $rssOk = $ours.peakRssBytes -le $B3RssLimitBytes
+        $throughputRow = New-Row -Metric 'upload throughput vs best peer' -Unit 'MB/s' -Ours $oursMbps -PeerName $(if ($best) { $best.Name } else { 'no peer ran' }) `
+            -Peer $(if ($best) { & $mbps $best.Run }) -Target '≥ 1.0× at ≤ 256 MiB RSS' -Better Higher -Goal 1.0
+        if ($null -ne $throughputRow.met) { $throughputRow.met = $throughputRow.met -and $rssOk }
+        $record.rows += $throughputRow
+        foreach ($peer in $peers) {
+            $record.rows += New-Row -Metric 'peak RSS' -Unit 'MiB' -Ours ($ours.peakRssBytes / 1MB) -PeerName $peer.Name -Peer ($peer.Run.peakRssBytes / 1MB)
+        }
+        $record.rows += New-Row -Metric 'peak RSS vs limit' -Unit 'MiB' -Ours ($ours.peakRssBytes / 1MB) -PeerName 'limit' -Peer ($B3RssLimitBytes / 1MB) `
+            -Target '≤ 1.0×' -Better Lower -Goal 1.0
+        $record.notes += "Peak RSS is of the whole process: our pwsh had $(Format-Figure ($ours.baselineRssBytes / 1MB)) MiB before the copy began. RSS is VmHWM in MiB."
+        $record.notes += "CPU seconds: " + ((@("ours $(Format-Figure ($ours.cpuMs / 1000))") + @($peers | ForEach-Object { "$($_.Name) $(Format-Figure ($_.Run.cpuMs / 1000))" })) -join ', ') + '.'
+    }
+
+    Invoke-Case 'B4' 'Hub → S3 copy' {
+        param($record)
+        $record.settings = [ordered]@{ target = '≥ 0.9× B3 MB/s, 0 bytes written to local disk' }
+        throw 'not measurable: the Hugging Face Hub capability is not filed yet; B4 will measure MB/s, peak RSS and bytes written to local disk for the B3 model.'
+    }
+}
+finally {
+    if ($Endpoint) {
+        try { Stop-BedrockLocalEndpoint -ProcessId $Endpoint.ProcessId } catch { Write-Warning "Stopping the endpoint: $($_.Exception.Message)" }
+    }
+    Remove-Item $Work -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+# Targets shown on rows of cases that did not run.
+foreach ($record in $Cases) {
+    $record.target = switch ($record.id) {
+        'B1' { '≥ 0.9× ideal, ≥ 1.0× JS SDK' }
+        'B2' { '≤ 1.0× JS SDK' }
+        'B3' { '≥ 1.0× best peer at ≤ 256 MiB RSS' }
+        'B4' { '≥ 0.9× B3, 0 bytes to disk' }
+        default { 'none set (reported)' }
+    }
+}
+Write-Results $OutputDirectory
+if (@($Cases | Where-Object status -eq 'failed').Count -gt 0) { exit 1 }
