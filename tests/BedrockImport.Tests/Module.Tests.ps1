@@ -37,7 +37,17 @@ Describe 'Module layout' -Tag 'CI' {
 }
 
 Describe 'AWS common parameters' -Tag 'CI' {
-    $awsCmdlets = @('Get-BedrockImportJob', 'Get-ImportedModel')
+    BeforeDiscovery {
+        Import-Module $env:BEDROCKIMPORT_MODULE -Force
+        $awsCmdlets = (Get-Command -Module BedrockImport -CommandType Cmdlet | Where-Object { $_.Parameters.ContainsKey('EndpointUrl') }).Name
+    }
+
+    It 'is on every cmdlet that calls AWS' -ForEach @(@{ Names = $awsCmdlets }) {
+        $Names | Should -Contain 'Invoke-ImportedModel'
+        $Names | Should -Contain 'Copy-BedrockModelSource'
+        $Names.Count | Should -BeGreaterOrEqual 9
+    }
+
     It '<Command> has -<Parameter> with the AWS.Tools aliases' -ForEach @(
         foreach ($command in $awsCmdlets) {
             @{ Command = $command; Parameter = 'Region'; Aliases = @('RegionToCall') }
@@ -54,5 +64,25 @@ Describe 'AWS common parameters' -Tag 'CI' {
         $parameter | Should -Not -BeNullOrEmpty
         foreach ($alias in $Aliases) { $parameter.Aliases | Should -Contain $alias }
         $parameter.Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Contain $true
+    }
+}
+
+Describe 'Help' -Tag 'CI' {
+    BeforeDiscovery {
+        Import-Module $env:BEDROCKIMPORT_MODULE -Force
+        $commands = (Get-Command -Module BedrockImport -CommandType Cmdlet).Name
+    }
+
+    It '<_> has a synopsis, a description, examples and every parameter described' -ForEach $commands {
+        $help = Get-Help $_ -Full
+        $help.Synopsis | Should -Not -Match "^\s*$_\s*\[" -Because 'a synopsis that is only the syntax means no help was found'
+        $help.Synopsis.Trim() | Should -Not -BeNullOrEmpty
+        ($help.Description.Text -join '').Trim() | Should -Not -BeNullOrEmpty
+        @($help.Examples.Example).Count | Should -BeGreaterThan 0
+        $common = [System.Management.Automation.Internal.CommonParameters].GetProperties().Name + @('WhatIf', 'Confirm')
+        foreach ($parameter in (Get-Command $_).Parameters.Keys | Where-Object { $_ -notin $common }) {
+            $described = $help.Parameters.Parameter | Where-Object Name -eq $parameter
+            ($described.Description.Text -join '').Trim() | Should -Not -BeNullOrEmpty -Because "-$parameter of $_ needs a description"
+        }
     }
 }
