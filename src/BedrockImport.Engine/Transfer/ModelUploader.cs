@@ -14,20 +14,25 @@ using BedrockImport.Engine.Wire;
 
 namespace BedrockImport.Engine.Transfer
 {
-    /// <summary>Uploads a local folder to S3: parallel multipart over all parts of all files, a SHA-256 on every part,
-    /// objects already there with the same size and checksum skipped, interrupted multipart uploads resumed,
-    /// and every multipart upload of the run aborted on failure or cancellation.</summary>
+    /// <summary>Uploads a local folder or a Hugging Face Hub repository to S3: parallel multipart over all parts of all files,
+    /// a SHA-256 on every part, objects already there with the same content skipped, and every multipart upload of the run
+    /// aborted on failure or cancellation. A local folder's interrupted multipart uploads are resumed; a Hub repository is
+    /// streamed part by part (ranged GETs into memory, re-opened on retry) without touching the local disk.</summary>
     public sealed class ModelUploader
     {
         /// <summary>User metadata (x-amz-meta-bedrockimport-partsize) recording the part size, so a rerun can recompute
         /// the composite SHA-256 S3 holds for a multipart object.</summary>
-        public const string PartSizeMetadataKey = "bedrockimport-partsize";
+        public const string PartSizeMetadataKey = UploadMetadata.PartSize;
 
         public const int DefaultConcurrency = 8;
 
         private static readonly TimeSpan AbortTimeout = TimeSpan.FromSeconds(30);
 
-        public async Task<UploadResult> UploadFolderAsync(UploadRequest request, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+        /// <summary>Same as UploadAsync (kept for callers written before Hub sources).</summary>
+        public Task<UploadResult> UploadFolderAsync(UploadRequest request, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+            => UploadAsync(request, progress, cancellationToken);
+
+        public async Task<UploadResult> UploadAsync(UploadRequest request, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
         {
             if (request == null)
             {
@@ -42,17 +47,20 @@ namespace BedrockImport.Engine.Transfer
 
             var log = request.Log ?? NullEngineLog.Instance;
             var clock = Stopwatch.StartNew();
-            var files = LocalFiles.Enumerate(request.LocalFolder, request.FileFilter)
+            IUploadSource source = request.HubSource != null
+                ? new HubUploadSource(request.HubSource, request.FileFilter)
+                : new LocalFolderUploadSource(request.LocalFolder!, request.FileFilter);
+            var files = (await source.ListFilesAsync(cancellationToken).ConfigureAwait(false))
                 .Select(file => new FileUpload(file, request.Destination.Append(file.RelativePath), PartPlan.For(file.Size, request.PartSizeBytes)))
                 .ToList();
             var tracker = new ProgressTracker(progress, files.Count, files.Sum(f => f.File.Size), clock);
             if (files.Count == 0)
             {
-                log.Warning($"The folder '{request.LocalFolder}' has no files to upload.");
+                log.Warning($"'{source.Location}' has no files to upload.");
             }
 
             using var s3 = new S3Calls(request.Session, request.Retry ?? new RetryOptions(), log, concurrency + 4);
-            var run = new Run(s3, request, concurrency, tracker, log);
+            var run = new Run(s3, request, source, concurrency, tracker, log);
             try
             {
                 await run.CheckAsync(files, cancellationToken).ConfigureAwait(false);
@@ -82,7 +90,7 @@ namespace BedrockImport.Engine.Transfer
         /// <summary>One file's state during a run.</summary>
         private sealed class FileUpload
         {
-            public FileUpload(LocalFile file, S3Uri target, PartPlan plan)
+            public FileUpload(SourceFile file, S3Uri target, PartPlan plan)
             {
                 File = file;
                 Target = target;
@@ -91,7 +99,7 @@ namespace BedrockImport.Engine.Transfer
                 PartETags = new string[plan.PartCount];
             }
 
-            public LocalFile File { get; }
+            public SourceFile File { get; }
             public S3Uri Target { get; }
             public PartPlan Plan { get; }
             public bool Skipped { get; set; }
@@ -105,6 +113,12 @@ namespace BedrockImport.Engine.Transfer
             public long BytesUploadedField;
             public long BytesUploaded => Interlocked.Read(ref BytesUploadedField);
             public readonly SemaphoreSlim CreateLock = new SemaphoreSlim(1, 1);
+
+            /// <summary>The whole-file SHA-256, fed part by part in order, when every part is read in this run and the source
+            /// published the file's SHA-256 (Hub LFS files); null otherwise.</summary>
+            public System.Security.Cryptography.IncrementalHash? WholeHash;
+            /// <summary>Completed when part n+1 has been added to WholeHash.</summary>
+            public TaskCompletionSource<bool>[]? PartHashed;
         }
 
         private readonly struct Job
@@ -124,6 +138,7 @@ namespace BedrockImport.Engine.Transfer
         {
             private readonly S3Calls _s3;
             private readonly UploadRequest _request;
+            private readonly IUploadSource _source;
             private readonly int _concurrency;
             private readonly ProgressTracker _tracker;
             private readonly IEngineLog _log;
@@ -132,10 +147,11 @@ namespace BedrockImport.Engine.Transfer
             /// <summary>Keys whose CreateMultipartUpload failed at least once (an answer lost after S3 created the upload).</summary>
             private readonly ConcurrentDictionary<string, FileUpload> _keysToSweep = new ConcurrentDictionary<string, FileUpload>(StringComparer.Ordinal);
 
-            public Run(S3Calls s3, UploadRequest request, int concurrency, ProgressTracker tracker, IEngineLog log)
+            public Run(S3Calls s3, UploadRequest request, IUploadSource source, int concurrency, ProgressTracker tracker, IEngineLog log)
             {
                 _s3 = s3;
                 _request = request;
+                _source = source;
                 _concurrency = concurrency;
                 _tracker = tracker;
                 _log = log;
@@ -241,7 +257,20 @@ namespace BedrockImport.Engine.Transfer
 
                 if (head.ContentLength != file.File.Size)
                 {
-                    _log.Verbose($"{file.Target} exists with {head.ContentLength} bytes; the local file has {file.File.Size}: uploading it again.");
+                    _log.Verbose($"{file.Target} exists with {head.ContentLength} bytes; the source file has {file.File.Size}: uploading it again.");
+                    return false;
+                }
+
+                if (!_source.IsLocal)
+                {
+                    // Re-reading a remote file to compare it would cost as much as copying it again: compare what the metadata records.
+                    if (_source.MatchesMetadata(file.File, key => head.Metadata[key]))
+                    {
+                        _log.Verbose($"{file.Target} is already copied (same size and {(file.File.Sha256Hex != null ? "SHA-256" : "git blob id")}): skipped.");
+                        return true;
+                    }
+
+                    _log.Verbose($"{file.Target} exists with the same size but its metadata does not record this file's content: copying it again.");
                     return false;
                 }
 
@@ -263,12 +292,12 @@ namespace BedrockImport.Engine.Transfer
                         return false;
                     }
 
-                    local = await Sha256Checksums.ComputeForFileAsync(file.File.FullPath, new PartPlan(file.File.Size, partSize), multipart: true, cancellationToken,
+                    local = await Sha256Checksums.ComputeForFileAsync(file.File.LocalPath!, new PartPlan(file.File.Size, partSize), multipart: true, cancellationToken,
                         _tracker.BytesChecked).ConfigureAwait(false);
                 }
                 else
                 {
-                    local = await Sha256Checksums.ComputeForFileAsync(file.File.FullPath, file.Plan, multipart: false, cancellationToken,
+                    local = await Sha256Checksums.ComputeForFileAsync(file.File.LocalPath!, file.Plan, multipart: false, cancellationToken,
                         _tracker.BytesChecked).ConfigureAwait(false);
                 }
 
@@ -288,7 +317,8 @@ namespace BedrockImport.Engine.Transfer
             {
                 foreach (var upload in uploads.OrderByDescending(u => u.Initiated ?? DateTime.MinValue))
                 {
-                    if (file.UploadId == null && file.Plan.IsMultipart)
+                    // A remote source's parts cannot be checked without downloading them: its interrupted uploads are aborted.
+                    if (file.UploadId == null && file.Plan.IsMultipart && _source.IsLocal)
                     {
                         var parts = await ListPartsAsync(file.Target, upload.UploadId, cancellationToken).ConfigureAwait(false);
                         if (parts != null && await TryResumeAsync(file, upload.UploadId, parts, cancellationToken).ConfigureAwait(false))
@@ -357,7 +387,7 @@ namespace BedrockImport.Engine.Transfer
                 foreach (var part in parts)
                 {
                     var number = part.PartNumber!.Value;
-                    var digest = await Sha256Checksums.ComputeRangeAsync(file.File.FullPath, plan.PartOffset(number), plan.PartLength(number), cancellationToken).ConfigureAwait(false);
+                    var digest = await Sha256Checksums.ComputeRangeAsync(file.File.LocalPath!, plan.PartOffset(number), plan.PartLength(number), cancellationToken).ConfigureAwait(false);
                     if (string.Equals(Convert.ToBase64String(digest), part.ChecksumSHA256, StringComparison.Ordinal))
                     {
                         file.PartDigests[number - 1] = digest;
@@ -389,6 +419,12 @@ namespace BedrockImport.Engine.Transfer
                     var missing = Enumerable.Range(1, file.Plan.PartCount).Where(n => file.PartDigests[n - 1] == null).ToList();
                     file.PartsLeft = missing.Count;
                     file.PartsToSend = missing.Count;
+                    if (!_source.IsLocal && file.File.Sha256Hex != null && missing.Count == file.Plan.PartCount)
+                    {
+                        file.WholeHash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+                        file.PartHashed = Enumerable.Range(0, file.Plan.PartCount)
+                            .Select(_ => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+                    }
                     if (missing.Count == 0)
                     {
                         jobs.Add(new Job(file, -1));
@@ -458,10 +494,11 @@ namespace BedrockImport.Engine.Transfer
                 _tracker.FileStarted(file.File.RelativePath);
                 try
                 {
-                    await ReadRangeAsync(file.File.FullPath, offset, buffer, (int)length, cancellationToken).ConfigureAwait(false);
+                    await ReadPartAsync(file, job.PartNumber, offset, buffer, (int)length, cancellationToken).ConfigureAwait(false);
                     var digest = Sha256Checksums.Digest(buffer, 0, (int)length);
                     if (job.PartNumber == 0)
                     {
+                        VerifyWholeFile(file, digest);
                         await PutObjectAsync(file, buffer, (int)length, digest, cancellationToken).ConfigureAwait(false);
                         Interlocked.Add(ref file.BytesUploadedField, length);
                         _tracker.BytesUploaded(length);
@@ -474,6 +511,11 @@ namespace BedrockImport.Engine.Transfer
                     {
                         _s3.LogOperation("UploadPart", file.Target.ToString(),
                             $"{file.PartsToSend} of {file.Plan.PartCount} parts of {file.Plan.PartSize} bytes, up to {_concurrency} in parallel (one line per file; retries are logged)");
+                    }
+
+                    if (file.WholeHash != null)
+                    {
+                        await HashInOrderAsync(file, job.PartNumber, buffer, (int)length, cancellationToken).ConfigureAwait(false);
                     }
 
                     var etag = await UploadPartAsync(file, job.PartNumber, buffer, (int)length, digest, cancellationToken).ConfigureAwait(false);
@@ -503,20 +545,83 @@ namespace BedrockImport.Engine.Transfer
 #endif
             }
 
-            private static async Task ReadRangeAsync(string path, long offset, byte[] buffer, int length, CancellationToken cancellationToken)
+            /// <summary>Fills buffer with one part. A local file is read once (a failure there is not transient); a remote range is
+            /// re-opened on every retry of the one RetryPolicy (a connection lost mid-part is an IOException, hence transient).</summary>
+            private Task ReadPartAsync(FileUpload file, int partNumber, long offset, byte[] buffer, int length, CancellationToken cancellationToken)
             {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
-                stream.Seek(offset, SeekOrigin.Begin);
+                if (_source.IsLocal)
+                {
+                    return ReadRangeAsync(file, offset, buffer, length, cancellationToken);
+                }
+
+                var what = partNumber == 0 ? file.File.RelativePath : $"{file.File.RelativePath} part {partNumber}";
+                return _s3.Policy.ExecuteAsync($"reading {what} from {_source.Location}",
+                    token => ReadRangeAsync(file, offset, buffer, length, token), cancellationToken);
+            }
+
+            private async Task ReadRangeAsync(FileUpload file, long offset, byte[] buffer, int length, CancellationToken cancellationToken)
+            {
+                using var stream = await _source.OpenRangeAsync(file.File, offset, length, cancellationToken).ConfigureAwait(false);
                 var done = 0;
                 while (done < length)
                 {
                     var read = await stream.ReadAsync(buffer, done, length - done, cancellationToken).ConfigureAwait(false);
                     if (read == 0)
                     {
-                        throw new IOException($"The file '{path}' became shorter while it was being uploaded.");
+                        throw new IOException(_source.IsLocal
+                            ? $"The file '{file.File.LocalPath}' became shorter while it was being uploaded."
+                            : $"The answer for bytes {offset}-{offset + length - 1} of '{file.File.RelativePath}' ended after {done} bytes.");
                     }
 
                     done += read;
+                }
+            }
+
+            /// <summary>Adds a part to the file's whole SHA-256 once the parts before it are in, and checks the result after the last
+            /// part, before it is uploaded (so a mismatch aborts the upload instead of completing it). Jobs are taken in part order,
+            /// so the part waited for is already held by another worker, which never waits for a later part: no deadlock. A worker
+            /// waits at most about one part's read time, holding its buffer (memory stays Concurrency x part size).</summary>
+            private async Task HashInOrderAsync(FileUpload file, int partNumber, byte[] buffer, int length, CancellationToken cancellationToken)
+            {
+                if (partNumber > 1)
+                {
+                    await WaitAsync(file.PartHashed![partNumber - 2].Task, cancellationToken).ConfigureAwait(false);
+                }
+
+                file.WholeHash!.AppendData(buffer, 0, length);
+                if (partNumber == file.Plan.PartCount)
+                {
+                    var whole = file.WholeHash.GetHashAndReset();
+                    file.WholeHash.Dispose();
+                    VerifyWholeFile(file, whole);
+                }
+
+                file.PartHashed![partNumber - 1].TrySetResult(true);
+            }
+
+            private static async Task WaitAsync(Task task, CancellationToken cancellationToken)
+            {
+                if (!task.IsCompleted)
+                {
+                    var cancelled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    using (cancellationToken.Register(() => cancelled.TrySetCanceled(cancellationToken)))
+                    {
+                        await (await Task.WhenAny(task, cancelled.Task).ConfigureAwait(false)).ConfigureAwait(false);
+                        return;
+                    }
+                }
+
+                await task.ConfigureAwait(false);
+            }
+
+            /// <summary>Checks a whole-file digest against the SHA-256 the source published (Hub LFS files): the digest of a file sent
+            /// with one PutObject, or the in-order hash of a multipart file's parts.</summary>
+            private void VerifyWholeFile(FileUpload file, byte[] digest)
+            {
+                var expected = file.File.Sha256Hex;
+                if (expected != null && !string.Equals(Sha256Checksums.Hex(digest), expected, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new InvalidDataException($"The bytes read for '{file.File.RelativePath}' from {_source.Location} do not match its published SHA-256 {expected}.");
                 }
             }
 
@@ -541,6 +646,11 @@ namespace BedrockImport.Engine.Transfer
                         ContentType = "application/octet-stream",
                     };
                     put.Metadata[PartSizeMetadataKey] = file.Plan.PartSize.ToString(CultureInfo.InvariantCulture);
+                    foreach (var entry in _source.MetadataFor(file.File))
+                    {
+                        put.Metadata[entry.Key] = entry.Value;
+                    }
+
                     ApplyEncryption(put);
                     return client.PutObjectAsync(put, token);
                 }, cancellationToken).ConfigureAwait(false);
@@ -578,6 +688,11 @@ namespace BedrockImport.Engine.Transfer
                         ContentType = "application/octet-stream",
                     };
                     create.Metadata[PartSizeMetadataKey] = file.Plan.PartSize.ToString(CultureInfo.InvariantCulture);
+                    foreach (var entry in _source.MetadataFor(file.File))
+                    {
+                        create.Metadata[entry.Key] = entry.Value;
+                    }
+
                     if (_request.KmsKeyId != null)
                     {
                         create.ServerSideEncryptionMethod = ServerSideEncryptionMethod.AWSKMS;
@@ -667,7 +782,7 @@ namespace BedrockImport.Engine.Transfer
                 _openUploads.TryRemove(file.UploadId!, out _);
                 if (!string.IsNullOrEmpty(reported) && !string.Equals(reported, expected, StringComparison.Ordinal))
                 {
-                    throw new InvalidDataException($"S3 reports the SHA-256 {reported} for {file.Target}; the local file gives {expected}.");
+                    throw new InvalidDataException($"S3 reports the SHA-256 {reported} for {file.Target}; the parts sent give {expected}.");
                 }
 
                 _tracker.FileDone();

@@ -20,6 +20,19 @@ namespace BedrockImport.Engine.Transfer
             return sha.ComputeHash(buffer, offset, count);
         }
 
+        /// <summary>Lower-case hex, as the Hub publishes LFS sha256s.</summary>
+        public static string Hex(byte[] digest)
+        {
+            var text = new char[digest.Length * 2];
+            for (var i = 0; i < digest.Length; i++)
+            {
+                text[2 * i] = "0123456789abcdef"[digest[i] >> 4];
+                text[2 * i + 1] = "0123456789abcdef"[digest[i] & 15];
+            }
+
+            return new string(text);
+        }
+
         public static string Composite(byte[][] partDigests)
         {
             var concatenated = new byte[partDigests.Length * 32];

@@ -2,11 +2,12 @@ using System;
 using System.Collections.Generic;
 using BedrockImport.Engine.Credentials;
 using BedrockImport.Engine.Diagnostics;
+using BedrockImport.Engine.Hub;
 using BedrockImport.Engine.Wire;
 
 namespace BedrockImport.Engine.Transfer
 {
-    /// <summary>What ModelUploader.UploadFolderAsync uploads, where, and how.</summary>
+    /// <summary>What ModelUploader.UploadAsync uploads (a local folder or a Hugging Face Hub repository), where, and how.</summary>
     public sealed class UploadRequest
     {
         public UploadRequest(string localFolder, S3Uri destination, AwsSession session)
@@ -16,7 +17,19 @@ namespace BedrockImport.Engine.Transfer
             Session = session ?? throw new ArgumentNullException(nameof(session));
         }
 
-        public string LocalFolder { get; }
+        /// <summary>Streams a Hub repository (pinned to its commit on first use) to S3: ranged GETs into memory, nothing on local disk.</summary>
+        public UploadRequest(HubModelSource hubSource, S3Uri destination, AwsSession session)
+        {
+            HubSource = hubSource ?? throw new ArgumentNullException(nameof(hubSource));
+            Destination = destination ?? throw new ArgumentNullException(nameof(destination));
+            Session = session ?? throw new ArgumentNullException(nameof(session));
+        }
+
+        /// <summary>The local folder; null when the source is a Hub repository.</summary>
+        public string? LocalFolder { get; }
+
+        /// <summary>The Hub repository; null when the source is a local folder.</summary>
+        public HubModelSource? HubSource { get; }
 
         /// <summary>Treated as a folder: files go to FolderPrefix + their relative path.</summary>
         public S3Uri Destination { get; }
@@ -62,7 +75,7 @@ namespace BedrockImport.Engine.Transfer
             Action = action;
         }
 
-        /// <summary>Path relative to the local folder, '/' separators.</summary>
+        /// <summary>Path relative to the local folder or the repository, '/' separators.</summary>
         public string RelativePath { get; }
         public string S3Uri { get; }
         public long Size { get; }

@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading.Tasks;
+using BedrockImport.Engine.Hub;
 using BedrockImport.Engine.ModelPackage;
 using BedrockImport.Engine.Transfer;
 using BedrockImport.Infrastructure;
@@ -17,6 +18,7 @@ namespace BedrockImport.Cmdlets
     {
         private const string PathSet = "Path";
         private const string S3Set = "S3Uri";
+        private const string HubSet = "HuggingFace";
 
         [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("FullName", "PSPath")]
@@ -28,21 +30,56 @@ namespace BedrockImport.Cmdlets
         [ValidateNotNullOrEmpty]
         public string S3Uri { get; set; } = "";
 
+        /// <summary>A Hub model, "org/name" or https://huggingface.co/org/name[/tree/revision] (read with ranged GETs: headers only).</summary>
+        [Parameter(ParameterSetName = HubSet, Mandatory = true)]
+        [Alias("HFModel")]
+        [ValidateNotNullOrEmpty]
+        public string HuggingFaceModel { get; set; } = "";
+
+        /// <summary>Branch, tag or commit sha (default: main).</summary>
+        [Parameter(ParameterSetName = HubSet)]
+        [ValidateNotNullOrEmpty]
+        public string? Revision { get; set; }
+
+        /// <summary>The Hub to read from; default HF_ENDPOINT, else https://huggingface.co.</summary>
+        [Parameter(ParameterSetName = HubSet)]
+        [ValidateNotNullOrEmpty]
+        public string? HuggingFaceEndpoint { get; set; }
+
         /// <summary>Returns only whether the folder passed.</summary>
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
         protected override async Task ProcessRecordAsync()
         {
-            var source = OpenSource();
+            HubClient? hubClient = null;
             ModelPackageReport report;
             try
             {
-                report = await ModelPackageValidator.ValidateAsync(source, null, CancellationToken).ConfigureAwait(false);
+                IModelFileSource source;
+                if (ParameterSetName == HubSet)
+                {
+                    hubClient = HubCmdletSupport.CreateClient(HuggingFaceEndpoint, Log);
+                    WriteVerbose($"Hugging Face Hub {hubClient.Endpoint}, token: {hubClient.TokenSource}.");
+                    source = new HubModelSource(hubClient, HubCmdletSupport.Reference(HuggingFaceModel, Revision, hubClient));
+                }
+                else
+                {
+                    source = OpenSource();
+                }
+
+                try
+                {
+                    report = await ModelPackageValidator.ValidateAsync(source, null, CancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    (source as IDisposable)?.Dispose();
+                }
             }
             finally
             {
-                (source as IDisposable)?.Dispose();
+                hubClient?.Dispose();
             }
 
             foreach (var warning in report.Warnings)

@@ -3,6 +3,7 @@ using System.IO;
 using System.Management.Automation;
 using System.Net.Http;
 using BedrockImport.Engine.Credentials;
+using BedrockImport.Engine.Hub;
 using BedrockImport.Engine.Transfer;
 using BedrockImport.Engine.Wire;
 
@@ -47,6 +48,27 @@ namespace BedrockImport.Infrastructure
                         ? $"{service.ErrorCode}, HTTP {service.StatusCode}"
                         : $"{service.ErrorCode}, HTTP {service.StatusCode}, request id {service.RequestId}";
                     return (service.ErrorCode, CategoryOf(service.ErrorCode, service.StatusCode), $"{service.Message} ({detail})");
+
+                case HubRepositoryNotFoundException:
+                    return ("HubRepositoryNotFound", ErrorCategory.ObjectNotFound, exception.Message);
+
+                case HubGatedRepositoryException:
+                    return ("HubGatedRepository", ErrorCategory.PermissionDenied, exception.Message);
+
+                case HubAccessDeniedException:
+                    return ("HubAccessDenied", ErrorCategory.PermissionDenied, exception.Message);
+
+                case HubRevisionNotFoundException:
+                    return ("HubRevisionNotFound", ErrorCategory.ObjectNotFound, exception.Message);
+
+                case HubEntryNotFoundException:
+                    return ("HubEntryNotFound", ErrorCategory.ObjectNotFound, exception.Message);
+
+                case HubException hub:
+                    return ("HubError", hub.StatusCode >= 500 || hub.StatusCode == 0 ? ErrorCategory.ConnectionError : ErrorCategory.InvalidOperation, hub.Message);
+
+                case HubModelReferenceFormatException reference:
+                    return ("InvalidHuggingFaceModel", ErrorCategory.InvalidArgument, reference.Message);
 
                 case S3UriFormatException s3Uri:
                     return ("InvalidS3Uri", ErrorCategory.InvalidArgument, s3Uri.Message);
