@@ -210,6 +210,13 @@ namespace BedrockImport.Engine.Transfer
                                      + "uploads left by an interrupted copy are neither resumed nor aborted (s3:ListBucketMultipartUploads is needed for that).");
                         return found;
                     }
+                    catch (AwsServiceException unsupported) when (unsupported.StatusCode == 501 || unsupported.StatusCode == 405)
+                    {
+                        // S3-compatible stores that lack the operation (s3rver, some appliances): copy without resuming.
+                        _log.Warning($"This S3 endpoint does not support ListMultipartUploads ({unsupported.ErrorCode}); "
+                                     + "uploads left by an interrupted copy are neither resumed nor aborted.");
+                        return found;
+                    }
 
                     foreach (var upload in page.MultipartUploads ?? new List<MultipartUpload>())
                     {
