@@ -44,6 +44,17 @@ Describe 'The import pipeline from the built module' -Tag 'CI' {
         $remote.sha256 | Should -Be $local.Sha256
     }
 
+    It 'copies a local folder to the staging S3 folder and imports it with -Path' {
+        $folder = New-Sample 'staged'
+        Start-BedrockModelImport -ModelName staged -Path $folder -StagingS3Uri 's3://models/staged/' -RoleArn $role -WhatIf | Should -BeNullOrEmpty
+        Get-TestObjects $endpoint -Bucket models -Prefix 'staged/' | Should -HaveCount 0
+
+        $model = Start-BedrockModelImport -ModelName staged -Path $folder -StagingS3Uri 's3://models/staged/' -RoleArn $role | Wait-BedrockImportJob
+        $model.ModelName | Should -Be 'staged'
+        $model.S3Uri | Should -Be 's3://models/staged/'
+        (Get-TestObjects $endpoint -Bucket models -Prefix 'staged/' | Sort-Object key).sha256 | Should -Be ((Get-FileSha256 $folder | Sort-Object Key).Sha256)
+    }
+
     It 'names the job after the model and the current UTC time, also across a month boundary' {
         [BedrockImport.Infrastructure.TestHooks]::UtcNow = [DateTimeOffset]::Parse('2026-02-28T23:59:58Z')
         try {

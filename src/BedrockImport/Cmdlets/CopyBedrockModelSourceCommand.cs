@@ -15,7 +15,7 @@ namespace BedrockImport.Cmdlets
     /// on failure or Ctrl+C.</summary>
     [Cmdlet(VerbsCommon.Copy, "BedrockModelSource", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = PathSet)]
     [OutputType(typeof(UploadResult))]
-    public sealed class CopyBedrockModelSourceCommand : AwsCmdlet
+    public sealed class CopyBedrockModelSourceCommand : ModelSourceCmdlet
     {
         private const string PathSet = "Path";
         private const string HubSet = "HuggingFace";
@@ -67,148 +67,31 @@ namespace BedrockImport.Cmdlets
 
         protected override async Task ProcessRecordAsync()
         {
-            if (ParameterSetName == HubSet)
-            {
-                await CopyFromHubAsync().ConfigureAwait(false);
-                return;
-            }
-
-            var folder = GetUnresolvedProviderPathFromPSPath(Path);
-            if (!Directory.Exists(folder))
-            {
-                throw new DirectoryNotFoundException($"The model folder '{folder}' does not exist.");
-            }
-
-            S3Uri destination;
-            try
-            {
-                destination = S3Uri.Parse(Destination);
-            }
-            catch (S3UriFormatException exception)
-            {
-                WriteError(ErrorRecords.Argument("InvalidS3Uri", exception.Message, Destination));
-                return;
-            }
-
-            if (!SkipValidation)
-            {
-                var report = await ModelPackageValidator.ValidateAsync(new LocalFolderSource(folder), null, CancellationToken).ConfigureAwait(false);
-                if (!report.Passed)
-                {
-                    var problems = string.Join(Environment.NewLine, report.Errors.Select(p => "  " + p));
-                    WriteError(new ErrorRecord(
-                        new BedrockImportException($"The model folder '{folder}' would fail Custom Model Import; nothing was uploaded. Fix these or use -SkipValidation:{Environment.NewLine}{problems}", null),
-                        "ModelSourceInvalid", ErrorCategory.InvalidData, report));
-                    return;
-                }
-            }
-
-            if (!await ShouldProcessAsync(destination.ToString(), $"Upload the model folder '{folder}'").ConfigureAwait(false))
+            if (!TryParseS3Uri(Destination, out var destination))
             {
                 return;
             }
 
-            var session = ResolveSession();
-            if (CreateBucket && await S3Buckets.EnsureAsync(session, destination.Bucket, Log, CancellationToken).ConfigureAwait(false))
+            var copy = ParameterSetName == HubSet
+                ? await CopyFromHubAsync(destination).ConfigureAwait(false)
+                : await CopyFolderAsync(GetUnresolvedProviderPathFromPSPath(Path), destination, SkipValidation, CreateBucket,
+                    PartSizeBytes, Concurrency, KmsKeyId).ConfigureAwait(false);
+            if (copy != null)
             {
-                WriteVerbose($"Created the bucket '{destination.Bucket}'.");
+                WriteObject(copy);
             }
-
-            var request = new UploadRequest(folder, destination, session)
-            {
-                PartSizeBytes = PartSizeBytes > 0 ? PartSizeBytes : (long?)null,
-                Concurrency = Concurrency > 0 ? Concurrency : (int?)null,
-                KmsKeyId = KmsKeyId,
-                Log = Log,
-            };
-            var activity = $"Copying '{System.IO.Path.GetFileName(folder.TrimEnd(System.IO.Path.DirectorySeparatorChar))}' to {destination}";
-            var progress = new ThrottledProgress<TransferProgress>(p => WriteProgress(ToRecord(activity, p)));
-            await UploadAsync(request, activity).ConfigureAwait(false);
         }
 
-        private async Task CopyFromHubAsync()
+        private async Task<UploadResult?> CopyFromHubAsync(S3Uri destination)
         {
-            if (!TryParseDestination(out var destination))
-            {
-                return;
-            }
-
             using var client = HubCmdletSupport.CreateClient(HuggingFaceEndpoint, Log);
             var hub = new HubModelSource(client, HubCmdletSupport.Reference(HuggingFaceModel, Revision, client));
             WriteVerbose($"Hugging Face Hub {client.Endpoint}, token: {client.TokenSource}.");
             var revision = await hub.ResolveAsync(CancellationToken).ConfigureAwait(false);
             WriteVerbose($"'{revision.RepoId}' at '{revision.RequestedRevision}' is commit {revision.Sha}: {revision.Files.Count} files, {revision.TotalBytes:N0} bytes.");
-
-            if (!SkipValidation)
-            {
-                var report = await ModelPackageValidator.ValidateAsync(hub, null, CancellationToken).ConfigureAwait(false);
-                if (!report.Passed)
-                {
-                    var problems = string.Join(Environment.NewLine, report.Errors.Select(p => "  " + p));
-                    WriteError(new ErrorRecord(
-                        new BedrockImportException($"The model '{revision.RepoId}' at {revision.Sha} would fail Custom Model Import; nothing was copied. Fix these or use -SkipValidation:{Environment.NewLine}{problems}", null),
-                        "ModelSourceInvalid", ErrorCategory.InvalidData, report));
-                    return;
-                }
-            }
-
-            if (!await ShouldProcessAsync(destination.ToString(), $"Copy the Hugging Face model '{revision.RepoId}' at {revision.Sha}").ConfigureAwait(false))
-            {
-                return;
-            }
-
-            var session = ResolveSession();
-            if (CreateBucket && await S3Buckets.EnsureAsync(session, destination.Bucket, Log, CancellationToken).ConfigureAwait(false))
-            {
-                WriteVerbose($"Created the bucket '{destination.Bucket}'.");
-            }
-
-            var request = new UploadRequest(hub, destination, session)
-            {
-                PartSizeBytes = PartSizeBytes > 0 ? PartSizeBytes : (long?)null,
-                Concurrency = Concurrency > 0 ? Concurrency : (int?)null,
-                KmsKeyId = KmsKeyId,
-                Log = Log,
-            };
-            await UploadAsync(request, $"Copying '{revision.RepoId}' to {destination}").ConfigureAwait(false);
-        }
-
-        private bool TryParseDestination(out S3Uri destination)
-        {
-            try
-            {
-                destination = S3Uri.Parse(Destination);
-                return true;
-            }
-            catch (S3UriFormatException exception)
-            {
-                WriteError(ErrorRecords.Argument("InvalidS3Uri", exception.Message, Destination));
-                destination = null!;
-                return false;
-            }
-        }
-
-        private async Task UploadAsync(UploadRequest request, string activity)
-        {
-            var progress = new ThrottledProgress<TransferProgress>(p => WriteProgress(ToRecord(activity, p)));
-            var result = await new ModelUploader().UploadAsync(request, progress, CancellationToken).ConfigureAwait(false);
-            WriteProgress(new ProgressRecord(ProgressId, activity, "Done") { RecordType = ProgressRecordType.Completed });
-            WriteVerbose($"Copied {result.Files} files ({result.Bytes:N0} bytes, {result.Skipped} already there) to {result.S3Uri} in {result.Duration.TotalSeconds:F1} s.");
-            WriteObject(result);
-        }
-
-        private const int ProgressId = 0x4B1D;
-
-        private static ProgressRecord ToRecord(string activity, TransferProgress p)
-        {
-            var rate = p.BytesPerSecond > 0 ? $" at {Format.Bytes((long)p.BytesPerSecond)}/s" : "";
-            return new ProgressRecord(ProgressId, activity,
-                $"{p.Stage}: {Format.Bytes(p.BytesTransferred)} of {Format.Bytes(p.TotalBytes)}{rate}, {p.FilesDone} of {p.FilesTotal} files")
-            {
-                PercentComplete = p.PercentComplete,
-                SecondsRemaining = p.Remaining.HasValue ? (int)Math.Ceiling(p.Remaining.Value.TotalSeconds) : -1,
-                CurrentOperation = string.Join(", ", p.CurrentFiles),
-            };
+            return await CopyAsync(hub, session => new UploadRequest(hub, destination, session), destination,
+                $"the model '{revision.RepoId}' at {revision.Sha}", $"Copy the Hugging Face model '{revision.RepoId}' at {revision.Sha}",
+                $"Copying '{revision.RepoId}' to {destination}", SkipValidation, CreateBucket, PartSizeBytes, Concurrency, KmsKeyId).ConfigureAwait(false);
         }
     }
 

@@ -13,9 +13,10 @@ namespace BedrockImport.Cmdlets
     /// <summary>Starts a model import job (CreateModelImportJob) and outputs the job.</summary>
     [Cmdlet(VerbsLifecycle.Start, "BedrockModelImport", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = S3Set)]
     [OutputType(typeof(ModelImportJob))]
-    public sealed class StartBedrockModelImportCommand : AwsCmdlet
+    public sealed class StartBedrockModelImportCommand : ModelSourceCmdlet
     {
         private const string S3Set = "S3Uri";
+        private const string PathSet = "Path";
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("ImportedModelName")]
@@ -26,6 +27,15 @@ namespace BedrockImport.Cmdlets
         [Alias("S3DataSource_S3Uri", "ModelDataSource_S3DataSource_S3Uri")]
         [ValidateNotNullOrEmpty]
         public string S3Uri { get; set; } = "";
+
+        /// <summary>A local model folder: copied to -StagingS3Uri first (as Copy-BedrockModelSource does), then imported.</summary>
+        [Parameter(ParameterSetName = PathSet, Mandatory = true)]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; } = "";
+
+        [Parameter(ParameterSetName = PathSet, Mandatory = true)]
+        [ValidateNotNullOrEmpty]
+        public string StagingS3Uri { get; set; } = "";
 
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
@@ -61,6 +71,23 @@ namespace BedrockImport.Cmdlets
 
         protected override async Task ProcessRecordAsync()
         {
+            if (ParameterSetName == PathSet)
+            {
+                if (!TryParseS3Uri(StagingS3Uri, out var staging))
+                {
+                    return;
+                }
+
+                var copy = await CopyFolderAsync(GetUnresolvedProviderPathFromPSPath(Path), staging, skipValidation: false, createBucket: false,
+                    partSizeBytes: 0, concurrency: 0, kmsKeyId: null).ConfigureAwait(false);
+                if (copy == null && !MyInvocation.BoundParameters.ContainsKey("WhatIf"))
+                {
+                    return;
+                }
+
+                S3Uri = copy?.S3Uri ?? "s3://" + staging.Bucket + "/" + staging.FolderPrefix;
+            }
+
             var request = new CreateModelImportJobRequest
             {
                 ImportedModelName = ModelName,

@@ -1,0 +1,101 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading.Tasks;
+using BedrockImport.Engine.Credentials;
+using BedrockImport.Engine.ModelPackage;
+using BedrockImport.Engine.Transfer;
+
+namespace BedrockImport.Infrastructure
+{
+    /// <summary>Base of the cmdlets that put a model into S3 (Copy-BedrockModelSource, Start-BedrockModelImport -Path):
+    /// one flow of validate, confirm, create the bucket, upload with progress.</summary>
+    public abstract class ModelSourceCmdlet : AwsCmdlet
+    {
+        private const int ProgressId = 0x4B1D;
+
+        protected bool TryParseS3Uri(string value, out S3Uri uri)
+        {
+            try
+            {
+                uri = S3Uri.Parse(value);
+                return true;
+            }
+            catch (S3UriFormatException exception)
+            {
+                WriteError(ErrorRecords.Argument("InvalidS3Uri", exception.Message, value));
+                uri = null!;
+                return false;
+            }
+        }
+
+        /// <summary>Uploads a local model folder; null when it was invalid (an error was written) or not confirmed.</summary>
+        protected Task<UploadResult?> CopyFolderAsync(string folder, S3Uri destination, bool skipValidation, bool createBucket,
+            long partSizeBytes, int concurrency, string? kmsKeyId)
+        {
+            if (!Directory.Exists(folder))
+            {
+                throw new DirectoryNotFoundException($"The model folder '{folder}' does not exist.");
+            }
+
+            var name = Path.GetFileName(folder.TrimEnd(Path.DirectorySeparatorChar));
+            return CopyAsync(new LocalFolderSource(folder), session => new UploadRequest(folder, destination, session), destination,
+                $"the model folder '{folder}'", $"Upload the model folder '{folder}'", $"Copying '{name}' to {destination}",
+                skipValidation, createBucket, partSizeBytes, concurrency, kmsKeyId);
+        }
+
+        protected async Task<UploadResult?> CopyAsync(IModelFileSource source, Func<AwsSession, UploadRequest> makeRequest, S3Uri destination,
+            string what, string action, string activity, bool skipValidation, bool createBucket, long partSizeBytes, int concurrency, string? kmsKeyId)
+        {
+            if (!skipValidation)
+            {
+                var report = await ModelPackageValidator.ValidateAsync(source, null, CancellationToken).ConfigureAwait(false);
+                if (!report.Passed)
+                {
+                    var problems = string.Join(Environment.NewLine, report.Errors.Select(p => "  " + p));
+                    WriteError(new ErrorRecord(
+                        new BedrockImportException($"{Capitalize(what)} would fail Custom Model Import; nothing was uploaded. Fix these or use -SkipValidation:{Environment.NewLine}{problems}", null),
+                        "ModelSourceInvalid", ErrorCategory.InvalidData, report));
+                    return null;
+                }
+            }
+
+            if (!await ShouldProcessAsync(destination.ToString(), action).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            var session = ResolveSession();
+            if (createBucket && await S3Buckets.EnsureAsync(session, destination.Bucket, Log, CancellationToken).ConfigureAwait(false))
+            {
+                WriteVerbose($"Created the bucket '{destination.Bucket}'.");
+            }
+
+            var request = makeRequest(session);
+            request.PartSizeBytes = partSizeBytes > 0 ? partSizeBytes : (long?)null;
+            request.Concurrency = concurrency > 0 ? concurrency : (int?)null;
+            request.KmsKeyId = kmsKeyId;
+            request.Log = Log;
+            var progress = new ThrottledProgress<TransferProgress>(p => WriteProgress(ToRecord(activity, p)));
+            var result = await new ModelUploader().UploadAsync(request, progress, CancellationToken).ConfigureAwait(false);
+            WriteProgress(new ProgressRecord(ProgressId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+            WriteVerbose($"Copied {result.Files} files ({result.Bytes:N0} bytes, {result.Skipped} already there) to {result.S3Uri} in {result.Duration.TotalSeconds:F1} s.");
+            return result;
+        }
+
+        private static string Capitalize(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text.Substring(1);
+
+        private static ProgressRecord ToRecord(string activity, TransferProgress p)
+        {
+            var rate = p.BytesPerSecond > 0 ? $" at {Format.Bytes((long)p.BytesPerSecond)}/s" : "";
+            return new ProgressRecord(ProgressId, activity,
+                $"{p.Stage}: {Format.Bytes(p.BytesTransferred)} of {Format.Bytes(p.TotalBytes)}{rate}, {p.FilesDone} of {p.FilesTotal} files")
+            {
+                PercentComplete = p.PercentComplete,
+                SecondsRemaining = p.Remaining.HasValue ? (int)Math.Ceiling(p.Remaining.Value.TotalSeconds) : -1,
+                CurrentOperation = string.Join(", ", p.CurrentFiles),
+            };
+        }
+    }
+}
