@@ -539,7 +539,7 @@ namespace BedrockImport.Engine.Hub
 
         /// <summary>The body of a ranged answer: skips what a Range-ignoring server sent before the offset, stops after the
         /// requested length, and disposes the response with it.</summary>
-        private sealed class RangeResponseStream : Stream
+        private sealed class RangeResponseStream : BedrockImport.Engine.IO.ReadOnlyForwardStream
         {
             private readonly HttpResponseMessage _response;
             private readonly Stream _body;
@@ -554,15 +554,6 @@ namespace BedrockImport.Engine.Hub
                 _remaining = length;
             }
 
-            public override bool CanRead => true;
-            public override bool CanSeek => false;
-            public override bool CanWrite => false;
-            public override long Length => throw new NotSupportedException();
-            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
             public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
 

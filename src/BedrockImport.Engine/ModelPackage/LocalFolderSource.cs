@@ -46,7 +46,7 @@ namespace BedrockImport.Engine.ModelPackage
         }
 
         /// <summary>Reads at most a given number of bytes from an inner stream, and owns it.</summary>
-        private sealed class RangeStream : Stream
+        private sealed class RangeStream : BedrockImport.Engine.IO.ReadOnlyForwardStream
         {
             private readonly Stream _inner;
             private long _remaining;
@@ -57,15 +57,6 @@ namespace BedrockImport.Engine.ModelPackage
                 _remaining = length;
             }
 
-            public override bool CanRead => true;
-            public override bool CanSeek => false;
-            public override bool CanWrite => false;
-            public override long Length => throw new NotSupportedException();
-            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
             public override int Read(byte[] buffer, int offset, int count)
             {
