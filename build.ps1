@@ -112,8 +112,13 @@ function Invoke-Test {
     $xunit = Get-TrxCounts (Join-Path $ResultsDir 'xunit')
     Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed"
 
+    Write-Host 'Installing the test tools (Pester and AWSSDK.Core versions from NuGet, the JS SDK and s3rver from npm)'
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'build/tools.csproj'), '--nologo', '-v', 'quiet') 'Test tools download'
+    Push-Location (Join-Path $Root 'tests/conformance')
+    try { Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') 'npm ci (tests/conformance)' }
+    finally { Pop-Location }
+
     Write-Host 'Running Pester tests against the built module'
-    Invoke-Native dotnet @('restore', (Join-Path $Root 'build/tools.csproj'), '--nologo', '-v', 'quiet') 'Pester download'
     $pesterSummary = Join-Path $ResultsDir 'pester-summary.json'
     $pwsh = Get-PwshCommand
     $pesterArgs = @('-NoLogo', '-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/Invoke-PesterTests.ps1'),
@@ -145,7 +150,6 @@ function Invoke-ConformanceTests {
     Write-Host 'Running the AWS SDK for JavaScript conformance suite'
     Push-Location $suite
     try {
-        Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') 'npm ci (conformance)'
         $env:BEDROCKIMPORT_ENDPOINT_DLL = Join-Path $ModuleOut 'endpoint/BedrockImport.LocalEndpoint.dll'
         $output = & node --test --test-reporter=tap 2>&1
         $exit = $LASTEXITCODE

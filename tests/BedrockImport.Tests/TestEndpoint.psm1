@@ -47,4 +47,97 @@ function Get-FileSha256 {
     }
 }
 
+# --- Helpers of the Reliability suites ---
+
+# True when the fault suites run at the issue's full sizes (build.ps1 Test -Full).
+function Test-FullSize { $env:BEDROCKIMPORT_FULL -eq '1' }
+
+function Reset-TestStats {
+    param([Parameter(Mandatory)] $Endpoint)
+    Invoke-RestMethod "$($Endpoint.EndpointUrl)/_admin/stats" -Method Delete | Out-Null
+}
+
+# The calls counted per 'service:Operation' (a hashtable), as /_admin/stats reports them.
+function Get-TestCallCounts {
+    param([Parameter(Mandatory)] $Endpoint)
+    $counts = @{}
+    foreach ($entry in (Invoke-RestMethod "$($Endpoint.EndpointUrl)/_admin/stats").operations.PSObject.Properties) { $counts[$entry.Name] = [int] $entry.Value.calls }
+    $counts
+}
+
+# A new empty folder under the temp folder, for data that must outlive one Describe (Pester empties $TestDrive per block).
+function New-TestWorkFolder {
+    $folder = Join-Path ([System.IO.Path]::GetTempPath()) "bedrockimport-reliability-$([guid]::NewGuid().ToString('N').Substring(0, 12))"
+    (New-Item -ItemType Directory -Path $folder).FullName
+}
+
+# A loopback TCP port nobody listens on (taken from the OS, then released).
+function Get-TestClosedPort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+# A fake HTTP server on 127.0.0.1 that answers every request with the same status, content type and body
+# (a proxy's error page, a broken service). Stop it with Stop-TestFakeHttpServer.
+function Start-TestFakeHttpServer {
+    param([Parameter(Mandatory)] [int] $StatusCode, [Parameter(Mandatory)] [string] $ContentType, [Parameter(Mandatory)] [string] $Body)
+    $port = Get-TestClosedPort
+    $listener = [System.Net.HttpListener]::new()
+    $listener.Prefixes.Add("http://127.0.0.1:$port/")
+    $listener.Start()
+    $runner = [powershell]::Create()
+    $null = $runner.AddScript({
+            param($Listener, $StatusCode, $ContentType, $Body)
+            $bytes = [System.Text.Encoding]::UTF8.GetBytes($Body)
+            while ($Listener.IsListening) {
+                try { $context = $Listener.GetContext() } catch { break }
+                try {
+                    $context.Response.StatusCode = $StatusCode
+                    $context.Response.ContentType = $ContentType
+                    $context.Response.OutputStream.Write($bytes, 0, $bytes.Length)
+                    $context.Response.Close()
+                }
+                catch { }
+            }
+        }).AddArgument($listener).AddArgument($StatusCode).AddArgument($ContentType).AddArgument($Body)
+    $null = $runner.BeginInvoke()
+    [pscustomobject]@{ Url = "http://127.0.0.1:$port"; Listener = $listener; Runner = $runner }
+}
+
+function Stop-TestFakeHttpServer {
+    param([Parameter(Mandatory)] $Server)
+    $Server.Listener.Stop()
+    $Server.Listener.Close()
+    $Server.Runner.Stop()
+    $Server.Runner.Dispose()
+}
+
+# Rewrites the JSON header of a safetensors file through $Edit (string -> string) and keeps its data bytes.
+function Edit-TestSafetensorsHeader {
+    param([Parameter(Mandatory)] [string] $Path, [Parameter(Mandatory)] [scriptblock] $Edit)
+    $bytes = [System.IO.File]::ReadAllBytes($Path)
+    $headerLength = [int] [System.BitConverter]::ToUInt64($bytes, 0)
+    $text = & $Edit ([System.Text.Encoding]::UTF8.GetString($bytes, 8, $headerLength).TrimEnd())
+    $header = [System.Text.Encoding]::UTF8.GetBytes($text.PadRight([int] [Math]::Ceiling($text.Length / 8) * 8))
+    $stream = [System.IO.File]::Create($Path)
+    try {
+        $stream.Write([System.BitConverter]::GetBytes([uint64] $header.Length), 0, 8)
+        $stream.Write($header, 0, $header.Length)
+        $stream.Write($bytes, 8 + $headerLength, $bytes.Length - 8 - $headerLength)
+    }
+    finally { $stream.Dispose() }
+}
+
+# Polls $Condition every 50 ms until it is true or $TimeoutSeconds passed; returns whether it became true.
+function Wait-TestCondition {
+    param([Parameter(Mandatory)] [scriptblock] $Condition, [double] $TimeoutSeconds = 30)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while (-not (& $Condition)) {
+        if ([DateTime]::UtcNow -ge $deadline) { return $false }
+        Start-Sleep -Milliseconds 50
+    }
+    $true
+}
+
 Export-ModuleMember -Function *

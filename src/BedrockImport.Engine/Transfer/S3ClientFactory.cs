@@ -61,6 +61,11 @@ namespace BedrockImport.Engine.Transfer
         {
             switch (error)
             {
+                case System.Xml.XmlException xml:
+                    return new UnexpectedResponseException("The S3 endpoint answered with something that is not valid S3 XML (is -EndpointUrl an S3 endpoint?).", 0, null, xml);
+                case AmazonUnmarshallingException unmarshalling:
+                    return new UnexpectedResponseException("The S3 endpoint answered with something that is not valid S3 XML (is -EndpointUrl an S3 endpoint?).",
+                        (int)unmarshalling.StatusCode, unmarshalling.RequestId, unmarshalling);
                 case AmazonServiceException service when !string.IsNullOrEmpty(service.ErrorCode) || (int)service.StatusCode != 0:
                     var code = string.IsNullOrEmpty(service.ErrorCode) ? "HttpStatus" + ((int)service.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture) : service.ErrorCode;
                     var message = string.IsNullOrEmpty(service.Message) ? code + ": the service returned HTTP " + (int)service.StatusCode + "." : service.Message;

@@ -70,6 +70,9 @@ namespace BedrockImport.Infrastructure
                 case HubModelReferenceFormatException reference:
                     return ("InvalidHuggingFaceModel", ErrorCategory.InvalidArgument, reference.Message);
 
+                case Engine.Invocation.InvocationResponseFormatException badAnswer:
+                    return ("InvocationResponseFormatException", ErrorCategory.InvalidResult, badAnswer.Message);
+
                 case S3UriFormatException s3Uri:
                     return ("InvalidS3Uri", ErrorCategory.InvalidArgument, s3Uri.Message);
 
