@@ -38,17 +38,20 @@ Write-Step 'Starting the local endpoint (offline S3 + Bedrock + Bedrock Runtime)
 $endpoint = Start-BedrockLocalEndpoint -DataPath (Join-Path $work 'endpoint') -UseAsDefault
 Write-Host "Listening on $($endpoint.EndpointUrl), region $($endpoint.Region)"
 try {
-    Write-Step 'Writing a small Llama-shaped model folder (config, tokenizer, 2 safetensors shards + index)'
+    Write-Step 'Publishing a small Llama-shaped model on the endpoint''s Hugging Face Hub mirror as demo/youko-sample'
     # The sample is not a real language model: the endpoint answers from its responses file, as documented.
-    $folder = New-BedrockSampleModel -Path (Join-Path $work 'youko-sample') -ShardCount 2 `
-        -Response @{ '金管楽器' = ' <answer>トランペット</answer>' + "`n`n質問: 次のうち、木管楽器であるのはどれ？" }
-    Get-ChildItem $folder | Format-Table Name, Length -AutoSize | Out-Host
+    $repo = Join-Path $endpoint.DataPath 'hub/demo/youko-sample'
+    New-BedrockSampleModel -Path $repo -ShardCount 2 `
+        -Response @{ '金管楽器' = ' <answer>トランペット</answer>' + "`n`n質問: 次のうち、木管楽器であるのはどれ？" } | Out-Null
+    Get-ChildItem $repo | Format-Table Name, Length -AutoSize | Out-Host
 
-    Write-Step 'Test-BedrockModelSource: checking it the way an import job will'
-    Test-BedrockModelSource $folder | Format-List Passed, Architecture, ModelType, ParameterCount, Dtype, TotalBytes, ChatTemplate | Out-Host
+    Write-Step "Test-BedrockModelSource -HuggingFaceModel demo/youko-sample (headers only, nothing downloaded)"
+    Test-BedrockModelSource -HuggingFaceModel demo/youko-sample -HuggingFaceEndpoint $endpoint.EndpointUrl |
+        Format-List Passed, Architecture, ModelType, ParameterCount, Dtype, TotalBytes, ChatTemplate | Out-Host
 
-    Write-Step 'Copy-BedrockModelSource | Start-BedrockModelImport | Wait-BedrockImportJob'
-    $model = Copy-BedrockModelSource -Path $folder -Destination 's3://demo-models/youko/' -CreateBucket |
+    Write-Step 'Copy-BedrockModelSource -HuggingFaceModel (Hub -> S3, no local disk) | Start-BedrockModelImport | Wait-BedrockImportJob'
+    $model = Copy-BedrockModelSource -HuggingFaceModel demo/youko-sample -HuggingFaceEndpoint $endpoint.EndpointUrl `
+            -Destination 's3://demo-models/youko/' -CreateBucket |
         Tee-Object -Variable copy |
         Start-BedrockModelImport -ModelName youko -RoleArn 'arn:aws:iam::123456789012:role/BedrockImportDemo' |
         Tee-Object -Variable job |
