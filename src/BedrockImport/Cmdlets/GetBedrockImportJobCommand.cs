@@ -10,10 +10,8 @@ namespace BedrockImport.Cmdlets
     /// <summary>Gets model import jobs: one by name or ARN (wildcards list and filter), or all, filtered.</summary>
     [Cmdlet(VerbsCommon.Get, "BedrockImportJob", DefaultParameterSetName = ListSet)]
     [OutputType(typeof(ModelImportJob))]
-    public sealed class GetBedrockImportJobCommand : AwsCmdlet
+    public sealed class GetBedrockImportJobCommand : ListCmdlet
     {
-        private const string ListSet = "List";
-        private const string IdentifierSet = "Identifier";
 
         [Parameter(ParameterSetName = IdentifierSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("JobArn", "JobName", "Name")]
@@ -26,18 +24,6 @@ namespace BedrockImport.Cmdlets
         [ValidateSet("InProgress", "Completed", "Failed", IgnoreCase = true)]
         public string? Status { get; set; }
 
-        [Parameter(ParameterSetName = ListSet)]
-        public string? NameContains { get; set; }
-
-        [Parameter(ParameterSetName = ListSet)]
-        public DateTime? CreatedAfter { get; set; }
-
-        [Parameter(ParameterSetName = ListSet)]
-        public DateTime? CreatedBefore { get; set; }
-
-        [Parameter(ParameterSetName = ListSet)]
-        [ValidateSet("Ascending", "Descending", IgnoreCase = true)]
-        public string? SortOrder { get; set; }
 
         protected override async Task ProcessRecordAsync()
         {
@@ -48,10 +34,10 @@ namespace BedrockImport.Cmdlets
                 {
                     StatusEquals = Status == null ? null : Canonical(Status, "InProgress", "Completed", "Failed"),
                     NameContains = NameContains,
-                    CreationTimeAfter = CreatedAfter?.ToUniversalTime(),
-                    CreationTimeBefore = CreatedBefore?.ToUniversalTime(),
-                    SortBy = SortOrder == null ? null : "CreationTime",
-                    SortOrder = SortOrder == null ? null : Canonical(SortOrder, "Ascending", "Descending"),
+                    CreationTimeAfter = CreatedAfterUtc,
+                    CreationTimeBefore = CreatedBeforeUtc,
+                    SortBy = SortBy,
+                    SortOrder = CanonicalSortOrder,
                 };
                 foreach (var job in await client.ListModelImportJobsAsync(request, CancellationToken).ConfigureAwait(false))
                 {

@@ -10,10 +10,8 @@ namespace BedrockImport.Cmdlets
     /// <summary>Gets imported models: one by name or ARN (wildcards list and filter), or all, filtered.</summary>
     [Cmdlet(VerbsCommon.Get, "ImportedModel", DefaultParameterSetName = ListSet)]
     [OutputType(typeof(ImportedModel))]
-    public sealed class GetImportedModelCommand : AwsCmdlet
+    public sealed class GetImportedModelCommand : ListCmdlet
     {
-        private const string ListSet = "List";
-        private const string IdentifierSet = "Identifier";
 
         [Parameter(ParameterSetName = IdentifierSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("ModelArn", "ModelName", "ImportedModelArn", "ModelId", "Name")]
@@ -22,18 +20,6 @@ namespace BedrockImport.Cmdlets
         [ArgumentCompleter(typeof(ImportedModelNameCompleter))]
         public string[] ModelIdentifier { get; set; } = Array.Empty<string>();
 
-        [Parameter(ParameterSetName = ListSet)]
-        public string? NameContains { get; set; }
-
-        [Parameter(ParameterSetName = ListSet)]
-        public DateTime? CreatedAfter { get; set; }
-
-        [Parameter(ParameterSetName = ListSet)]
-        public DateTime? CreatedBefore { get; set; }
-
-        [Parameter(ParameterSetName = ListSet)]
-        [ValidateSet("Ascending", "Descending", IgnoreCase = true)]
-        public string? SortOrder { get; set; }
 
         protected override async Task ProcessRecordAsync()
         {
@@ -43,10 +29,10 @@ namespace BedrockImport.Cmdlets
                 var request = new ListImportedModelsRequest
                 {
                     NameContains = NameContains,
-                    CreationTimeAfter = CreatedAfter?.ToUniversalTime(),
-                    CreationTimeBefore = CreatedBefore?.ToUniversalTime(),
-                    SortBy = SortOrder == null ? null : "CreationTime",
-                    SortOrder = SortOrder == null ? null : Canonical(SortOrder, "Ascending", "Descending"),
+                    CreationTimeAfter = CreatedAfterUtc,
+                    CreationTimeBefore = CreatedBeforeUtc,
+                    SortBy = SortBy,
+                    SortOrder = CanonicalSortOrder,
                 };
                 foreach (var model in await client.ListImportedModelsAsync(request, CancellationToken).ConfigureAwait(false))
                 {
