@@ -24,7 +24,7 @@ namespace BedrockImport.Engine.Transfer
         /// the composite SHA-256 S3 holds for a multipart object.</summary>
         public const string PartSizeMetadataKey = UploadMetadata.PartSize;
 
-        public const int DefaultConcurrency = 8;
+        public const int DefaultConcurrency = 6;
 
         private static readonly TimeSpan AbortTimeout = TimeSpan.FromSeconds(30);
 

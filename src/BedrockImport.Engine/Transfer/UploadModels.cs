@@ -39,7 +39,7 @@ namespace BedrockImport.Engine.Transfer
         /// <summary>Null: per file, at least 8 MiB, at least size/10000, a multiple of 1 MiB. Otherwise 5 MiB..5 GiB.</summary>
         public long? PartSizeBytes { get; set; }
 
-        /// <summary>Parts (of all files) in flight at once; null = 8. Memory is about Concurrency x part size.</summary>
+        /// <summary>Parts (of all files) in flight at once; null = 6 (chosen to stay under 256 MiB with 8 MiB parts on a 2-core machine; bench B3). Memory is about Concurrency x part size.</summary>
         public int? Concurrency { get; set; }
 
         /// <summary>SSE-KMS key id, ARN or alias; null = the bucket's default encryption.</summary>
