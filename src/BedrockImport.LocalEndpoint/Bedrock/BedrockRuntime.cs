@@ -1,3 +1,4 @@
+using BedrockImport.Engine.Import;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -68,8 +69,8 @@ internal sealed class BedrockRuntime
 
     private ImportJobRecord FindModel(string modelId)
     {
-        if (!BedrockIds.ModelArn.IsMatch(modelId))
-            throw BedrockError.Validation(BedrockIds.ModelName.IsMatch(modelId)
+        if (!BedrockPatterns.ImportedModelArn.IsMatch(modelId))
+            throw BedrockError.Validation(BedrockPatterns.ImportedModelName.IsMatch(modelId)
                 ? $"The provided model identifier is invalid. Imported models are invoked by their ARN (arn:aws:bedrock:{_context.Region}:{BedrockIds.AccountId}:imported-model/...), not by the name '{modelId}'."
                 : "The provided model identifier is invalid.");
         return _store.Jobs().FirstOrDefault(j => j.ImportedModelArn == modelId && _store.ModelExists(j))

@@ -1,3 +1,4 @@
+using BedrockImport.Engine.Import;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -94,7 +95,7 @@ internal sealed class ControlPlane
 
     public Task GetModelImportJobAsync(HttpContext http, string identifier)
     {
-        Require(identifier, "jobIdentifier", BedrockIds.JobIdentifier, BedrockIds.JobArnPattern + "|" + BedrockIds.JobNamePattern, 1011);
+        Require(identifier, "jobIdentifier", BedrockPatterns.JobIdentifier, BedrockPatterns.JobArnPattern + "|" + BedrockPatterns.JobNamePattern, 1011);
         var job = _store.Jobs().FirstOrDefault(j => j.JobArn == identifier || j.JobName == identifier)
                   ?? throw BedrockError.NotFound($"The model import job '{identifier}' was not found. Check the job name or ARN, and the Region.");
         return BedrockHandler.WriteJsonAsync(http, 200, JobView(job, summary: false));
@@ -138,7 +139,7 @@ internal sealed class ControlPlane
     /// <summary>The completed job of a live imported model, by model ARN or name.</summary>
     internal ImportJobRecord FindModel(string identifier)
     {
-        Require(identifier, "modelIdentifier", BedrockIds.ModelIdentifier, BedrockIds.ModelArnPattern + "|" + BedrockIds.ModelNamePattern, 1011);
+        Require(identifier, "modelIdentifier", BedrockPatterns.ModelIdentifier, BedrockPatterns.ModelArnPattern + "|" + BedrockPatterns.ModelNamePattern, 1011);
         return _store.Jobs().FirstOrDefault(j => _store.ModelExists(j) && (j.ImportedModelArn == identifier || j.ImportedModelName == identifier))
                ?? throw BedrockError.NotFound($"The imported model '{identifier}' was not found. Check the model name or ARN, and the Region; a model appears only after its import job completed.");
     }
@@ -196,15 +197,15 @@ internal sealed class ControlPlane
     private static void ValidateCreate(CreateModelImportJobRequest request)
     {
         var errors = new List<string>();
-        Check(errors, request.JobName, "jobName", BedrockIds.JobName, BedrockIds.JobNamePattern, 1, 63, required: true);
-        Check(errors, request.ImportedModelName, "importedModelName", BedrockIds.ModelName, BedrockIds.ModelNamePattern, 1, 63, required: true);
-        Check(errors, request.RoleArn, "roleArn", BedrockIds.RoleArn, BedrockIds.RoleArnPattern, 0, 2048, required: true);
+        Check(errors, request.JobName, "jobName", BedrockPatterns.JobName, BedrockPatterns.JobNamePattern, 1, 63, required: true);
+        Check(errors, request.ImportedModelName, "importedModelName", BedrockPatterns.ImportedModelName, BedrockPatterns.ModelNamePattern, 1, 63, required: true);
+        Check(errors, request.RoleArn, "roleArn", BedrockPatterns.RoleArn, BedrockPatterns.RoleArnPattern, 0, 2048, required: true);
         if (request.ModelDataSource?.S3DataSource is null)
             errors.Add("Value null at 'modelDataSource.s3DataSource' failed to satisfy constraint: Member must not be null");
         else
-            Check(errors, request.ModelDataSource.S3DataSource.S3Uri, "modelDataSource.s3DataSource.s3Uri", BedrockIds.S3Uri, BedrockIds.S3UriPattern, 1, 1024, required: true);
-        Check(errors, request.ClientRequestToken, "clientRequestToken", BedrockIds.ClientRequestToken, BedrockIds.ClientRequestTokenPattern, 1, 256, required: false);
-        Check(errors, request.ImportedModelKmsKeyId, "importedModelKmsKeyId", BedrockIds.KmsKeyId, BedrockIds.KmsKeyIdPattern, 1, 2048, required: false);
+            Check(errors, request.ModelDataSource.S3DataSource.S3Uri, "modelDataSource.s3DataSource.s3Uri", BedrockPatterns.S3Uri, BedrockPatterns.S3UriPattern, 1, 1024, required: true);
+        Check(errors, request.ClientRequestToken, "clientRequestToken", BedrockPatterns.ClientRequestToken, BedrockPatterns.ClientRequestTokenPattern, 1, 256, required: false);
+        Check(errors, request.ImportedModelKmsKeyId, "importedModelKmsKeyId", BedrockPatterns.KmsKeyId, BedrockPatterns.KmsKeyIdPattern, 1, 2048, required: false);
         CheckTags(errors, request.JobTags, "jobTags");
         CheckTags(errors, request.ImportedModelTags, "importedModelTags");
         if (request.VpcConfig is { } vpc)
@@ -214,7 +215,7 @@ internal sealed class ControlPlane
             if (vpc.SecurityGroupIds.Count is < 1 or > 5)
                 errors.Add($"Value '[{string.Join(", ", vpc.SecurityGroupIds)}]' at 'vpcConfig.securityGroupIds' failed to satisfy constraint: Member must have length between 1 and 5");
             foreach (var id in vpc.SubnetIds.Concat(vpc.SecurityGroupIds))
-                Check(errors, id, "vpcConfig", BedrockIds.VpcId, BedrockIds.VpcIdPattern, 0, 32, required: true);
+                Check(errors, id, "vpcConfig", BedrockPatterns.VpcId, BedrockPatterns.VpcIdPattern, 0, 32, required: true);
         }
         if (errors.Count > 0)
             throw BedrockError.Validation(ValidationMessage(errors));
@@ -227,8 +228,8 @@ internal sealed class ControlPlane
             errors.Add($"Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to 200");
         for (var i = 0; i < tags.Count; i++)
         {
-            Check(errors, tags[i].Key, $"{member}.{i + 1}.member.key", BedrockIds.Tag, BedrockIds.TagPattern, 1, 128, required: true);
-            Check(errors, tags[i].Value, $"{member}.{i + 1}.member.value", BedrockIds.Tag, BedrockIds.TagPattern, 0, 256, required: false);
+            Check(errors, tags[i].Key, $"{member}.{i + 1}.member.key", BedrockPatterns.TagText, BedrockPatterns.TagPattern, 1, 128, required: true);
+            Check(errors, tags[i].Value, $"{member}.{i + 1}.member.value", BedrockPatterns.TagText, BedrockPatterns.TagPattern, 0, 256, required: false);
         }
     }
 
