@@ -150,7 +150,7 @@ namespace BedrockImport.Engine.Invocation
                 ["maxTokens"] = MaxTokens,
                 ["messages"] = _history.Select(m => new Dictionary<string, string> { ["role"] = m.Role, ["content"] = m.Content }).ToList(),
             };
-            return JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            return JsonSerializer.Serialize(document, Json.EngineJson.FileOptions);
         }
     }
 }

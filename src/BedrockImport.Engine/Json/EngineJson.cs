@@ -8,6 +8,13 @@ namespace BedrockImport.Engine.Json
     {
         public static readonly JsonSerializerOptions Options = Create();
 
+        /// <summary>The same, for files people read (a saved chat): indented, and non-ASCII text kept as it is.</summary>
+        public static readonly JsonSerializerOptions FileOptions = new JsonSerializerOptions(Options)
+        {
+            WriteIndented = true,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
+
         private static JsonSerializerOptions Create()
         {
             var options = new JsonSerializerOptions

@@ -67,8 +67,21 @@ namespace BedrockImport.Infrastructure
                 StoredRegion = Unwrap(SessionState.PSVariable.GetValue("StoredAWSRegion")),
                 EndpointUrl = EndpointUrl,
             };
-            return AwsSessionResolver.Resolve(request, ProcessEnvironment.Instance, Log);
+            // Parameters bound by property name can change per record; when they did not, the last session serves
+            // (a piped batch of prompts would otherwise re-read the profile files for every record).
+            var key = (request.AccessKey, request.SecretKey, request.SessionToken, request.ProfileName, request.ProfileLocation,
+                request.Credential, request.StoredCredentials, request.Region, request.StoredRegion, request.EndpointUrl);
+            if (_session == null || !_sessionKey.Equals(key))
+            {
+                _session = AwsSessionResolver.Resolve(request, ProcessEnvironment.Instance, Log);
+                _sessionKey = key;
+            }
+
+            return _session;
         }
+
+        private AwsSession? _session;
+        private (string?, string?, string?, string?, string?, object?, object?, string?, object?, string?) _sessionKey;
 
         /// <summary>Writes what each identifier names: a wildcard pattern filters the full list by name or ARN; anything
         /// else is fetched by name or ARN, and a failure is a non-terminating error for that identifier alone.</summary>
