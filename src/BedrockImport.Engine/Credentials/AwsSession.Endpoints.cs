@@ -1,4 +1,5 @@
 using System;
+using BedrockImport.Engine.Wire;
 
 namespace BedrockImport.Engine.Credentials
 {
@@ -8,6 +9,11 @@ namespace BedrockImport.Engine.Credentials
         /// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true), then the regional default, as the AWS SDKs do.</summary>
         public Uri ResolveEndpoint(AwsService service)
         {
+            if (service == null)
+            {
+                throw new ArgumentNullException(nameof(service));
+            }
+
             if (EndpointUrlOverride != null)
             {
                 return ParseEndpoint(EndpointUrlOverride, "-EndpointUrl");
@@ -15,40 +21,23 @@ namespace BedrockImport.Engine.Credentials
 
             if (!string.Equals(Environment.Get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true", StringComparison.OrdinalIgnoreCase))
             {
-                var serviceVariable = "AWS_ENDPOINT_URL_" + ServiceIdentifier(service);
-                var configured = Environment.Get(serviceVariable);
-                if (configured != null)
+                foreach (var variable in new[] { service.EndpointVariable, "AWS_ENDPOINT_URL" })
                 {
-                    return ParseEndpoint(configured, serviceVariable);
-                }
-
-                configured = Environment.Get("AWS_ENDPOINT_URL");
-                if (configured != null)
-                {
-                    return ParseEndpoint(configured, "AWS_ENDPOINT_URL");
+                    var configured = Environment.Get(variable);
+                    if (configured != null)
+                    {
+                        return ParseEndpoint(configured, variable);
+                    }
                 }
             }
 
-            var suffix = Region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
-            return new Uri($"https://{HostPrefix(service)}.{Region}.{suffix}/");
+            return service.RegionalEndpoint(Region);
         }
 
-        /// <summary>The part of AWS_ENDPOINT_URL_&lt;SERVICE&gt;: the SDK service id, upper case, spaces as underscores.</summary>
-        internal static string ServiceIdentifier(AwsService service) => service switch
-        {
-            AwsService.Bedrock => "BEDROCK",
-            AwsService.BedrockRuntime => "BEDROCK_RUNTIME",
-            AwsService.S3 => "S3",
-            _ => throw new ArgumentOutOfRangeException(nameof(service)),
-        };
-
-        internal static string HostPrefix(AwsService service) => service switch
-        {
-            AwsService.Bedrock => "bedrock",
-            AwsService.BedrockRuntime => "bedrock-runtime",
-            AwsService.S3 => "s3",
-            _ => throw new ArgumentOutOfRangeException(nameof(service)),
-        };
+        /// <summary>Whether calls to this service go somewhere other than its regional AWS endpoint.</summary>
+        public bool HasEndpointOverride(AwsService service)
+            => Uri.Compare(ResolveEndpoint(service), service.RegionalEndpoint(Region), UriComponents.SchemeAndServer | UriComponents.Path,
+                UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) != 0;
 
         private static Uri ParseEndpoint(string value, string origin)
         {

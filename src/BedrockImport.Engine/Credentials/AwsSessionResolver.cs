@@ -415,26 +415,4 @@ namespace BedrockImport.Engine.Credentials
         public static string Profile(string profileName, string location) => $"profile '{profileName}' in {location}";
         public static string EnvironmentVariable(string variable) => "environment variable " + variable;
     }
-
-    public enum CredentialProblem
-    {
-        NoCredentials,
-        ProfileNotFound,
-        NoRegion,
-        InvalidRegion,
-        InvalidEndpoint,
-        IncompleteKeys,
-        CredentialObjectUnreadable,
-        /// <summary>The profile exists but is invalid or holds no usable credentials (e.g. only a region, or a missing sso-session).</summary>
-        ProfileUnusable,
-    }
-
-    public sealed class CredentialResolutionException : Exception
-    {
-        public CredentialProblem Problem { get; }
-        public CredentialResolutionException(CredentialProblem problem, string message, Exception? inner = null) : base(message, inner)
-        {
-            Problem = problem;
-        }
-    }
 }

@@ -1,10 +1,11 @@
 using System;
+using BedrockImport.Engine.Errors;
 using BedrockImport.Engine.Wire;
 
 namespace BedrockImport.Engine.Hub
 {
     /// <summary>An error answered by the Hugging Face Hub (typed by status and X-Error-Code). Messages never contain the token.</summary>
-    public class HubException : Exception
+    public class HubException : Exception, IServiceError
     {
         public HubException(string message, int statusCode, string? errorCode, string? repoId, Exception? inner = null)
             : base(message, inner)
@@ -24,6 +25,10 @@ namespace BedrockImport.Engine.Hub
 
         /// <summary>The Retry-After the Hub sent with its last 429/5xx, if any.</summary>
         public TimeSpan? RetryAfter { get; internal set; }
+
+        public virtual string ErrorId => "HubError";
+
+        public virtual ErrorKind Kind => HttpStatusRules.Kind(StatusCode);
     }
 
     /// <summary>The repository does not exist, or it is private and the token (if any) has no access. The Hub answers both alike (401).</summary>
@@ -33,6 +38,10 @@ namespace BedrockImport.Engine.Hub
             : base(message, statusCode, errorCode, repoId)
         {
         }
+
+        public override string ErrorId => "HubRepositoryNotFound";
+
+        public override ErrorKind Kind => ErrorKind.NotFound;
     }
 
     /// <summary>The token was rejected or lacks permission (403), or access to the repository is disabled.</summary>
@@ -42,6 +51,10 @@ namespace BedrockImport.Engine.Hub
             : base(message, statusCode, errorCode, repoId)
         {
         }
+
+        public override string ErrorId => "HubAccessDenied";
+
+        public override ErrorKind Kind => ErrorKind.Denied;
     }
 
     /// <summary>A gated repository: the user must accept its terms on the Hub and use a token of that account.</summary>
@@ -51,6 +64,10 @@ namespace BedrockImport.Engine.Hub
             : base(message, statusCode, errorCode, repoId)
         {
         }
+
+        public override string ErrorId => "HubGatedRepository";
+
+        public override ErrorKind Kind => ErrorKind.Denied;
     }
 
     public sealed class HubRevisionNotFoundException : HubException
@@ -60,6 +77,10 @@ namespace BedrockImport.Engine.Hub
         {
             Revision = revision;
         }
+
+        public override string ErrorId => "HubRevisionNotFound";
+
+        public override ErrorKind Kind => ErrorKind.NotFound;
 
         public string? Revision { get; }
     }
@@ -71,6 +92,10 @@ namespace BedrockImport.Engine.Hub
         {
             Path = path;
         }
+
+        public override string ErrorId => "HubEntryNotFound";
+
+        public override ErrorKind Kind => ErrorKind.NotFound;
 
         public string? Path { get; }
     }

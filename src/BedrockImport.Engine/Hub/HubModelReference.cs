@@ -1,14 +1,19 @@
 using System;
 using System.Linq;
+using BedrockImport.Engine.Errors;
 
 namespace BedrockImport.Engine.Hub
 {
     /// <summary>A string that should name a Hugging Face model repository but does not.</summary>
-    public sealed class HubModelReferenceFormatException : FormatException
+    public sealed class HubModelReferenceFormatException : FormatException, IEngineError
     {
         public HubModelReferenceFormatException(string message) : base(message)
         {
         }
+
+        public string ErrorId => "InvalidHuggingFaceModel";
+
+        public ErrorKind Kind => ErrorKind.Invalid;
     }
 
     /// <summary>A Hub model repository ("org/name") and, when the input named one, a revision.

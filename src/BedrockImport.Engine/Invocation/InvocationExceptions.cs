@@ -1,4 +1,5 @@
 using System;
+using BedrockImport.Engine.Errors;
 
 namespace BedrockImport.Engine.Invocation
 {
@@ -11,8 +12,12 @@ namespace BedrockImport.Engine.Invocation
     }
 
     /// <summary>A model response (or stream chunk, or caller-built body) is not the JSON it should be.</summary>
-    public sealed class InvocationResponseFormatException : FormatException
+    public sealed class InvocationResponseFormatException : FormatException, IEngineError
     {
+        public string ErrorId => nameof(InvocationResponseFormatException);
+
+        public ErrorKind Kind => ErrorKind.BadResponse;
+
         public InvocationResponseFormatException(string message, Exception? inner = null) : base(message, inner)
         {
         }

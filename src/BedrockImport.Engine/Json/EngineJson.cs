@@ -8,6 +8,9 @@ namespace BedrockImport.Engine.Json
     {
         public static readonly JsonSerializerOptions Options = Create();
 
+        /// <summary>The same for AWS JSON 1.1 services, whose members go on the wire as the service model names them (PascalCase).</summary>
+        public static readonly JsonSerializerOptions AwsJsonOptions = new JsonSerializerOptions(Options) { PropertyNamingPolicy = null };
+
         /// <summary>The same, for files people read (a saved chat): indented, and non-ASCII text kept as it is.</summary>
         public static readonly JsonSerializerOptions FileOptions = new JsonSerializerOptions(Options)
         {

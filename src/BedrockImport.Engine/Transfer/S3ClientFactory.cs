@@ -46,14 +46,7 @@ namespace BedrockImport.Engine.Transfer
 
         /// <summary>The configured S3 endpoint when it is not the regional AWS default, else null.</summary>
         public static Uri? EndpointOverride(AwsSession session)
-        {
-            var endpoint = session.ResolveEndpoint(AwsService.S3);
-            var suffix = session.Region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
-            var regional = new Uri($"https://{AwsSession.HostPrefix(AwsService.S3)}.{session.Region}.{suffix}/");
-            return Uri.Compare(endpoint, regional, UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0
-                ? null
-                : endpoint;
-        }
+            => session.HasEndpointOverride(AwsService.S3) ? session.ResolveEndpoint(AwsService.S3) : null;
 
         /// <summary>An SDK exception as the engine's exception (retry classification is keyed by its code and status).
         /// Connection failures become IOException (retryable); other exceptions are returned unchanged.</summary>

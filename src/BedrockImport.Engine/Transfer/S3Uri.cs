@@ -1,5 +1,6 @@
 using System;
 using System.Net;
+using BedrockImport.Engine.Errors;
 
 namespace BedrockImport.Engine.Transfer
 {
@@ -22,7 +23,7 @@ namespace BedrockImport.Engine.Transfer
         KeyTooLong,
     }
 
-    public sealed class S3UriFormatException : FormatException
+    public sealed class S3UriFormatException : FormatException, IEngineError
     {
         public S3UriFormatException(S3UriProblem problem, string message) : base(message)
         {
@@ -30,6 +31,10 @@ namespace BedrockImport.Engine.Transfer
         }
 
         public S3UriProblem Problem { get; }
+
+        public string ErrorId => "InvalidS3Uri";
+
+        public ErrorKind Kind => ErrorKind.Invalid;
     }
 
     /// <summary>An S3 location: s3://bucket/key-or-prefix. The key may be empty (the whole bucket).</summary>

@@ -10,7 +10,7 @@ using System.Threading.Tasks;
 
 namespace BedrockImport.Engine.Wire
 {
-    /// <summary>Turns an AWS rest-json error (status, x-amzn-ErrorType, body) into the typed exception for its code.</summary>
+    /// <summary>Turns an AWS error answer (status, x-amzn-ErrorType, a rest-json or JSON 1.1 body) into the typed exception for its code.</summary>
     internal static class AwsErrors
     {
         private const int MaxErrorBodyBytes = 256 * 1024;
@@ -51,8 +51,8 @@ namespace BedrockImport.Engine.Wire
             string? message = null;
             if (document is JsonElement json)
             {
-                code ??= SanitizeOrNull(StringMember(json, "code") ?? StringMember(json, "Code") ?? StringMember(json, "__type"));
-                message = StringMember(json, "message") ?? StringMember(json, "Message");
+                code ??= SanitizeOrNull(JsonMembers.String(json, "code") ?? JsonMembers.String(json, "Code") ?? JsonMembers.String(json, "__type"));
+                message = JsonMembers.Message(json);
             }
 
             var status = DescribeStatus(statusCode, reasonPhrase);
@@ -72,7 +72,7 @@ namespace BedrockImport.Engine.Wire
                     : $"{code}: the service returned {status} without an error message.";
             }
 
-            var error = Create(code, message!, statusCode, requestId, document);
+            var error = AwsErrorCatalog.Create(code, message!, statusCode, requestId, document);
             error.RetryAfter = retryAfter;
             return error;
         }
@@ -95,49 +95,6 @@ namespace BedrockImport.Engine.Wire
 
             return code.Trim();
         }
-
-        /// <summary>The exception class for an error code; unknown codes stay AwsServiceException.</summary>
-        public static AwsServiceException Create(string code, string message, int statusCode, string? requestId, JsonElement? body = null)
-        {
-            switch (code)
-            {
-                case nameof(ValidationException): return new ValidationException(message, statusCode, requestId);
-                case nameof(AccessDeniedException): return new AccessDeniedException(message, statusCode, requestId);
-                case nameof(ResourceNotFoundException): return new ResourceNotFoundException(message, statusCode, requestId);
-                case nameof(ConflictException): return new ConflictException(message, statusCode, requestId);
-                case nameof(ServiceQuotaExceededException): return new ServiceQuotaExceededException(message, statusCode, requestId);
-                case nameof(TooManyTagsException): return new TooManyTagsException(message, statusCode, requestId, StringMember(body, "resourceName"));
-                case nameof(ThrottlingException): return new ThrottlingException(message, statusCode, requestId);
-                case nameof(ModelNotReadyException): return new ModelNotReadyException(message, statusCode, requestId);
-                case nameof(InternalServerException): return new InternalServerException(message, statusCode, requestId);
-                case nameof(ServiceUnavailableException): return new ServiceUnavailableException(message, statusCode, requestId);
-                case nameof(ModelTimeoutException): return new ModelTimeoutException(message, statusCode, requestId);
-                case nameof(ModelErrorException):
-                    return new ModelErrorException(message, statusCode, requestId, IntMember(body, "originalStatusCode"), StringMember(body, "resourceName"));
-                case nameof(ModelStreamErrorException):
-                    return new ModelStreamErrorException(message, statusCode, requestId, IntMember(body, "originalStatusCode"), StringMember(body, "originalMessage"));
-                default: return new AwsServiceException(code, message, statusCode, requestId);
-            }
-        }
-
-        /// <summary>The HTTP status a modeled error is declared with; used for errors that arrive inside an event stream.</summary>
-        public static int ModeledStatus(string code) => code switch
-        {
-            nameof(ValidationException) => 400,
-            nameof(ConflictException) => 400,
-            nameof(ServiceQuotaExceededException) => 400,
-            nameof(TooManyTagsException) => 400,
-            nameof(AccessDeniedException) => 403,
-            nameof(ResourceNotFoundException) => 404,
-            nameof(ModelTimeoutException) => 408,
-            nameof(ModelErrorException) => 424,
-            nameof(ModelStreamErrorException) => 424,
-            nameof(ThrottlingException) => 429,
-            nameof(ModelNotReadyException) => 429,
-            nameof(InternalServerException) => 500,
-            nameof(ServiceUnavailableException) => 503,
-            _ => 200,
-        };
 
         public static string? RequestId(HttpResponseMessage response) => Header(response, "x-amzn-RequestId");
 
@@ -187,16 +144,5 @@ namespace BedrockImport.Engine.Wire
         }
 
         private static string? SanitizeOrNull(string? raw) => string.IsNullOrWhiteSpace(raw) ? null : SanitizeCode(raw!);
-
-        private static string? StringMember(JsonElement? element, string name)
-            => element is JsonElement json && json.ValueKind == JsonValueKind.Object && json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-                ? value.GetString()
-                : null;
-
-        private static int? IntMember(JsonElement? element, string name)
-            => element is JsonElement json && json.ValueKind == JsonValueKind.Object && json.TryGetProperty(name, out var value)
-               && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)
-                ? number
-                : (int?)null;
     }
 }

@@ -8,42 +8,32 @@ using BedrockImport.Engine.Diagnostics;
 namespace BedrockImport.Engine.Wire
 {
     /// <summary>The one place that builds the signed HttpClient: SigV4SigningHandler (AWSSDK.Core) over an inner handler,
-    /// signing name "bedrock" for both the control plane and the runtime, region from the session.
+    /// the service's signing name from the catalogue, region from the session.
     /// Non-2xx answers become typed AwsServiceExceptions.</summary>
     internal sealed class AwsHttpClient : IDisposable
     {
-        public const string BedrockSigningName = "bedrock";
-
         private readonly HttpClient _http;
         private readonly IEngineLog _log;
 
         /// <param name="innerHandler">The transport under the signer; null for a real HttpClientHandler. Tests pass a fake.</param>
-        public AwsHttpClient(AwsSession session, AwsService service, string serviceDisplayName, RetryOptions options, IEngineLog log,
-            HttpMessageHandler? innerHandler = null)
+        public AwsHttpClient(AwsSession session, AwsService service, RetryOptions options, IEngineLog log, HttpMessageHandler? innerHandler = null)
         {
             Session = session ?? throw new ArgumentNullException(nameof(session));
+            Service = service ?? throw new ArgumentNullException(nameof(service));
             Endpoint = session.ResolveEndpoint(service);
-            ServiceDisplayName = serviceDisplayName;
             _log = log;
             var signer = new Amazon.Runtime.Signing.SigV4SigningHandler(
                 session.Credentials,
                 Amazon.RegionEndpoint.GetBySystemName(session.Region),
-                SigningName(service),
+                service.SigningName,
                 innerHandler ?? new HttpClientHandler { AllowAutoRedirect = false }); // a redirect would carry a signature for another URL
             _http = new HttpClient(signer, disposeHandler: true) { Timeout = options.RequestTimeout };
         }
 
         public AwsSession Session { get; }
+        public AwsService Service { get; }
         public Uri Endpoint { get; }
-        public string ServiceDisplayName { get; }
-
-        public static string SigningName(AwsService service) => service switch
-        {
-            AwsService.Bedrock => BedrockSigningName,
-            AwsService.BedrockRuntime => BedrockSigningName,
-            AwsService.S3 => "s3",
-            _ => throw new ArgumentOutOfRangeException(nameof(service)),
-        };
+        private string ServiceDisplayName => Service.DisplayName;
 
         /// <summary>One Verbose line per API call (not per attempt).</summary>
         public void LogOperation(string operation)

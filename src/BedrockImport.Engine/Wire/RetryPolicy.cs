@@ -1,49 +1,24 @@
 using System;
-using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using BedrockImport.Engine.Diagnostics;
+using BedrockImport.Engine.Errors;
 using Polly;
 using Polly.Retry;
 
 namespace BedrockImport.Engine.Wire
 {
     /// <summary>The one retry policy for AWS calls (Polly retry strategy).
+    /// Which failures are retried, and how, is AwsErrorCatalog's word for AWS codes and HttpStatusRules' for any other service error.
     /// Throttling, 5xx/transient codes and network errors: full-jitter exponential backoff, at most RetryOptions.MaxAttempts attempts.
     /// ModelNotReadyException: retried until RetryOptions.ColdStartBudget has elapsed, independent of MaxAttempts.
     /// x-amz-retry-after is honoured. Caller cancellation is never retried and ends a backoff wait at once.</summary>
     public sealed class RetryPolicy
     {
-        internal enum RetryClass
-        {
-            None,
-            Throttling,
-            Transient,
-            ColdStart,
-        }
-
         private static readonly ResiliencePropertyKey<CallState> StateKey = new ResiliencePropertyKey<CallState>("BedrockImport.RetryState");
-
-        private static readonly HashSet<string> NeverRetried = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "ValidationException", "AccessDeniedException", "ResourceNotFoundException", "ConflictException",
-            "ServiceQuotaExceededException", "TooManyTagsException", "ModelErrorException",
-        };
-
-        private static readonly HashSet<string> ThrottlingCodes = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "ThrottlingException", "TooManyRequestsException", "Throttling", "ThrottledException", "RequestThrottledException",
-            "RequestThrottled", "SlowDown", "RequestLimitExceeded", "ProvisionedThroughputExceededException", "BandwidthLimitExceeded",
-        };
-
-        private static readonly HashSet<string> TransientCodes = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "InternalServerException", "InternalFailure", "InternalError", "ServiceUnavailableException", "ServiceUnavailable",
-            "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
-        };
 
         private readonly RetryOptions _options;
         private readonly IEngineLog _log;
@@ -116,36 +91,9 @@ namespace BedrockImport.Engine.Wire
                 case OperationCanceledException _:
                     return callerToken.IsCancellationRequested ? RetryClass.None : RetryClass.Transient;
                 case AwsServiceException service:
-                    if (service.ErrorCode == "ModelNotReadyException")
-                    {
-                        return RetryClass.ColdStart;
-                    }
-
-                    if (NeverRetried.Contains(service.ErrorCode) || service is UnexpectedResponseException)
-                    {
-                        return RetryClass.None;
-                    }
-
-                    if (ThrottlingCodes.Contains(service.ErrorCode))
-                    {
-                        return RetryClass.Throttling;
-                    }
-
-                    if (TransientCodes.Contains(service.ErrorCode))
-                    {
-                        return RetryClass.Transient;
-                    }
-
-                    switch (service.StatusCode)
-                    {
-                        case 429: return RetryClass.Throttling;
-                        case 500:
-                        case 502:
-                        case 503:
-                        case 504: return RetryClass.Transient;
-                        default: return RetryClass.None;
-                    }
-
+                    return AwsErrorCatalog.RetryOf(service.ErrorCode, service.StatusCode);
+                case IServiceError remote:
+                    return HttpStatusRules.Retry(remote.StatusCode);
                 case HttpRequestException _:
                 case IOException _:
                 case TimeoutException _:
@@ -160,7 +108,7 @@ namespace BedrockImport.Engine.Wire
             var state = context.Properties.GetValue(StateKey, null!);
             state.Class = Classify(error, state.CallerToken);
             state.NextDelay = null;
-            var retryAfter = (error as AwsServiceException)?.RetryAfter;
+            var retryAfter = (error as IServiceError)?.RetryAfter;
             switch (state.Class)
             {
                 case RetryClass.Throttling:
@@ -226,8 +174,8 @@ namespace BedrockImport.Engine.Wire
         }
 
         private static string Describe(Exception error)
-            => error is AwsServiceException service
-                ? service.ErrorCode + ": " + service.Message
+            => error is IEngineError named
+                ? named.ErrorId + ": " + error.Message
                 : error.GetType().Name + ": " + error.Message;
 
         internal static string FormatDuration(TimeSpan value)

@@ -267,7 +267,7 @@ namespace BedrockImport.Cmdlets
         private ImportedModelInvoker Invoker()
         {
             var session = ResolveSession();
-            var key = string.Join("|", session.ResolveEndpoint(Engine.Credentials.AwsService.BedrockRuntime), session.Region, session.CredentialSource);
+            var key = string.Join("|", session.ResolveEndpoint(Engine.Wire.AwsService.BedrockRuntime), session.Region, session.CredentialSource);
             if (_invoker != null && key == _invokerKey)
             {
                 return _invoker;

@@ -2,14 +2,13 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using System.Net.Http;
-using BedrockImport.Engine.Credentials;
-using BedrockImport.Engine.Hub;
-using BedrockImport.Engine.Transfer;
+using BedrockImport.Engine.Errors;
 using BedrockImport.Engine.Wire;
 
 namespace BedrockImport.Infrastructure
 {
-    /// <summary>Maps engine exceptions to error records: a specific error id, a fitting category, a message with no stack trace.</summary>
+    /// <summary>Maps exceptions to error records: a specific error id, a fitting category, a message with no stack trace.
+    /// Engine exceptions name themselves (IEngineError); only framework exceptions are recognised by type here.</summary>
     internal static class ErrorRecords
     {
         public static ErrorRecord From(Exception exception, object? targetObject, Func<string, string> redact)
@@ -26,56 +25,16 @@ namespace BedrockImport.Infrastructure
         {
             switch (exception)
             {
-                case CredentialResolutionException credentials:
-                    return (credentials.Problem switch
-                    {
-                        CredentialProblem.NoCredentials => "NoCredentials",
-                        CredentialProblem.ProfileNotFound => "ProfileNotFound",
-                        CredentialProblem.NoRegion => "NoRegion",
-                        CredentialProblem.InvalidRegion => "InvalidRegion",
-                        CredentialProblem.InvalidEndpoint => "InvalidEndpointUrl",
-                        CredentialProblem.IncompleteKeys => "IncompleteAccessKeys",
-                        _ => "CredentialObjectUnreadable",
-                    }, credentials.Problem switch
-                    {
-                        CredentialProblem.InvalidRegion or CredentialProblem.InvalidEndpoint or CredentialProblem.IncompleteKeys => ErrorCategory.InvalidArgument,
-                        CredentialProblem.ProfileNotFound => ErrorCategory.ObjectNotFound,
-                        _ => ErrorCategory.AuthenticationError,
-                    }, credentials.Message);
-
                 case AwsServiceException service:
                     var detail = service.RequestId == null
                         ? $"{service.ErrorCode}, HTTP {service.StatusCode}"
                         : $"{service.ErrorCode}, HTTP {service.StatusCode}, request id {service.RequestId}";
-                    return (service.ErrorCode, CategoryOf(service.ErrorCode, service.StatusCode), $"{service.Message} ({detail})");
+                    return (service.ErrorCode, CategoryOf(service.Kind), $"{service.Message} ({detail})");
 
-                case HubRepositoryNotFoundException:
-                    return ("HubRepositoryNotFound", ErrorCategory.ObjectNotFound, exception.Message);
+                case IEngineError named:
+                    return (named.ErrorId, CategoryOf(named.Kind), exception.Message);
 
-                case HubGatedRepositoryException:
-                    return ("HubGatedRepository", ErrorCategory.PermissionDenied, exception.Message);
-
-                case HubAccessDeniedException:
-                    return ("HubAccessDenied", ErrorCategory.PermissionDenied, exception.Message);
-
-                case HubRevisionNotFoundException:
-                    return ("HubRevisionNotFound", ErrorCategory.ObjectNotFound, exception.Message);
-
-                case HubEntryNotFoundException:
-                    return ("HubEntryNotFound", ErrorCategory.ObjectNotFound, exception.Message);
-
-                case HubException hub:
-                    return ("HubError", hub.StatusCode >= 500 || hub.StatusCode == 0 ? ErrorCategory.ConnectionError : ErrorCategory.InvalidOperation, hub.Message);
-
-                case HubModelReferenceFormatException reference:
-                    return ("InvalidHuggingFaceModel", ErrorCategory.InvalidArgument, reference.Message);
-
-                case Engine.Invocation.InvocationResponseFormatException badAnswer:
-                    return ("InvocationResponseFormatException", ErrorCategory.InvalidResult, badAnswer.Message);
-
-                case S3UriFormatException s3Uri:
-                    return ("InvalidS3Uri", ErrorCategory.InvalidArgument, s3Uri.Message);
-
+                // Framework exceptions that reach the cmdlets as they are.
                 case DirectoryNotFoundException or FileNotFoundException:
                     return ("PathNotFound", ErrorCategory.ObjectNotFound, exception.Message);
 
@@ -96,19 +55,24 @@ namespace BedrockImport.Infrastructure
             }
         }
 
-        private static ErrorCategory CategoryOf(string code, int status) => code switch
+        /// <summary>The one table from what went wrong to how PowerShell files it.</summary>
+        internal static ErrorCategory CategoryOf(ErrorKind kind) => kind switch
         {
-            "ResourceNotFoundException" or "NoSuchBucket" or "NoSuchKey" => ErrorCategory.ObjectNotFound,
-            "AccessDeniedException" or "AccessDenied" => ErrorCategory.PermissionDenied,
-            "InvalidSignatureException" or "SignatureDoesNotMatch" or "UnrecognizedClientException" or "InvalidAccessKeyId"
-                or "ExpiredTokenException" or "RequestTimeTooSkewed" => ErrorCategory.SecurityError,
-            "ValidationException" => ErrorCategory.InvalidArgument,
-            "ConflictException" => ErrorCategory.ResourceExists,
-            "ServiceQuotaExceededException" or "TooManyTagsException" => ErrorCategory.QuotaExceeded,
-            "ThrottlingException" or "TooManyRequestsException" or "SlowDown" => ErrorCategory.LimitsExceeded,
-            "ModelNotReadyException" or "ServiceUnavailableException" => ErrorCategory.ResourceUnavailable,
-            "ModelTimeoutException" => ErrorCategory.OperationTimeout,
-            _ when status >= 500 => ErrorCategory.ConnectionError,
+            ErrorKind.NotFound => ErrorCategory.ObjectNotFound,
+            ErrorKind.Invalid => ErrorCategory.InvalidArgument,
+            ErrorKind.InvalidData => ErrorCategory.InvalidData,
+            ErrorKind.Denied => ErrorCategory.PermissionDenied,
+            ErrorKind.Unauthenticated => ErrorCategory.SecurityError,
+            ErrorKind.NoCredentials => ErrorCategory.AuthenticationError,
+            ErrorKind.Throttled => ErrorCategory.LimitsExceeded,
+            ErrorKind.Unavailable => ErrorCategory.ResourceUnavailable,
+            ErrorKind.Unreachable => ErrorCategory.ConnectionError,
+            ErrorKind.Conflict => ErrorCategory.ResourceExists,
+            ErrorKind.Quota => ErrorCategory.QuotaExceeded,
+            ErrorKind.Timeout => ErrorCategory.OperationTimeout,
+            ErrorKind.BadResponse => ErrorCategory.InvalidResult,
+            ErrorKind.ReadFailed => ErrorCategory.ReadError,
+            ErrorKind.Unspecified => ErrorCategory.NotSpecified,
             _ => ErrorCategory.InvalidOperation,
         };
 

@@ -60,7 +60,7 @@ namespace BedrockImport.Infrastructure
                 EndpointUrl = Get("EndpointUrl"),
             };
             var session = AwsSessionResolver.Resolve(request, ProcessEnvironment.Instance, NullEngineLog.Instance);
-            var key = string.Join("|", Kind, session.ResolveEndpoint(AwsService.Bedrock), session.Region, session.CredentialSource);
+            var key = string.Join("|", Kind, session.ResolveEndpoint(Engine.Wire.AwsService.Bedrock), session.Region, session.CredentialSource);
             if (Cache.TryGetValue(key, out var cached) && DateTime.UtcNow - cached.At < CacheLifetime)
             {
                 return cached.Names;

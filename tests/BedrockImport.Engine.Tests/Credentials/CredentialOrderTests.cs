@@ -1,6 +1,7 @@
 using Amazon.PowerShell.Common;
 using Amazon.Runtime;
 using BedrockImport.Engine.Credentials;
+using BedrockImport.Engine.Wire;
 
 namespace BedrockImport.Engine.Tests.Credentials
 {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using BedrockImport.Engine.Bedrock;
+using BedrockImport.Engine.Errors;
 using BedrockImport.Engine.Wire;
 
 namespace BedrockImport.Engine.Tests.Wire;
@@ -237,15 +238,15 @@ public class RetryPolicyTests
     [Fact]
     public void Classify_SortsErrorsIntoRetryClasses()
     {
-        Assert.Equal(RetryPolicy.RetryClass.Throttling, RetryPolicy.Classify(new AwsServiceException("TooManyRequestsException", "m", 400, null), default));
-        Assert.Equal(RetryPolicy.RetryClass.Throttling, RetryPolicy.Classify(new AwsServiceException("Unknown", "m", 429, null), default));
-        Assert.Equal(RetryPolicy.RetryClass.Transient, RetryPolicy.Classify(new AwsServiceException("Unknown", "m", 502, null), default));
-        Assert.Equal(RetryPolicy.RetryClass.ColdStart, RetryPolicy.Classify(new ModelNotReadyException("m", 429, null), default));
-        Assert.Equal(RetryPolicy.RetryClass.None, RetryPolicy.Classify(new AwsServiceException("Unknown", "m", 418, null), default));
-        Assert.Equal(RetryPolicy.RetryClass.None, RetryPolicy.Classify(new ModelTimeoutException("m", 408, null), default));
-        Assert.Equal(RetryPolicy.RetryClass.None, RetryPolicy.Classify(new UnexpectedResponseException("m", 200, null), default));
-        Assert.Equal(RetryPolicy.RetryClass.None, RetryPolicy.Classify(new InvalidOperationException(), default));
-        Assert.Equal(RetryPolicy.RetryClass.Transient, RetryPolicy.Classify(new TaskCanceledException(), default));
-        Assert.Equal(RetryPolicy.RetryClass.None, RetryPolicy.Classify(new TaskCanceledException(), new CancellationToken(true)));
+        Assert.Equal(RetryClass.Throttling, RetryPolicy.Classify(new AwsServiceException("TooManyRequestsException", "m", 400, null), default));
+        Assert.Equal(RetryClass.Throttling, RetryPolicy.Classify(new AwsServiceException("Unknown", "m", 429, null), default));
+        Assert.Equal(RetryClass.Transient, RetryPolicy.Classify(new AwsServiceException("Unknown", "m", 502, null), default));
+        Assert.Equal(RetryClass.ColdStart, RetryPolicy.Classify(new ModelNotReadyException("m", 429, null), default));
+        Assert.Equal(RetryClass.None, RetryPolicy.Classify(new AwsServiceException("Unknown", "m", 418, null), default));
+        Assert.Equal(RetryClass.None, RetryPolicy.Classify(new ModelTimeoutException("m", 408, null), default));
+        Assert.Equal(RetryClass.None, RetryPolicy.Classify(new UnexpectedResponseException("m", 200, null), default));
+        Assert.Equal(RetryClass.None, RetryPolicy.Classify(new InvalidOperationException(), default));
+        Assert.Equal(RetryClass.Transient, RetryPolicy.Classify(new TaskCanceledException(), default));
+        Assert.Equal(RetryClass.None, RetryPolicy.Classify(new TaskCanceledException(), new CancellationToken(true)));
     }
 }

@@ -1,11 +1,17 @@
 using System;
+using BedrockImport.Engine.Errors;
 
 namespace BedrockImport.Engine.Wire
 {
-    /// <summary>An error answered by an AWS service, mapped by its error code (not its HTTP status).</summary>
-    public class AwsServiceException : Exception
+    /// <summary>An error answered by an AWS service, mapped by its error code (not its HTTP status). Its kind and retry class
+    /// come from AwsErrorCatalog.</summary>
+    public class AwsServiceException : Exception, IServiceError
     {
         public string ErrorCode { get; }
+
+        string IEngineError.ErrorId => ErrorCode;
+
+        public ErrorKind Kind => AwsErrorCatalog.KindOf(ErrorCode, StatusCode);
         public int StatusCode { get; }
         public string? RequestId { get; }
 
