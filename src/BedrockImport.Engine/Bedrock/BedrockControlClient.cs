@@ -62,14 +62,7 @@ namespace BedrockImport.Engine.Bedrock
         public Task<IReadOnlyList<ModelImportJob>> ListModelImportJobsAsync(ListModelImportJobsRequest request, CancellationToken cancellationToken)
         {
             request ??= new ListModelImportJobsRequest();
-            var query = new Query()
-                .Add("creationTimeAfter", request.CreationTimeAfter)
-                .Add("creationTimeBefore", request.CreationTimeBefore)
-                .Add("statusEquals", request.StatusEquals)
-                .Add("nameContains", request.NameContains)
-                .Add("maxResults", request.MaxResults)
-                .Add("sortBy", request.SortBy)
-                .Add("sortOrder", request.SortOrder);
+            var query = ListQuery(request).Add("statusEquals", request.StatusEquals);
             return ListAllAsync<ListModelImportJobsResponse, ModelImportJob>("ListModelImportJobs", "/model-import-jobs", query,
                 page => page.ModelImportJobSummaries, page => page.NextToken, cancellationToken);
         }
@@ -82,19 +75,20 @@ namespace BedrockImport.Engine.Bedrock
         public Task<IReadOnlyList<ImportedModel>> ListImportedModelsAsync(ListImportedModelsRequest request, CancellationToken cancellationToken)
         {
             request ??= new ListImportedModelsRequest();
-            var query = new Query()
-                .Add("creationTimeAfter", request.CreationTimeAfter)
-                .Add("creationTimeBefore", request.CreationTimeBefore)
-                .Add("nameContains", request.NameContains)
-                .Add("maxResults", request.MaxResults)
-                .Add("sortBy", request.SortBy)
-                .Add("sortOrder", request.SortOrder);
-            return ListAllAsync<ListImportedModelsResponse, ImportedModel>("ListImportedModels", "/imported-models", query,
+            return ListAllAsync<ListImportedModelsResponse, ImportedModel>("ListImportedModels", "/imported-models", ListQuery(request),
                 page => page.ModelSummaries, page => page.NextToken, cancellationToken);
         }
 
         public Task DeleteImportedModelAsync(string modelIdentifier, CancellationToken cancellationToken)
             => SendAsync<NoContent>("DeleteImportedModel", HttpMethod.Delete, "/imported-models/" + Label(modelIdentifier, nameof(modelIdentifier)), null, null, cancellationToken);
+
+        private static Query ListQuery(ListRequest request) => new Query()
+            .Add("creationTimeAfter", request.CreationTimeAfter)
+            .Add("creationTimeBefore", request.CreationTimeBefore)
+            .Add("nameContains", request.NameContains)
+            .Add("maxResults", request.MaxResults)
+            .Add("sortBy", request.SortBy)
+            .Add("sortOrder", request.SortOrder);
 
         private sealed class CreateModelImportJobResponse
         {

@@ -93,28 +93,25 @@ namespace BedrockImport.Engine.Bedrock
         public string? ImportedModelKmsKeyId { get; set; }
     }
 
-    public sealed class ListModelImportJobsRequest
+    /// <summary>The filters both import listings share.</summary>
+    public abstract class ListRequest
     {
         [JsonConverter(typeof(AwsTimestampConverter))]
         public DateTime? CreationTimeAfter { get; set; }
         [JsonConverter(typeof(AwsTimestampConverter))]
         public DateTime? CreationTimeBefore { get; set; }
-        public string? StatusEquals { get; set; }
         public string? NameContains { get; set; }
         public int? MaxResults { get; set; }
         public string? SortBy { get; set; }
         public string? SortOrder { get; set; }
     }
 
-    public sealed class ListImportedModelsRequest
+    public sealed class ListModelImportJobsRequest : ListRequest
     {
-        [JsonConverter(typeof(AwsTimestampConverter))]
-        public DateTime? CreationTimeAfter { get; set; }
-        [JsonConverter(typeof(AwsTimestampConverter))]
-        public DateTime? CreationTimeBefore { get; set; }
-        public string? NameContains { get; set; }
-        public int? MaxResults { get; set; }
-        public string? SortBy { get; set; }
-        public string? SortOrder { get; set; }
+        public string? StatusEquals { get; set; }
+    }
+
+    public sealed class ListImportedModelsRequest : ListRequest
+    {
     }
 }
