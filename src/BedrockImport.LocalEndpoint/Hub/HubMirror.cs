@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using BedrockImport.LocalEndpoint.Hosting;
@@ -56,7 +57,7 @@ public sealed partial class HubMirror : IUnsignedRoutes
         var faults = new FaultAnswers(
             context =>
             {
-                context.Response.Headers["Retry-After"] = Math.Max(0, _context.Knobs.Current.Hub.RetryAfterSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                context.Response.Headers["Retry-After"] = Math.Max(0, _context.Knobs.Current.Hub.RetryAfterSeconds).ToString(CultureInfo.InvariantCulture);
                 return WriteErrorAsync(context, 429, null, "You have exceeded our hourly quotas for action 'resolve'. We invite you to retry later.");
             },
             context => WriteErrorAsync(context, 500, null, "Internal Error - We're working hard to fix this as soon as possible!"),
