@@ -30,7 +30,6 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ServiceRegistry _registry;
     private readonly SigV4Verifier _verifier;
-    private readonly AdminApi _admin;
 
     private LocalEndpointServer(WebApplication app, EndpointContext context, ServiceRegistry registry, SigV4Verifier verifier,
         AccessKeyPair primaryKey)
@@ -39,7 +38,6 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
         Context = context;
         _registry = registry;
         _verifier = verifier;
-        _admin = new AdminApi(context);
         AccessKeyId = primaryKey.AccessKeyId;
         SecretAccessKey = primaryKey.SecretAccessKey;
         BaseUrl = null!;
@@ -91,12 +89,14 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
             secrets[pair.AccessKeyId] = pair.SecretAccessKey;
 
         var knobs = new KnobStore(dataDirectory, config?.Knobs);
-        var context = new EndpointContext(dataDirectory, options.Region, knobs, new FaultInjector(knobs), new RequestStats(),
-            new S3Store(Path.Combine(dataDirectory, "s3"), options.Clock), options.Clock,
-            options.Delay ?? ((delay, token) => Task.Delay(delay, options.Clock, token)));
+        var stats = new RequestStats();
+        var delay = options.Delay ?? ((wait, token) => Task.Delay(wait, options.Clock, token));
+        var context = new EndpointContext(dataDirectory, options.Region, knobs, new FaultInjector(knobs, stats, delay), stats,
+            new S3Store(Path.Combine(dataDirectory, "s3"), options.Clock), options.Clock, delay);
 
         var registry = new ServiceRegistry();
         registry.Add(new S3Handler(context));
+        registry.AddUnsigned(new AdminApi(context));
         RegisterBedrockHandlers(registry, context);
         RegisterHubHandlers(registry, context);
         options.ConfigureServices?.Invoke(registry, context);
@@ -118,7 +118,7 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
         });
         var app = builder.Build();
         var server = new LocalEndpointServer(app, context, registry, new SigV4Verifier(secrets, options.Region, options.Clock), keys[0]);
-        app.Run(server.DispatchAsync);
+        server.BuildPipeline(app);
         try
         {
             await app.StartAsync(ct).ConfigureAwait(false);
@@ -156,15 +156,23 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
 
     public override string ToString() => $"LocalEndpointServer({BaseUrl})";
 
-    private async Task DispatchAsync(HttpContext context)
+    // Signed requests go to the service of their credential scope. Only unsigned ones are routed, to the admin API and the
+    // Hub mirror; what no route takes is refused or explained.
+    private void BuildPipeline(WebApplication app)
+    {
+        app.Use(next => context => SigV4Verifier.IsSigned(context.Request) ? DispatchSignedAsync(context) : next(context));
+        app.UseRouting();
+        app.UseEndpoints(endpoints =>
+        {
+            foreach (var unsigned in _registry.Unsigned)
+                unsigned.MapRoutes(endpoints);
+        });
+        app.Run(RefuseUnroutedAsync);
+    }
+
+    private async Task DispatchSignedAsync(HttpContext context)
     {
         var request = context.Request;
-        if (!SigV4Verifier.IsSigned(request))
-        {
-            await DispatchUnsignedAsync(context).ConfigureAwait(false);
-            return;
-        }
-
         var claim = SigV4Verifier.ParseClaim(request, out var malformed);
         var handler = claim is null ? GuessHandler(request.Path) : _registry.Find(claim.Service);
         if (handler is null)
@@ -188,34 +196,9 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
 
         var operation = handler.ResolveOperation(context);
         verified.Operation = operation;
-        var stats = Context.Stats.For(handler.SigningService, operation);
-        stats.AddCall();
-
-        var latency = Context.Knobs.Current.LatencyFor(handler.SigningService, operation);
-        if (latency > 0)
-        {
-            stats.AddLatency(latency);
-            await Context.Delay(TimeSpan.FromMilliseconds(latency), context.RequestAborted).ConfigureAwait(false);
-        }
-
-        var fault = Context.Faults.Decide(handler.SigningService, operation);
-        stats.AddFault(fault);
-        switch (fault)
-        {
-            case FaultKind.DropConnection:
-                context.Abort();
-                return;
-            case FaultKind.Throttle:
-                await (handler.ErrorStyle == ErrorStyle.S3Xml
-                    ? AwsErrors.WriteS3ErrorAsync(context, 503, "SlowDown", "Please reduce your request rate.")
-                    : AwsErrors.WriteJsonErrorAsync(context, 429, "ThrottlingException", "Too many requests, please wait before trying again.")).ConfigureAwait(false);
-                return;
-            case FaultKind.InternalError:
-                await (handler.ErrorStyle == ErrorStyle.S3Xml
-                    ? AwsErrors.WriteS3ErrorAsync(context, 500, "InternalError", "We encountered an internal error. Please try again.")
-                    : AwsErrors.WriteJsonErrorAsync(context, 500, "InternalServerException", "An internal server error occurred. Retry your request.")).ConfigureAwait(false);
-                return;
-        }
+        var fault = await Context.Faults.InjectAsync(context, handler.SigningService, operation, FaultAnswers.For(handler.ErrorStyle)).ConfigureAwait(false);
+        if (fault != FaultKind.None)
+            return;
 
         try
         {
@@ -238,22 +221,9 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
         }
     }
 
-    private async Task DispatchUnsignedAsync(HttpContext context)
+    private async Task RefuseUnroutedAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "/";
-        if (path.StartsWith("/_admin/", StringComparison.Ordinal) || path == "/_admin")
-        {
-            await _admin.HandleAsync(context).ConfigureAwait(false);
-            return;
-        }
-        foreach (var unsigned in _registry.Unsigned)
-        {
-            if (unsigned.CanHandle(context))
-            {
-                await unsigned.HandleAsync(context).ConfigureAwait(false);
-                return;
-            }
-        }
         if (IsBedrockPath(path))
         {
             Context.Stats.AddAuthRefusal();

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
@@ -144,7 +145,7 @@ namespace BedrockImport.Engine.EventStream
             {
                 // Checked before waiting for the rest, so a corrupt length cannot make us wait for bytes that never come.
                 var expected = EventStreamFormat.ReadUInt32(_buffer, _start + 8);
-                var actual = Crc32.Compute(_buffer, _start, 8);
+                var actual = Crc32.HashToUInt32(new ReadOnlySpan<byte>(_buffer, _start, 8));
                 if (expected != actual)
                 {
                     throw new EventStreamException(EventStreamError.PreludeChecksumMismatch,
@@ -172,7 +173,7 @@ namespace BedrockImport.Engine.EventStream
 
             var crcOffset = _start + (int)totalLength - 4;
             var expectedMessageCrc = EventStreamFormat.ReadUInt32(_buffer, crcOffset);
-            var actualMessageCrc = Crc32.Compute(_buffer, _start, (int)totalLength - 4);
+            var actualMessageCrc = Crc32.HashToUInt32(new ReadOnlySpan<byte>(_buffer, _start, (int)totalLength - 4));
             if (expectedMessageCrc != actualMessageCrc)
             {
                 throw new EventStreamException(EventStreamError.MessageChecksumMismatch,

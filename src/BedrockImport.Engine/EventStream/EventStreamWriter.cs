@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.IO.Hashing;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -32,11 +33,11 @@ namespace BedrockImport.Engine.EventStream
             var frame = new byte[total];
             EventStreamFormat.WriteUInt32(frame, 0, (uint)total);
             EventStreamFormat.WriteUInt32(frame, 4, (uint)headers.Length);
-            EventStreamFormat.WriteUInt32(frame, 8, Crc32.Compute(frame, 0, 8));
+            EventStreamFormat.WriteUInt32(frame, 8, Crc32.HashToUInt32(new ReadOnlySpan<byte>(frame, 0, 8)));
             Buffer.BlockCopy(headers, 0, frame, EventStreamFormat.PreludeLength, headers.Length);
             Buffer.BlockCopy(payload, 0, frame, EventStreamFormat.PreludeLength + headers.Length, payload.Length);
             var crcOffset = frame.Length - 4;
-            EventStreamFormat.WriteUInt32(frame, crcOffset, Crc32.Compute(frame, 0, crcOffset));
+            EventStreamFormat.WriteUInt32(frame, crcOffset, Crc32.HashToUInt32(new ReadOnlySpan<byte>(frame, 0, crcOffset)));
             return frame;
         }
 

@@ -3,13 +3,15 @@ using System.Text.Json;
 using BedrockImport.LocalEndpoint.Hosting;
 using BedrockImport.LocalEndpoint.Knobs;
 using BedrockImport.LocalEndpoint.S3;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 
 namespace BedrockImport.LocalEndpoint.Admin;
 
 /// <summary>Unsigned admin API: GET /_admin/health, GET|PUT /_admin/knobs, GET|DELETE /_admin/stats, and read-only S3
 /// introspection for tests: GET /_admin/s3/multipart-uploads, GET /_admin/s3/objects?bucket=B[&amp;prefix=P].</summary>
-internal sealed class AdminApi
+internal sealed class AdminApi : IUnsignedRoutes
 {
     private const string Routes = "GET /_admin/health, GET|PUT /_admin/knobs, GET|DELETE /_admin/stats, "
         + "GET /_admin/s3/multipart-uploads, GET /_admin/s3/objects?bucket=B[&prefix=P]";
@@ -18,60 +20,50 @@ internal sealed class AdminApi
 
     public AdminApi(EndpointContext context) => _context = context;
 
-    public async Task HandleAsync(HttpContext http)
+    public void MapRoutes(IEndpointRouteBuilder routes)
     {
-        var path = http.Request.Path.Value!.TrimEnd('/');
-        var method = http.Request.Method;
-        switch (path)
+        var admin = routes.MapGroup("/_admin");
+        admin.MapGet("/health", http => WriteJsonAsync(http, 200, JsonSerializer.Serialize(new { status = "ok" })));
+        admin.MapGet("/knobs", http => WriteJsonAsync(http, 200, KnobStore.Serialize(_context.Knobs.Current)));
+        admin.MapPut("/knobs", PutKnobsAsync);
+        admin.MapGet("/stats", http => WriteJsonAsync(http, 200, JsonSerializer.Serialize(
+            new { operations = _context.Stats.Snapshot(), refusedByAuth = _context.Stats.RefusedByAuth }, KnobStore.JsonOptions)));
+        admin.MapDelete("/stats", http =>
         {
-            case "/_admin/health" when HttpMethods.IsGet(method):
-                await WriteJsonAsync(http, 200, JsonSerializer.Serialize(new { status = "ok" })).ConfigureAwait(false);
-                return;
-            case "/_admin/knobs" when HttpMethods.IsGet(method):
-                await WriteJsonAsync(http, 200, KnobStore.Serialize(_context.Knobs.Current)).ConfigureAwait(false);
-                return;
-            case "/_admin/knobs" when HttpMethods.IsPut(method):
-                Knobs.Knobs knobs;
-                try
-                {
-                    using var reader = new StreamReader(http.Request.Body);
-                    knobs = KnobStore.Deserialize(await reader.ReadToEndAsync(http.RequestAborted).ConfigureAwait(false));
-                }
-                catch (JsonException e)
-                {
-                    await WriteJsonAsync(http, 400, JsonSerializer.Serialize(new { message = "Invalid knobs JSON: " + e.Message })).ConfigureAwait(false);
-                    return;
-                }
-                var problems = knobs.Validate().ToList();
-                if (problems.Count > 0)
-                {
-                    await WriteJsonAsync(http, 400, JsonSerializer.Serialize(new { message = "Invalid knobs: " + string.Join(" ", problems) })).ConfigureAwait(false);
-                    return;
-                }
-                _context.Knobs.Set(knobs);
-                await WriteJsonAsync(http, 200, KnobStore.Serialize(knobs)).ConfigureAwait(false);
-                return;
-            case "/_admin/stats" when HttpMethods.IsGet(method):
-                await WriteJsonAsync(http, 200, JsonSerializer.Serialize(
-                    new { operations = _context.Stats.Snapshot(), refusedByAuth = _context.Stats.RefusedByAuth }, KnobStore.JsonOptions)).ConfigureAwait(false);
-                return;
-            case "/_admin/stats" when HttpMethods.IsDelete(method):
-                _context.Stats.Reset();
-                http.Response.StatusCode = 204;
-                return;
-            case "/_admin/s3/multipart-uploads" when HttpMethods.IsGet(method):
-                await WriteMultipartUploadsAsync(http).ConfigureAwait(false);
-                return;
-            case "/_admin/s3/objects" when HttpMethods.IsGet(method):
-                await WriteObjectsAsync(http).ConfigureAwait(false);
-                return;
-            default:
-                await WriteJsonAsync(http, 404, JsonSerializer.Serialize(new
-                {
-                    message = $"Unknown admin route {method} {path}. Routes: {Routes}.",
-                })).ConfigureAwait(false);
-                return;
+            _context.Stats.Reset();
+            http.Response.StatusCode = 204;
+            return Task.CompletedTask;
+        });
+        admin.MapGet("/s3/multipart-uploads", WriteMultipartUploadsAsync);
+        admin.MapGet("/s3/objects", WriteObjectsAsync);
+        // Any other method or path under /_admin (and /_admin itself): the routes that exist.
+        admin.Map("/{**unknown}", http => WriteJsonAsync(http, 404, JsonSerializer.Serialize(new
+        {
+            message = $"Unknown admin route {http.Request.Method} {http.Request.Path.Value!.TrimEnd('/')}. Routes: {Routes}.",
+        })));
+    }
+
+    private async Task PutKnobsAsync(HttpContext http)
+    {
+        Knobs.Knobs knobs;
+        try
+        {
+            using var reader = new StreamReader(http.Request.Body);
+            knobs = KnobStore.Deserialize(await reader.ReadToEndAsync(http.RequestAborted).ConfigureAwait(false));
         }
+        catch (JsonException e)
+        {
+            await WriteJsonAsync(http, 400, JsonSerializer.Serialize(new { message = "Invalid knobs JSON: " + e.Message })).ConfigureAwait(false);
+            return;
+        }
+        var problems = knobs.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            await WriteJsonAsync(http, 400, JsonSerializer.Serialize(new { message = "Invalid knobs: " + string.Join(" ", problems) })).ConfigureAwait(false);
+            return;
+        }
+        _context.Knobs.Set(knobs);
+        await WriteJsonAsync(http, 200, KnobStore.Serialize(knobs)).ConfigureAwait(false);
     }
 
     private Task WriteMultipartUploadsAsync(HttpContext http)

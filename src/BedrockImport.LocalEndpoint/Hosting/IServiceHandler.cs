@@ -1,5 +1,6 @@
 using BedrockImport.LocalEndpoint.Auth;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 
 namespace BedrockImport.LocalEndpoint.Hosting;
 
@@ -18,9 +19,10 @@ namespace BedrockImport.LocalEndpoint.Hosting;
 //
 //      (a partial method: while nobody implements it, it compiles away. RegisterHubHandlers is the same for the Hub mirror.)
 //   3. Before your handler runs, the host has already: verified SigV4 (VerifiedRequest), called ResolveOperation,
-//      counted the call in /_admin/stats, applied the latency knob, and injected throttles / 500s / dropped
-//      connections for "service:Operation" (see Knobs). Write errors with AwsErrors.WriteJsonErrorAsync.
-//   4. Unsigned traffic (e.g. the Hugging Face Hub mirror) registers an IUnsignedHandler via registry.AddUnsigned.
+//      and let context.Faults.InjectAsync count the call in /_admin/stats, apply the latency knob and inject
+//      throttles / 500s / dropped connections for "service:Operation" (see Knobs). Write errors with AwsErrors.WriteJsonErrorAsync.
+//   4. Unsigned traffic (the admin API, the Hugging Face Hub mirror) registers an IUnsignedRoutes via registry.AddUnsigned:
+//      ASP.NET Core endpoints that only unsigned requests reach. Their knobs go through context.Faults.InjectAsync too.
 //
 // EndpointContext gives you the S3 store (read the model files an import validates), the knobs
 // (context.Knobs.Current.Bedrock, extend BedrockKnobs as a partial class in Bedrock/), the fault injector,
@@ -52,23 +54,25 @@ public interface IServiceHandler
     Task HandleAsync(HttpContext context, VerifiedRequest request);
 }
 
-/// <summary>Unsigned traffic (admin API, Hub mirror). The first handler whose CanHandle is true wins.</summary>
-public interface IUnsignedHandler
+/// <summary>
+/// Unsigned traffic (admin API, Hub mirror) as ASP.NET Core endpoints. Only requests without SigV4 are routed to them;
+/// one that no route matches gets the host's answer (403 for AWS paths, otherwise a 404 that explains the routes).
+/// </summary>
+public interface IUnsignedRoutes
 {
-    bool CanHandle(HttpContext context);
-    Task HandleAsync(HttpContext context);
+    void MapRoutes(IEndpointRouteBuilder routes);
 }
 
 public sealed class ServiceRegistry
 {
     private readonly Dictionary<string, IServiceHandler> _signed = new(StringComparer.Ordinal);
-    private readonly List<IUnsignedHandler> _unsigned = new();
+    private readonly List<IUnsignedRoutes> _unsigned = new();
 
     public void Add(IServiceHandler handler) => _signed[handler.SigningService] = handler;
 
-    public void AddUnsigned(IUnsignedHandler handler) => _unsigned.Add(handler);
+    public void AddUnsigned(IUnsignedRoutes routes) => _unsigned.Add(routes);
 
     public IServiceHandler? Find(string signingService) => _signed.TryGetValue(signingService, out var h) ? h : null;
 
-    public IReadOnlyList<IUnsignedHandler> Unsigned => _unsigned;
+    public IReadOnlyList<IUnsignedRoutes> Unsigned => _unsigned;
 }

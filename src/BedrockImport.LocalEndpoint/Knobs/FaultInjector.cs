@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Http;
 
 namespace BedrockImport.LocalEndpoint.Knobs;
 
@@ -11,18 +12,51 @@ public enum FaultKind
 }
 
 /// <summary>
-/// Decides injected faults. The n-th call of a scope always gets the same draw for a given seed, so a fault
-/// sequence is reproducible per operation even when different operations interleave.
+/// Applies the latency and fault knobs to every call a service serves (signed AWS calls and the Hub mirror alike), and
+/// decides the faults. The n-th call of a scope always gets the same draw for a given seed, so a fault sequence is
+/// reproducible per operation even when different operations interleave.
 /// </summary>
 public sealed class FaultInjector
 {
     private readonly KnobStore _knobs;
+    private readonly RequestStats _stats;
+    private readonly Func<TimeSpan, CancellationToken, Task> _delay;
     private readonly ConcurrentDictionary<string, long> _callIndex = new(StringComparer.Ordinal);
 
-    internal FaultInjector(KnobStore knobs)
+    internal FaultInjector(KnobStore knobs, RequestStats stats, Func<TimeSpan, CancellationToken, Task> delay)
     {
         _knobs = knobs;
+        _stats = stats;
+        _delay = delay;
         knobs.Changed += _ => Reset();
+    }
+
+    /// <summary>
+    /// Counts the call as "service:operation" in the stats, waits its latency knob, and answers the fault the knobs decide
+    /// in the service's own words (a dropped connection is aborted). Returns the fault; None means the handler runs.
+    /// </summary>
+    public async Task<FaultKind> InjectAsync(HttpContext http, string service, string? operation, FaultAnswers answers)
+    {
+        var stats = _stats.For(service, operation);
+        stats.AddCall();
+        var latency = _knobs.Current.LatencyFor(service, operation);
+        if (latency > 0)
+        {
+            stats.AddLatency(latency);
+            await _delay(TimeSpan.FromMilliseconds(latency), http.RequestAborted).ConfigureAwait(false);
+        }
+
+        var fault = Decide(service, operation);
+        stats.AddFault(fault);
+        if (fault == FaultKind.Throttle)
+            await answers.Throttle(http).ConfigureAwait(false);
+        else if (fault == FaultKind.InternalError)
+            await answers.InternalError(http).ConfigureAwait(false);
+        if (fault != FaultKind.None)
+            answers.Answered?.Invoke(http, fault);
+        if (fault == FaultKind.DropConnection)
+            http.Abort();
+        return fault;
     }
 
     /// <summary>Restarts every sequence (done whenever knobs are set).</summary>

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Security.Cryptography;
 
@@ -21,9 +20,9 @@ internal static class Checksums
 
     public static IChecksum Create(string algorithm) => algorithm switch
     {
-        "CRC32" => new Crc32Checksum(),
-        "CRC32C" => new TableCrc32(Crc32CTable.Value),
-        "CRC64NVME" => new Crc64Nvme(),
+        "CRC32" => new CrcChecksum(new Crc32(Crc32ParameterSet.Crc32)),
+        "CRC32C" => new CrcChecksum(new Crc32(Crc32ParameterSet.Crc32C)),
+        "CRC64NVME" => new CrcChecksum(new Crc64(Crc64ParameterSet.Nvme)),
         "SHA1" => new HashChecksum(HashAlgorithmName.SHA1),
         "SHA256" => new HashChecksum(HashAlgorithmName.SHA256),
         _ => throw new ArgumentException("Unknown checksum algorithm " + algorithm, nameof(algorithm)),
@@ -40,89 +39,19 @@ internal static class Checksums
         return c.Finish();
     }
 
-    private static readonly Lazy<uint[]> Crc32CTable = new(() => BuildTable32(0x82F63B78u));
-
-    private static uint[] BuildTable32(uint reflectedPolynomial)
+    private sealed class CrcChecksum : IChecksum
     {
-        var table = new uint[256];
-        for (uint i = 0; i < 256; i++)
-        {
-            var crc = i;
-            for (var bit = 0; bit < 8; bit++)
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ reflectedPolynomial : crc >> 1;
-            table[i] = crc;
-        }
-        return table;
-    }
+        private readonly NonCryptographicHashAlgorithm _crc;
 
-    private sealed class Crc32Checksum : IChecksum
-    {
-        private readonly Crc32 _crc = new();
+        public CrcChecksum(NonCryptographicHashAlgorithm crc) => _crc = crc;
 
         public void Append(ReadOnlySpan<byte> data) => _crc.Append(data);
 
+        // System.IO.Hashing writes a CRC little-endian; S3 sends it big-endian.
         public byte[] Finish()
         {
-            var bytes = new byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(bytes, _crc.GetCurrentHashAsUInt32());
-            return bytes;
-        }
-    }
-
-    private sealed class TableCrc32 : IChecksum
-    {
-        private readonly uint[] _table;
-        private uint _crc = 0xFFFFFFFFu;
-
-        public TableCrc32(uint[] table) => _table = table;
-
-        public void Append(ReadOnlySpan<byte> data)
-        {
-            var crc = _crc;
-            foreach (var b in data)
-                crc = _table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-            _crc = crc;
-        }
-
-        public byte[] Finish()
-        {
-            var bytes = new byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(bytes, _crc ^ 0xFFFFFFFFu);
-            return bytes;
-        }
-    }
-
-    private sealed class Crc64Nvme : IChecksum
-    {
-        private static readonly ulong[] Table = Build();
-        private ulong _crc = ulong.MaxValue;
-
-        private static ulong[] Build()
-        {
-            const ulong reflectedPolynomial = 0x9A6C9329AC4BC9B5UL;
-            var table = new ulong[256];
-            for (ulong i = 0; i < 256; i++)
-            {
-                var crc = i;
-                for (var bit = 0; bit < 8; bit++)
-                    crc = (crc & 1) != 0 ? (crc >> 1) ^ reflectedPolynomial : crc >> 1;
-                table[i] = crc;
-            }
-            return table;
-        }
-
-        public void Append(ReadOnlySpan<byte> data)
-        {
-            var crc = _crc;
-            foreach (var b in data)
-                crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-            _crc = crc;
-        }
-
-        public byte[] Finish()
-        {
-            var bytes = new byte[8];
-            BinaryPrimitives.WriteUInt64BigEndian(bytes, _crc ^ ulong.MaxValue);
+            var bytes = _crc.GetCurrentHash();
+            Array.Reverse(bytes);
             return bytes;
         }
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Xml.Linq;
 using BedrockImport.LocalEndpoint.Auth;
+using BedrockImport.LocalEndpoint.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
@@ -119,21 +120,18 @@ internal sealed partial class S3Handler
             partial = meta.PartSizes is not null;
             response.Headers["x-amz-mp-parts-count"] = sizes.Count.ToString(CultureInfo.InvariantCulture);
         }
-        else if (request.Headers.Range.ToString() is { Length: > 0 } range)
+        else if (ByteRange.Parse(request.Headers.Range.ToString(), meta.Size) is { } range)
         {
-            if (TryParseRange(range, meta.Size, out var start, out var end, out var satisfiable))
-            {
-                if (!satisfiable)
-                    throw new S3StoreException(416, "InvalidRange", "The requested range is not satisfiable", meta.Size.ToString(CultureInfo.InvariantCulture));
-                offset = start;
-                length = end - start + 1;
-                partial = true;
-            }
+            if (!range.Satisfiable)
+                throw new S3StoreException(416, "InvalidRange", "The requested range is not satisfiable", meta.Size.ToString(CultureInfo.InvariantCulture));
+            offset = range.Start;
+            length = range.Length;
+            partial = true;
         }
 
         response.StatusCode = partial ? 206 : 200;
         if (partial)
-            response.Headers.ContentRange = $"bytes {offset}-{offset + length - 1}/{meta.Size}";
+            response.Headers.ContentRange = new ContentRangeHeaderValue(offset, offset + length - 1, meta.Size).ToString();
         response.Headers.ETag = meta.ETag;
         response.Headers.LastModified = HttpTime(meta.LastModified);
         response.Headers.AcceptRanges = "bytes";
@@ -191,39 +189,6 @@ internal sealed partial class S3Handler
                 result.Add(new XElement(Ns + "Deleted", new XElement(Ns + "Key", key)));
         }
         await WriteXmlAsync(context, result).ConfigureAwait(false);
-    }
-
-    /// <summary>Single "bytes=" range. False when the header is not a usable single range (S3 then serves the whole object).</summary>
-    internal static bool TryParseRange(string header, long size, out long start, out long end, out bool satisfiable)
-    {
-        start = end = 0;
-        satisfiable = false;
-        if (!header.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase) || header.Contains(','))
-            return false;
-        var spec = header[6..].Trim();
-        var dash = spec.IndexOf('-');
-        if (dash < 0)
-            return false;
-        var first = spec[..dash].Trim();
-        var last = spec[(dash + 1)..].Trim();
-        if (first.Length == 0)
-        {
-            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var suffix))
-                return false;
-            satisfiable = suffix > 0 && size > 0;
-            start = Math.Max(0, size - suffix);
-            end = size - 1;
-            return true;
-        }
-        if (!long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out start))
-            return false;
-        if (last.Length == 0)
-            end = size - 1;
-        else if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out end) || end < start)
-            return false;
-        end = Math.Min(end, size - 1);
-        satisfiable = start < size;
-        return true;
     }
 
     private static void WriteChecksumHeaders(HttpResponse response, Dictionary<string, string> checksums, string? checksumType)

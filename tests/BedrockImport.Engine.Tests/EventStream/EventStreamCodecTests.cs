@@ -231,8 +231,26 @@ public class EventStreamCodecTests
     {
         var frame = EventStreamWriter.Encode(AllHeaderTypes());
 
-        Assert.Equal(System.IO.Hashing.Crc32.HashToUInt32(frame.AsSpan(0, 8)), System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(8)));
-        Assert.Equal(System.IO.Hashing.Crc32.HashToUInt32(frame.AsSpan(0, frame.Length - 4)), System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(frame.Length - 4)));
+        Assert.Equal(BitwiseCrc32(frame.AsSpan(0, 8)), System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(8)));
+        Assert.Equal(BitwiseCrc32(frame.AsSpan(0, frame.Length - 4)), System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(frame.Length - 4)));
+    }
+
+    [Fact]
+    public void BitwiseReferenceCrc_IsTheIeeeCrc32()
+        => Assert.Equal(0xCBF43926u, BitwiseCrc32(Encoding.ASCII.GetBytes("123456789")));
+
+    // The framing computes its CRCs with System.IO.Hashing; this bit-at-a-time CRC-32 (IEEE 802.3, reflected 0xEDB88320)
+    // shares no code with it.
+    private static uint BitwiseCrc32(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var bit = 0; bit < 8; bit++)
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+        }
+        return ~crc;
     }
 
     [Fact]

@@ -8,7 +8,7 @@ using BedrockImport.LocalEndpoint.Hub;
 
 namespace BedrockImport.LocalEndpoint.Tests.Hub;
 
-public sealed class HubMirrorTests : IAsyncLifetime
+public sealed partial class HubMirrorTests : IAsyncLifetime
 {
     private const string GoodToken = "hf_mirrortestgoodtoken";
     private TestEndpoint _endpoint;
