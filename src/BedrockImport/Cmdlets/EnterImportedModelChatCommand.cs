@@ -38,8 +38,8 @@ namespace BedrockImport.Cmdlets
         public int? MaxTokens { get; set; }
 
         [Parameter]
-        [ValidateSet("BedrockCompletion", "OpenAICompletion", "OpenAIChat", IgnoreCase = true)]
-        public string? Format { get; set; }
+        [EnumName(typeof(BodyFormat)), ValidateEnumName]
+        public BodyFormat? Format { get; set; }
 
         [Parameter]
         [Alias("Stop")]
@@ -54,7 +54,7 @@ namespace BedrockImport.Cmdlets
         protected override async Task ProcessRecordAsync()
         {
             using var invoker = new ImportedModelInvoker(ResolveSession(), new RetryOptions { ColdStartBudget = TimeSpan.FromSeconds(MaxColdStartWait) }, Log);
-            var format = Format == null ? (InvocationFormat?)null : (InvocationFormat)Enum.Parse(typeof(InvocationFormat), Format, ignoreCase: true);
+            var format = Format.ToEngine();
             // The template is read before the chat starts, so a problem with it is said first; each reply takes it from the cache.
             var modelArn = await invoker.WithModelAsync(ModelId, async arn =>
             {

@@ -21,8 +21,8 @@ namespace BedrockImport.Cmdlets
         public string[] JobIdentifier { get; set; } = Array.Empty<string>();
 
         [Parameter(ParameterSetName = ListSet)]
-        [ValidateSet("InProgress", "Completed", "Failed", IgnoreCase = true)]
-        public string? Status { get; set; }
+        [EnumName(typeof(ImportJobStatus)), ValidateEnumName]
+        public ImportJobStatus? Status { get; set; }
 
 
         protected override async Task ProcessRecordAsync()
@@ -32,12 +32,12 @@ namespace BedrockImport.Cmdlets
             {
                 var request = new ListModelImportJobsRequest
                 {
-                    StatusEquals = Status == null ? null : Canonical(Status, "InProgress", "Completed", "Failed"),
+                    StatusEquals = Status.ToService(),
                     NameContains = NameContains,
                     CreationTimeAfter = CreatedAfterUtc,
                     CreationTimeBefore = CreatedBeforeUtc,
                     SortBy = SortBy,
-                    SortOrder = CanonicalSortOrder,
+                    SortOrder = ServiceSortOrder,
                 };
                 foreach (var job in await client.ListModelImportJobsAsync(request, CancellationToken).ConfigureAwait(false))
                 {

@@ -32,7 +32,7 @@ namespace BedrockImport.Cmdlets
                     CreationTimeAfter = CreatedAfterUtc,
                     CreationTimeBefore = CreatedBeforeUtc,
                     SortBy = SortBy,
-                    SortOrder = CanonicalSortOrder,
+                    SortOrder = ServiceSortOrder,
                 };
                 foreach (var model in await client.ListImportedModelsAsync(request, CancellationToken).ConfigureAwait(false))
                 {

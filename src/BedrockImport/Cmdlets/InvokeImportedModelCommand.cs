@@ -50,8 +50,8 @@ namespace BedrockImport.Cmdlets
 
         [Parameter(ParameterSetName = PromptSet)]
         [Parameter(ParameterSetName = MessagesSet)]
-        [ValidateSet("BedrockCompletion", "OpenAICompletion", "OpenAIChat", IgnoreCase = true)]
-        public string? Format { get; set; }
+        [EnumName(typeof(BodyFormat)), ValidateEnumName]
+        public BodyFormat? Format { get; set; }
 
         [Parameter(ParameterSetName = PromptSet)]
         [Parameter(ParameterSetName = MessagesSet)]
@@ -211,7 +211,7 @@ namespace BedrockImport.Cmdlets
 
         private InvocationRequest Request(string? prompt, IReadOnlyList<ChatMessage>? messages) => new InvocationRequest
         {
-            Format = Format == null ? (InvocationFormat?)null : (InvocationFormat)Enum.Parse(typeof(InvocationFormat), Format, ignoreCase: true),
+            Format = Format.ToEngine(),
             Prompt = prompt,
             Messages = messages,
             SystemPrompt = SystemPrompt,

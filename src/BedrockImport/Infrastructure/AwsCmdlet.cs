@@ -114,10 +114,6 @@ namespace BedrockImport.Infrastructure
             }
         }
 
-        /// <summary>The allowed spelling of a value a ValidateSet accepted case-insensitively.</summary>
-        internal static string Canonical(string value, params string[] allowed)
-            => allowed.First(a => string.Equals(a, value, StringComparison.OrdinalIgnoreCase));
-
         private static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
 
         protected override bool IsTerminating(Exception exception) => exception is CredentialResolutionException;

@@ -19,8 +19,8 @@ namespace BedrockImport.Infrastructure
         public DateTime? CreatedBefore { get; set; }
 
         [Parameter(ParameterSetName = ListSet)]
-        [ValidateSet("Ascending", "Descending", IgnoreCase = true)]
-        public string? SortOrder { get; set; }
+        [EnumName(typeof(SortOrder)), ValidateEnumName]
+        public SortOrder? SortOrder { get; set; }
 
         protected DateTime? CreatedAfterUtc => CreatedAfter?.ToUniversalTime();
 
@@ -29,6 +29,6 @@ namespace BedrockImport.Infrastructure
         /// <summary>The service's sortBy: the only sort key is the creation time.</summary>
         protected string? SortBy => SortOrder == null ? null : "CreationTime";
 
-        protected string? CanonicalSortOrder => SortOrder == null ? null : Canonical(SortOrder, "Ascending", "Descending");
+        protected string? ServiceSortOrder => SortOrder.ToService();
     }
 }
