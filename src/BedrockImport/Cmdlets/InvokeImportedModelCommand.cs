@@ -128,7 +128,8 @@ namespace BedrockImport.Cmdlets
         {
             var invoker = Invoker();
             var modelId = ModelId;
-            // A name is resolved here, one record at a time, so a batch looks it up once and a name of no model fails once.
+            // A name is resolved here, one record at a time: the requests of a batch then find it remembered (one lookup,
+            // not one per request in flight), and a name of no model fails before any request is queued.
             await invoker.ResolveModelArnAsync(modelId, CancellationToken).ConfigureAwait(false);
             var showText = Stream && ThrottleLimit == 1;
             var id = Id?.ToString();

@@ -1,5 +1,8 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
+using System.Threading.Tasks;
 
 namespace BedrockImport.Infrastructure
 {
@@ -30,5 +33,47 @@ namespace BedrockImport.Infrastructure
         protected string? SortBy => SortOrder == null ? null : "CreationTime";
 
         protected string? ServiceSortOrder => SortOrder.ToService();
+
+        /// <summary>The List parameter set writes <paramref name="listFiltered"/>. Otherwise each identifier writes what it
+        /// names: a wildcard pattern filters <paramref name="listAll"/> by name or ARN; anything else is fetched by name or
+        /// ARN, and a failure is a non-terminating error for that identifier alone.</summary>
+        protected async Task WriteListedAsync<T>(Func<Task<IReadOnlyList<T>>> listFiltered, IEnumerable<string> identifiers,
+            Func<string, Task<T>> getOne, Func<Task<IReadOnlyList<T>>> listAll, Func<T, string?> name, Func<T, string?> arn)
+        {
+            if (ParameterSetName == ListSet)
+            {
+                foreach (var item in await listFiltered().ConfigureAwait(false))
+                {
+                    WriteObject(item);
+                }
+
+                return;
+            }
+
+            IReadOnlyList<T>? all = null;
+            foreach (var identifier in identifiers)
+            {
+                if (WildcardPattern.ContainsWildcardCharacters(identifier))
+                {
+                    var pattern = new WildcardPattern(identifier, WildcardOptions.IgnoreCase);
+                    all ??= await listAll().ConfigureAwait(false);
+                    foreach (var item in all.Where(i => pattern.IsMatch(name(i) ?? "") || pattern.IsMatch(arn(i) ?? "")))
+                    {
+                        WriteObject(item);
+                    }
+
+                    continue;
+                }
+
+                try
+                {
+                    WriteObject(await getOne(identifier).ConfigureAwait(false));
+                }
+                catch (Exception exception) when (!(exception is OperationCanceledException))
+                {
+                    WriteError(ErrorRecords.From(exception, identifier, Redact));
+                }
+            }
+        }
     }
 }
