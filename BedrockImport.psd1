@@ -1,6 +1,7 @@
 @{
     RootModule           = if ($PSEdition -eq 'Core') { 'core/BedrockImport.dll' } else { 'desktop/BedrockImport.dll' }
-    ModuleVersion        = '0.1.0'
+    # Stamped by build.ps1 Build from ModuleVersion in Directory.Build.props, the one place the version is typed.
+    ModuleVersion        = '0.0.0'
     CompatiblePSEditions = @('Core', 'Desktop')
     GUID                 = '6b0e8a52-3f4c-4d0e-9d61-2c7f1f0b6a41'
     Author               = 'BedrockImport contributors'

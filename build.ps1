@@ -52,6 +52,21 @@ function Get-PwshCommand {
     return @((Join-Path $PSHOME 'pwsh'))
 }
 
+# The manifest with the version typed once, as ModuleVersion in Directory.Build.props (which also versions the assemblies).
+function Write-ModuleManifest {
+    param([Parameter(Mandatory)] [string] $Destination)
+    $project = Join-Path $Root 'src/BedrockImport/BedrockImport.csproj'
+    $version = (& dotnet msbuild $project -nologo -getProperty:ModuleVersion | Out-String).Trim()
+    if ($LASTEXITCODE -ne 0 -or -not ($version -as [version])) {
+        throw "ModuleVersion in Directory.Build.props must be a plain version such as 1.2.3 (read '$version')."
+    }
+    $pattern = "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'"
+    $manifest = Get-Content (Join-Path $Root 'BedrockImport.psd1') -Raw
+    if ([regex]::Matches($manifest, $pattern).Count -ne 1) { throw "BedrockImport.psd1 needs exactly one ModuleVersion line to stamp." }
+    [System.IO.File]::WriteAllText($Destination, [regex]::Replace($manifest, $pattern, "`${1}'$version'"), [System.Text.UTF8Encoding]::new($false))
+    Write-Host "Module version $version (from Directory.Build.props)"
+}
+
 function Invoke-Build {
     Write-Host "Building BedrockImport ($Configuration)"
     $publishRoot = Join-Path $OutRoot 'publish'
@@ -74,7 +89,7 @@ function Invoke-Build {
             Copy-Item -Destination $dependencies
     }
 
-    Copy-Item (Join-Path $Root 'BedrockImport.psd1') $ModuleOut
+    Write-ModuleManifest -Destination (Join-Path $ModuleOut 'BedrockImport.psd1')
     Copy-Item (Join-Path $Root 'src/BedrockImport/BedrockImport.format.ps1xml') $ModuleOut
 
     Invoke-Native dotnet @('publish', (Join-Path $Root 'src/BedrockImport.LocalEndpoint/BedrockImport.LocalEndpoint.csproj'),

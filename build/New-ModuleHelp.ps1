@@ -60,6 +60,12 @@ function Write-Paras([string] $Element, [string] $Namespace, [string[]] $Paragra
     $writer.WriteEndElement()
 }
 
+# The type a user gives: Int32 for a [Nullable[int]], BodyFormat for a [Nullable[BedrockImport.BodyFormat]].
+function Get-ValueType([type] $Type) {
+    $underlying = [Nullable]::GetUnderlyingType($Type)
+    if ($underlying) { $underlying } else { $Type }
+}
+
 function Get-PipelineInput($ParameterAttribute) {
     $kinds = @()
     if ($ParameterAttribute.ValueFromPipeline) { $kinds += 'ByValue' }
@@ -98,7 +104,7 @@ foreach ($name in ($module.ExportedCmdlets.Keys | Sort-Object)) {
             $writer.WriteAttributeString('required', $p.IsMandatory.ToString().ToLowerInvariant())
             $writer.WriteAttributeString('position', $(if ($p.Position -ge 0) { $p.Position } else { 'named' }))
             $writer.WriteElementString('name', $maml, $p.Name)
-            if ($p.ParameterType -ne [switch]) { $writer.WriteElementString('parameterValue', $commandNs, $p.ParameterType.Name) }
+            if ($p.ParameterType -ne [switch]) { $writer.WriteElementString('parameterValue', $commandNs, (Get-ValueType $p.ParameterType).Name) }
             $writer.WriteEndElement()
         }
         $writer.WriteEndElement()
@@ -118,8 +124,8 @@ foreach ($name in ($module.ExportedCmdlets.Keys | Sort-Object)) {
         $writer.WriteAttributeString('aliases', $(if ($p.Aliases) { $p.Aliases -join ', ' } else { 'none' }))
         $writer.WriteElementString('name', $maml, $p.Name)
         Write-Paras 'description' $maml (Get-Paragraphs $description)
-        $writer.WriteElementString('parameterValue', $commandNs, $p.ParameterType.Name)
-        $writer.WriteStartElement('type', $dev); $writer.WriteElementString('name', $maml, $p.ParameterType.FullName); $writer.WriteEndElement()
+        $writer.WriteElementString('parameterValue', $commandNs, (Get-ValueType $p.ParameterType).Name)
+        $writer.WriteStartElement('type', $dev); $writer.WriteElementString('name', $maml, (Get-ValueType $p.ParameterType).FullName); $writer.WriteEndElement()
         $writer.WriteEndElement()
     }
     $writer.WriteEndElement()

@@ -17,6 +17,23 @@ Describe 'Module layout' -Tag 'CI' {
         ($compiled | Sort-Object) | Should -Be ($manifest.CmdletsToExport | Sort-Object)
     }
 
+    It 'carries the version typed once, as ModuleVersion in Directory.Build.props, in the built manifest and the cmdlet assembly' {
+        $root = Join-Path $PSScriptRoot '../..'
+        $props = [xml] (Get-Content (Join-Path $root 'Directory.Build.props') -Raw)
+        $typed = @($props.Project.PropertyGroup | ForEach-Object { $_.ModuleVersion } | Where-Object { $_ })
+        $typed | Should -HaveCount 1
+        $version = [version] $typed[0]
+
+        [version] $manifest.ModuleVersion | Should -Be $version
+        $module.Version | Should -Be $version
+        $assembly = [BedrockImport.Infrastructure.AsyncCmdlet].Assembly
+        $assembly.GetName().Version | Should -Be ([version]::new($version.Major, $version.Minor, [Math]::Max($version.Build, 0), [Math]::Max($version.Revision, 0)))
+        $informational = $assembly.GetCustomAttributes([System.Reflection.AssemblyInformationalVersionAttribute], $false)[0].InformationalVersion
+        ($informational -split '\+')[0] | Should -Be $typed[0]
+        # The repository's manifest holds a placeholder, not a second copy of the version.
+        Get-Content (Join-Path $root 'BedrockImport.psd1') -Raw | Should -Match "(?m)^\s*ModuleVersion\s*=\s*'0\.0\.0'"
+    }
+
     It 'uses only approved verbs' {
         $approved = (Get-Verb).Verb
         foreach ($name in $module.ExportedCmdlets.Keys) {

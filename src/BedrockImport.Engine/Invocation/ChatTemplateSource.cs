@@ -98,6 +98,9 @@ namespace BedrockImport.Engine.Invocation
             }
         }
 
+        /// <summary>Drops the template of a source that is gone (a deleted model).</summary>
+        public void Forget(string key) => _entries.TryRemove(key, out _);
+
         public void Clear() => _entries.Clear();
     }
 }

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
@@ -12,16 +11,15 @@ using BedrockImport.Engine.Wire;
 
 namespace BedrockImport.Engine.Invocation
 {
-    /// <summary>Invokes one imported model many times over one connection pool: resolves a model name to its ARN once,
-    /// reads the model's chat template once from its S3 source, and runs each prepared request plain or streamed with
-    /// stop sequences enforced on our side.</summary>
+    /// <summary>Invokes one imported model many times over one connection pool: resolves a model name to its ARN once
+    /// (and again when that ARN is gone), reads the model's chat template once from its S3 source, and runs each
+    /// prepared request plain or streamed with stop sequences enforced on our side.</summary>
     public sealed class ImportedModelInvoker : IDisposable
     {
         /// <summary>InvokeModel's body limit (bedrock-wire-protocol.md §3.1).</summary>
         public const int MaxBodyBytes = 25_000_000;
 
         private const long MaxTemplateFileBytes = 16L * 1024 * 1024;
-        private static readonly ConcurrentDictionary<string, string> ModelArns = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
 
         private readonly AwsSession _session;
         private readonly RetryOptions _retry;
@@ -38,28 +36,53 @@ namespace BedrockImport.Engine.Invocation
             _control = new Lazy<BedrockControlClient>(() => new BedrockControlClient(session, retry, log));
         }
 
-        /// <summary>An imported-model ARN as is; a name resolved once (per endpoint and region) with GetImportedModel.</summary>
-        public async Task<string> ResolveModelArnAsync(string modelId, CancellationToken cancellationToken)
+        /// <summary>An imported-model ARN as is; a name resolved once (per endpoint and region) with GetImportedModel
+        /// and remembered for the process (<see cref="ModelArnCache"/>).</summary>
+        public Task<string> ResolveModelArnAsync(string modelId, CancellationToken cancellationToken)
+            => ModelArnCache.Shared.ResolveAsync(Scope(_session), modelId, name => LookUpArnAsync(name, cancellationToken));
+
+        /// <summary>Runs <paramref name="work"/> (read the template, invoke) with the ARN <paramref name="modelId"/> stands
+        /// for. When a remembered name's ARN answers not found, the name is resolved once more and the work runs again,
+        /// so a model removed and imported anew under the same name is found.</summary>
+        public Task<T> WithModelAsync<T>(string modelId, Func<string, Task<T>> work, CancellationToken cancellationToken)
+            => ModelArnCache.Shared.UseAsync(Scope(_session), modelId, name => LookUpArnAsync(name, cancellationToken), _log, async arn =>
+            {
+                try
+                {
+                    return await work(arn).ConfigureAwait(false);
+                }
+                catch (ResourceNotFoundException)
+                {
+                    ChatTemplateCache.Shared.Forget(arn);
+                    throw;
+                }
+            });
+
+        /// <summary>Forgets a deleted model, named by name or ARN: its names and its chat template.</summary>
+        public static void ForgetModel(AwsSession session, string modelIdentifier)
         {
-            if (BedrockPatterns.ImportedModelArn.IsMatch(modelId))
+            foreach (var arn in ModelArnCache.Shared.Forget(Scope(session), modelIdentifier))
             {
-                return modelId;
+                ChatTemplateCache.Shared.Forget(arn);
             }
 
-            var key = string.Join("|", _session.ResolveEndpoint(AwsService.Bedrock), _session.Region, modelId);
-            if (ModelArns.TryGetValue(key, out var arn))
-            {
-                return arn;
-            }
+            ChatTemplateCache.Shared.Forget(modelIdentifier);
+        }
 
-            var model = await _control.Value.GetImportedModelAsync(modelId, cancellationToken).ConfigureAwait(false);
-            arn = model.ModelArn ?? throw new UnexpectedResponseException($"GetImportedModel returned no ARN for '{modelId}'.", 200, null);
-            _log.Verbose($"Imported model '{modelId}' is {arn}.");
-            return ModelArns[key] = arn;
+        /// <summary>Where a name means one model: the Bedrock endpoint and the region.</summary>
+        internal static string Scope(AwsSession session) => session.ResolveEndpoint(AwsService.Bedrock) + "|" + session.Region;
+
+        private async Task<string> LookUpArnAsync(string name, CancellationToken cancellationToken)
+        {
+            var model = await _control.Value.GetImportedModelAsync(name, cancellationToken).ConfigureAwait(false);
+            var arn = model.ModelArn ?? throw new UnexpectedResponseException($"GetImportedModel returned no ARN for '{name}'.", 200, null);
+            _log.Verbose($"Imported model '{name}' is {arn}.");
+            return arn;
         }
 
         /// <summary>The chat template of the model's source (chat_template.jinja, or chat_template in tokenizer_config.json),
-        /// read once per source; null when the source has none or cannot be read (a warning says why).</summary>
+        /// read once per source; null when the source has none or cannot be read (a warning says why). A model that is
+        /// gone is no reason to warn: ResourceNotFoundException goes to the caller and nothing is remembered.</summary>
         public Task<ChatTemplate?> GetChatTemplateAsync(string modelArn, CancellationToken cancellationToken)
             => ChatTemplateCache.Shared.GetOrLoadAsync(modelArn, async token =>
             {
@@ -80,7 +103,7 @@ namespace BedrockImport.Engine.Invocation
                         : $"Using the chat template of {model.S3Uri} for messages.");
                     return template;
                 }
-                catch (AwsServiceException error)
+                catch (AwsServiceException error) when (!(error is ResourceNotFoundException))
                 {
                     _log.Warning($"Could not read the chat template of {modelArn} ({error.ErrorCode}: {error.Message}); messages go out in the OpenAI chat format.");
                     return null;

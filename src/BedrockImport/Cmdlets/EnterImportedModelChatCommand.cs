@@ -38,8 +38,8 @@ namespace BedrockImport.Cmdlets
         public int? MaxTokens { get; set; }
 
         [Parameter]
-        [ValidateSet("BedrockCompletion", "OpenAICompletion", "OpenAIChat", IgnoreCase = true)]
-        public string? Format { get; set; }
+        [EnumName(typeof(BodyFormat)), ValidateEnumName]
+        public BodyFormat? Format { get; set; }
 
         [Parameter]
         [Alias("Stop")]
@@ -54,9 +54,13 @@ namespace BedrockImport.Cmdlets
         protected override async Task ProcessRecordAsync()
         {
             using var invoker = new ImportedModelInvoker(ResolveSession(), new RetryOptions { ColdStartBudget = TimeSpan.FromSeconds(MaxColdStartWait) }, Log);
-            var modelArn = await invoker.ResolveModelArnAsync(ModelId, CancellationToken).ConfigureAwait(false);
-            var format = Format == null ? (InvocationFormat?)null : (InvocationFormat)Enum.Parse(typeof(InvocationFormat), Format, ignoreCase: true);
-            var template = format == InvocationFormat.OpenAIChat ? null : await invoker.GetChatTemplateAsync(modelArn, CancellationToken).ConfigureAwait(false);
+            var format = Format.ToEngine();
+            // The template is read before the chat starts, so a problem with it is said first; each reply takes it from the cache.
+            var modelArn = await invoker.WithModelAsync(ModelId, async arn =>
+            {
+                await TemplateAsync(invoker, arn, format, CancellationToken).ConfigureAwait(false);
+                return arn;
+            }, CancellationToken).ConfigureAwait(false);
             var session = new ChatSession(modelArn) { SystemPrompt = SystemPrompt, Temperature = Temperature, MaxTokens = MaxTokens };
             _input = Console.IsInputRedirected ? new RedirectedChatInput() : (IChatInput)new ConsoleChatInput();
             try
@@ -87,7 +91,7 @@ namespace BedrockImport.Cmdlets
                         continue;
                     }
 
-                    await ReplyAsync(invoker, modelArn, session, template, format, message).ConfigureAwait(false);
+                    await ReplyAsync(invoker, session, format, message).ConfigureAwait(false);
                 }
             }
             finally
@@ -96,8 +100,11 @@ namespace BedrockImport.Cmdlets
             }
         }
 
-        private async Task ReplyAsync(ImportedModelInvoker invoker, string modelArn, ChatSession session, ChatTemplate? template,
-            InvocationFormat? format, string message)
+        private static Task<ChatTemplate?> TemplateAsync(ImportedModelInvoker invoker, string modelArn, InvocationFormat? format,
+            CancellationToken cancellationToken)
+            => format == InvocationFormat.OpenAIChat ? Task.FromResult<ChatTemplate?>(null) : invoker.GetChatTemplateAsync(modelArn, cancellationToken);
+
+        private async Task ReplyAsync(ImportedModelInvoker invoker, ChatSession session, InvocationFormat? format, string message)
         {
             var request = new InvocationRequest
             {
@@ -107,16 +114,19 @@ namespace BedrockImport.Cmdlets
                 Temperature = session.Temperature,
                 MaxTokens = session.MaxTokens,
                 StopSequences = StopSequence,
-                ChatTemplate = template,
             };
             var shown = new StringBuilder();
             using var reply = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken);
             using var watcher = _input!.WatchForInterrupt(reply.Cancel);
             try
             {
-                var prepared = InvocationRequestBuilder.Build(request);
-                var result = await invoker.InvokeAsync(modelArn, prepared, new StopSequenceSet(prepared.StopSequences), stream: true,
-                    text => { shown.Append(text); Write(text); }, reply.Token).ConfigureAwait(false);
+                var result = await invoker.WithModelAsync(ModelId, async modelArn =>
+                {
+                    request.ChatTemplate = await TemplateAsync(invoker, modelArn, format, reply.Token).ConfigureAwait(false);
+                    var prepared = InvocationRequestBuilder.Build(request);
+                    return await invoker.InvokeAsync(modelArn, prepared, new StopSequenceSet(prepared.StopSequences), stream: true,
+                        text => { shown.Append(text); Write(text); }, reply.Token).ConfigureAwait(false);
+                }, reply.Token).ConfigureAwait(false);
                 Write(Environment.NewLine);
                 session.Record(message, result.Completion ?? shown.ToString());
             }

@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using System.Management.Automation;
 using System.Threading.Tasks;
 using BedrockImport.Engine.Bedrock;
@@ -12,7 +11,6 @@ namespace BedrockImport.Cmdlets
     [OutputType(typeof(ModelImportJob))]
     public sealed class GetBedrockImportJobCommand : ListCmdlet
     {
-
         [Parameter(ParameterSetName = IdentifierSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("JobArn", "JobName", "Name")]
         [ValidateNotNullOrEmpty]
@@ -21,33 +19,22 @@ namespace BedrockImport.Cmdlets
         public string[] JobIdentifier { get; set; } = Array.Empty<string>();
 
         [Parameter(ParameterSetName = ListSet)]
-        [ValidateSet("InProgress", "Completed", "Failed", IgnoreCase = true)]
-        public string? Status { get; set; }
-
+        [EnumName(typeof(ImportJobStatus)), ValidateEnumName]
+        public ImportJobStatus? Status { get; set; }
 
         protected override async Task ProcessRecordAsync()
         {
             using var client = new BedrockControlClient(ResolveSession(), log: Log);
-            if (ParameterSetName == ListSet)
+            var filtered = new ListModelImportJobsRequest
             {
-                var request = new ListModelImportJobsRequest
-                {
-                    StatusEquals = Status == null ? null : Canonical(Status, "InProgress", "Completed", "Failed"),
-                    NameContains = NameContains,
-                    CreationTimeAfter = CreatedAfterUtc,
-                    CreationTimeBefore = CreatedBeforeUtc,
-                    SortBy = SortBy,
-                    SortOrder = CanonicalSortOrder,
-                };
-                foreach (var job in await client.ListModelImportJobsAsync(request, CancellationToken).ConfigureAwait(false))
-                {
-                    WriteObject(job);
-                }
-
-                return;
-            }
-
-            await WriteByIdentifierAsync(JobIdentifier,
+                StatusEquals = Status.ToService(),
+                NameContains = NameContains,
+                CreationTimeAfter = CreatedAfterUtc,
+                CreationTimeBefore = CreatedBeforeUtc,
+                SortBy = SortBy,
+                SortOrder = ServiceSortOrder,
+            };
+            await WriteListedAsync(() => client.ListModelImportJobsAsync(filtered, CancellationToken), JobIdentifier,
                 identifier => client.GetModelImportJobAsync(identifier, CancellationToken),
                 () => client.ListModelImportJobsAsync(new ListModelImportJobsRequest(), CancellationToken),
                 job => job.JobName, job => job.JobArn).ConfigureAwait(false);

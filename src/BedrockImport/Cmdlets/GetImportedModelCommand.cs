@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using System.Management.Automation;
 using System.Threading.Tasks;
 using BedrockImport.Engine.Bedrock;
@@ -12,7 +11,6 @@ namespace BedrockImport.Cmdlets
     [OutputType(typeof(ImportedModel))]
     public sealed class GetImportedModelCommand : ListCmdlet
     {
-
         [Parameter(ParameterSetName = IdentifierSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("ModelArn", "ModelName", "ImportedModelArn", "ModelId", "Name")]
         [ValidateNotNullOrEmpty]
@@ -24,25 +22,15 @@ namespace BedrockImport.Cmdlets
         protected override async Task ProcessRecordAsync()
         {
             using var client = new BedrockControlClient(ResolveSession(), log: Log);
-            if (ParameterSetName == ListSet)
+            var filtered = new ListImportedModelsRequest
             {
-                var request = new ListImportedModelsRequest
-                {
-                    NameContains = NameContains,
-                    CreationTimeAfter = CreatedAfterUtc,
-                    CreationTimeBefore = CreatedBeforeUtc,
-                    SortBy = SortBy,
-                    SortOrder = CanonicalSortOrder,
-                };
-                foreach (var model in await client.ListImportedModelsAsync(request, CancellationToken).ConfigureAwait(false))
-                {
-                    WriteObject(model);
-                }
-
-                return;
-            }
-
-            await WriteByIdentifierAsync(ModelIdentifier,
+                NameContains = NameContains,
+                CreationTimeAfter = CreatedAfterUtc,
+                CreationTimeBefore = CreatedBeforeUtc,
+                SortBy = SortBy,
+                SortOrder = ServiceSortOrder,
+            };
+            await WriteListedAsync(() => client.ListImportedModelsAsync(filtered, CancellationToken), ModelIdentifier,
                 identifier => client.GetImportedModelAsync(identifier, CancellationToken),
                 () => client.ListImportedModelsAsync(new ListImportedModelsRequest(), CancellationToken),
                 model => model.ModelName, model => model.ModelArn).ConfigureAwait(false);

@@ -50,8 +50,8 @@ namespace BedrockImport.Cmdlets
 
         [Parameter(ParameterSetName = PromptSet)]
         [Parameter(ParameterSetName = MessagesSet)]
-        [ValidateSet("BedrockCompletion", "OpenAICompletion", "OpenAIChat", IgnoreCase = true)]
-        public string? Format { get; set; }
+        [EnumName(typeof(BodyFormat)), ValidateEnumName]
+        public BodyFormat? Format { get; set; }
 
         [Parameter(ParameterSetName = PromptSet)]
         [Parameter(ParameterSetName = MessagesSet)]
@@ -127,14 +127,17 @@ namespace BedrockImport.Cmdlets
         protected override async Task ProcessRecordAsync()
         {
             var invoker = Invoker();
-            var modelArn = await invoker.ResolveModelArnAsync(ModelId, CancellationToken).ConfigureAwait(false);
+            var modelId = ModelId;
+            // A name is resolved here, one record at a time: the requests of a batch then find it remembered (one lookup,
+            // not one per request in flight), and a name of no model fails before any request is queued.
+            await invoker.ResolveModelArnAsync(modelId, CancellationToken).ConfigureAwait(false);
             var showText = Stream && ThrottleLimit == 1;
             var id = Id?.ToString();
 
             // Everything bound for this record is captured now: with -ThrottleLimit the work runs after later records bind.
             foreach (var item in WorkItems())
             {
-                var work = RunAsync(invoker, modelArn, item, showText, id);
+                var work = RunAsync(invoker, modelId, item, showText, id);
                 _pending.Enqueue(new Pending(item.Target, work));
                 // Up to ThrottleLimit requests run (the semaphore); a few times more may wait or be done, so one slow
                 // request at the head of the output order does not idle the other slots.
@@ -209,7 +212,7 @@ namespace BedrockImport.Cmdlets
 
         private InvocationRequest Request(string? prompt, IReadOnlyList<ChatMessage>? messages) => new InvocationRequest
         {
-            Format = Format == null ? (InvocationFormat?)null : (InvocationFormat)Enum.Parse(typeof(InvocationFormat), Format, ignoreCase: true),
+            Format = Format.ToEngine(),
             Prompt = prompt,
             Messages = messages,
             SystemPrompt = SystemPrompt,
@@ -227,21 +230,24 @@ namespace BedrockImport.Cmdlets
             _ => InvocationRequestBuilder.FromBody(System.Text.Json.JsonSerializer.Serialize(ToPlain(body))),
         };
 
-        private async Task<InvocationResult> RunAsync(ImportedModelInvoker invoker, string modelArn, WorkItem item,
+        private async Task<InvocationResult> RunAsync(ImportedModelInvoker invoker, string modelId, WorkItem item,
             bool showText, string? id)
         {
             _slots ??= new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
             await _slots.WaitAsync(CancellationToken).ConfigureAwait(false);
             try
             {
-                if (item.Request != null && item.MayUseTemplate)
+                var result = await invoker.WithModelAsync(modelId, async modelArn =>
                 {
-                    item.Request.ChatTemplate = await invoker.GetChatTemplateAsync(modelArn, CancellationToken).ConfigureAwait(false);
-                }
+                    if (item.Request != null && item.MayUseTemplate)
+                    {
+                        item.Request.ChatTemplate = await invoker.GetChatTemplateAsync(modelArn, CancellationToken).ConfigureAwait(false);
+                    }
 
-                var prepared = item.Request != null ? InvocationRequestBuilder.Build(item.Request) : FromBody(item.Body);
-                var stops = new StopSequenceSet(prepared.StopSequences, IncludeStopSequence);
-                var result = await invoker.InvokeAsync(modelArn, prepared, stops, Stream, showText ? WriteText : null, CancellationToken).ConfigureAwait(false);
+                    var prepared = item.Request != null ? InvocationRequestBuilder.Build(item.Request) : FromBody(item.Body);
+                    var stops = new StopSequenceSet(prepared.StopSequences, IncludeStopSequence);
+                    return await invoker.InvokeAsync(modelArn, prepared, stops, Stream, showText ? WriteText : null, CancellationToken).ConfigureAwait(false);
+                }, CancellationToken).ConfigureAwait(false);
                 if (showText)
                 {
                     WriteText(Environment.NewLine);

@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Threading.Tasks;
 using BedrockImport.Infrastructure;
 using BedrockImport.Engine.Bedrock;
+using BedrockImport.Engine.Invocation;
 
 namespace BedrockImport.Cmdlets
 {
@@ -34,7 +35,8 @@ namespace BedrockImport.Cmdlets
                         continue;
                     }
 
-                    client ??= new BedrockControlClient(ResolveSession(), log: Log);
+                    var session = ResolveSession();
+                    client ??= new BedrockControlClient(session, log: Log);
                     try
                     {
                         await client.DeleteImportedModelAsync(identifier, CancellationToken).ConfigureAwait(false);
@@ -43,6 +45,13 @@ namespace BedrockImport.Cmdlets
                     catch (Exception exception) when (!(exception is OperationCanceledException))
                     {
                         WriteError(ErrorRecords.From(exception, identifier, Redact));
+                    }
+                    finally
+                    {
+                        // Deleted, or not there to delete: either way the name must not stand for that model any more
+                        // (a new import may take it). Forgetting a model that is still there costs one lookup later.
+                        ImportedModelInvoker.ForgetModel(session, identifier);
+                        ImportedModelNameCompleter.ForgetNames();
                     }
                 }
             }

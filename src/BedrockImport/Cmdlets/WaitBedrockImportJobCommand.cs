@@ -61,6 +61,7 @@ namespace BedrockImport.Cmdlets
                         return;
                     }
 
+                    ImportedModelNameCompleter.ForgetNames();
                     WriteObject(await client.GetImportedModelAsync(job.ImportedModelArn ?? job.ImportedModelName ?? "", CancellationToken).ConfigureAwait(false));
                 },
                 CancellationToken).ConfigureAwait(false);

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Threading.Tasks;
 using System.Management.Automation;
 using BedrockImport.Engine.Credentials;
@@ -82,41 +81,6 @@ namespace BedrockImport.Infrastructure
 
         private AwsSession? _session;
         private (string?, string?, string?, string?, string?, object?, object?, string?, object?, string?) _sessionKey;
-
-        /// <summary>Writes what each identifier names: a wildcard pattern filters the full list by name or ARN; anything
-        /// else is fetched by name or ARN, and a failure is a non-terminating error for that identifier alone.</summary>
-        protected async Task WriteByIdentifierAsync<T>(IEnumerable<string> identifiers, Func<string, Task<T>> getOne,
-            Func<Task<IReadOnlyList<T>>> listAll, Func<T, string?> name, Func<T, string?> arn)
-        {
-            IReadOnlyList<T>? all = null;
-            foreach (var identifier in identifiers)
-            {
-                if (WildcardPattern.ContainsWildcardCharacters(identifier))
-                {
-                    var pattern = new WildcardPattern(identifier, WildcardOptions.IgnoreCase);
-                    all ??= await listAll().ConfigureAwait(false);
-                    foreach (var item in all.Where(i => pattern.IsMatch(name(i) ?? "") || pattern.IsMatch(arn(i) ?? "")))
-                    {
-                        WriteObject(item);
-                    }
-
-                    continue;
-                }
-
-                try
-                {
-                    WriteObject(await getOne(identifier).ConfigureAwait(false));
-                }
-                catch (Exception exception) when (!(exception is OperationCanceledException))
-                {
-                    WriteError(ErrorRecords.From(exception, identifier, Redact));
-                }
-            }
-        }
-
-        /// <summary>The allowed spelling of a value a ValidateSet accepted case-insensitively.</summary>
-        internal static string Canonical(string value, params string[] allowed)
-            => allowed.First(a => string.Equals(a, value, StringComparison.OrdinalIgnoreCase));
 
         private static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
 

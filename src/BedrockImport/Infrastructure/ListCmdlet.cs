@@ -1,5 +1,8 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
+using System.Threading.Tasks;
 
 namespace BedrockImport.Infrastructure
 {
@@ -19,8 +22,8 @@ namespace BedrockImport.Infrastructure
         public DateTime? CreatedBefore { get; set; }
 
         [Parameter(ParameterSetName = ListSet)]
-        [ValidateSet("Ascending", "Descending", IgnoreCase = true)]
-        public string? SortOrder { get; set; }
+        [EnumName(typeof(SortOrder)), ValidateEnumName]
+        public SortOrder? SortOrder { get; set; }
 
         protected DateTime? CreatedAfterUtc => CreatedAfter?.ToUniversalTime();
 
@@ -29,6 +32,48 @@ namespace BedrockImport.Infrastructure
         /// <summary>The service's sortBy: the only sort key is the creation time.</summary>
         protected string? SortBy => SortOrder == null ? null : "CreationTime";
 
-        protected string? CanonicalSortOrder => SortOrder == null ? null : Canonical(SortOrder, "Ascending", "Descending");
+        protected string? ServiceSortOrder => SortOrder.ToService();
+
+        /// <summary>The List parameter set writes <paramref name="listFiltered"/>. Otherwise each identifier writes what it
+        /// names: a wildcard pattern filters <paramref name="listAll"/> by name or ARN; anything else is fetched by name or
+        /// ARN, and a failure is a non-terminating error for that identifier alone.</summary>
+        protected async Task WriteListedAsync<T>(Func<Task<IReadOnlyList<T>>> listFiltered, IEnumerable<string> identifiers,
+            Func<string, Task<T>> getOne, Func<Task<IReadOnlyList<T>>> listAll, Func<T, string?> name, Func<T, string?> arn)
+        {
+            if (ParameterSetName == ListSet)
+            {
+                foreach (var item in await listFiltered().ConfigureAwait(false))
+                {
+                    WriteObject(item);
+                }
+
+                return;
+            }
+
+            IReadOnlyList<T>? all = null;
+            foreach (var identifier in identifiers)
+            {
+                if (WildcardPattern.ContainsWildcardCharacters(identifier))
+                {
+                    var pattern = new WildcardPattern(identifier, WildcardOptions.IgnoreCase);
+                    all ??= await listAll().ConfigureAwait(false);
+                    foreach (var item in all.Where(i => pattern.IsMatch(name(i) ?? "") || pattern.IsMatch(arn(i) ?? "")))
+                    {
+                        WriteObject(item);
+                    }
+
+                    continue;
+                }
+
+                try
+                {
+                    WriteObject(await getOne(identifier).ConfigureAwait(false));
+                }
+                catch (Exception exception) when (!(exception is OperationCanceledException))
+                {
+                    WriteError(ErrorRecords.From(exception, identifier, Redact));
+                }
+            }
+        }
     }
 }

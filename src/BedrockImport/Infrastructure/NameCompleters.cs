@@ -23,6 +23,18 @@ namespace BedrockImport.Infrastructure
 
         protected abstract string Kind { get; }
 
+        /// <summary>Drops every cached list of this kind, for a name that went away or came.</summary>
+        protected static void Forget(string kind)
+        {
+            foreach (var key in Cache.Keys)
+            {
+                if (key.StartsWith(kind + "|", StringComparison.Ordinal))
+                {
+                    Cache.TryRemove(key, out _);
+                }
+            }
+        }
+
         protected abstract IEnumerable<string> ListNames(BedrockControlClient client, CancellationToken cancellationToken);
 
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
@@ -76,7 +88,12 @@ namespace BedrockImport.Infrastructure
 
     public sealed class ImportedModelNameCompleter : ServiceNameCompleter
     {
-        protected override string Kind => "models";
+        private const string Models = "models";
+
+        protected override string Kind => Models;
+
+        /// <summary>Called when this session deleted a model or saw one imported: the next Tab asks the service again.</summary>
+        internal static void ForgetNames() => Forget(Models);
 
         protected override IEnumerable<string> ListNames(BedrockControlClient client, CancellationToken cancellationToken)
             => client.ListImportedModelsAsync(new ListImportedModelsRequest(), cancellationToken).GetAwaiter().GetResult().Select(m => m.ModelName ?? "");
