@@ -52,16 +52,15 @@ namespace BedrockImport.Engine.Transfer
 
             using var s3 = new S3Calls(request.Session, request.Retry ?? new RetryOptions(), log, concurrency + 4);
             var run = new UploadRun(s3, request, concurrency, tracker, log);
-            var cleanup = new UploadCleanup(run);
             try
             {
-                await new ExistingObjectInspector(run, cleanup).InspectAsync(files, cancellationToken).ConfigureAwait(false);
-                await new PartPump(run, new ObjectWriter(run, cleanup)).RunAsync(files, cancellationToken).ConfigureAwait(false);
-                await cleanup.SweepAsync(cancellationToken).ConfigureAwait(false);
+                await new ExistingObjectInspector(run).InspectAsync(files, cancellationToken).ConfigureAwait(false);
+                await new PartPump(run).RunAsync(files, cancellationToken).ConfigureAwait(false);
+                await run.Cleanup.SweepAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception error)
             {
-                await cleanup.AbortOpenUploadsAsync().ConfigureAwait(false);
+                await run.Cleanup.AbortOpenUploadsAsync().ConfigureAwait(false);
                 if (cancellationToken.IsCancellationRequested && !(error is OperationCanceledException))
                 {
                     throw new OperationCanceledException("The upload was cancelled.", error, cancellationToken);

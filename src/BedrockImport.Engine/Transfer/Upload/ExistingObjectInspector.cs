@@ -16,13 +16,8 @@ namespace BedrockImport.Engine.Transfer.Upload
     internal sealed class ExistingObjectInspector
     {
         private readonly UploadRun _run;
-        private readonly UploadCleanup _cleanup;
 
-        public ExistingObjectInspector(UploadRun run, UploadCleanup cleanup)
-        {
-            _run = run;
-            _cleanup = cleanup;
-        }
+        public ExistingObjectInspector(UploadRun run) => _run = run;
 
         public async Task InspectAsync(IReadOnlyList<FileUpload> files, CancellationToken cancellationToken)
         {
@@ -36,7 +31,7 @@ namespace BedrockImport.Engine.Transfer.Upload
                     _run.Tracker.FileSkipped(file.Size);
                     foreach (var upload in uploads ?? new List<MultipartUpload>())
                     {
-                        await _cleanup.AbortStaleAsync(file.Target, upload.UploadId, token).ConfigureAwait(false);
+                        await _run.Cleanup.AbortStaleAsync(file.Target, upload.UploadId, token).ConfigureAwait(false);
                     }
                 }
                 else if (uploads != null)
@@ -142,7 +137,7 @@ namespace BedrockImport.Engine.Transfer.Upload
                     }
                 }
 
-                await _cleanup.AbortStaleAsync(file.Target, upload.UploadId, cancellationToken).ConfigureAwait(false);
+                await _run.Cleanup.AbortStaleAsync(file.Target, upload.UploadId, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -201,7 +196,7 @@ namespace BedrockImport.Engine.Transfer.Upload
             }
 
             file.Resume(uploadId);
-            _cleanup.Opened(uploadId, file);
+            _run.Cleanup.Opened(uploadId, file);
             _run.Log.Verbose($"Resuming the interrupted upload of {file.Target}: {reused} of {plan.PartCount} parts are already there.");
             return true;
         }

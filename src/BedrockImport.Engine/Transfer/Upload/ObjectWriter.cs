@@ -14,13 +14,8 @@ namespace BedrockImport.Engine.Transfer.Upload
     internal sealed class ObjectWriter
     {
         private readonly UploadRun _run;
-        private readonly UploadCleanup _cleanup;
 
-        public ObjectWriter(UploadRun run, UploadCleanup cleanup)
-        {
-            _run = run;
-            _cleanup = cleanup;
-        }
+        public ObjectWriter(UploadRun run) => _run = run;
 
         public async Task PutObjectAsync(FileUpload file, byte[] buffer, int length, byte[] digest, CancellationToken cancellationToken)
         {
@@ -69,11 +64,11 @@ namespace BedrockImport.Engine.Transfer.Upload
                     }
                     catch
                     {
-                        _cleanup.CreationFailed(file);
+                        _run.Cleanup.CreationFailed(file);
                         throw;
                     }
                 }, token).ConfigureAwait(false);
-                _cleanup.Opened(created.UploadId, file);
+                _run.Cleanup.Opened(created.UploadId, file);
                 return created.UploadId;
             }, cancellationToken);
 
@@ -125,7 +120,7 @@ namespace BedrockImport.Engine.Transfer.Upload
                 reported = head.ChecksumSHA256;
             }
 
-            _cleanup.Completed(file.UploadId!);
+            _run.Cleanup.Completed(file.UploadId!);
             if (!string.IsNullOrEmpty(reported) && !string.Equals(reported, expected, StringComparison.Ordinal))
             {
                 throw new InvalidDataException($"S3 reports the SHA-256 {reported} for {file.Target}; the parts sent give {expected}.");

@@ -15,10 +15,10 @@ namespace BedrockImport.Engine.Transfer.Upload
         private readonly UploadRun _run;
         private readonly ObjectWriter _writer;
 
-        public PartPump(UploadRun run, ObjectWriter writer)
+        public PartPump(UploadRun run)
         {
             _run = run;
-            _writer = writer;
+            _writer = new ObjectWriter(run);
         }
 
         public Task RunAsync(IReadOnlyList<FileUpload> files, CancellationToken cancellationToken)

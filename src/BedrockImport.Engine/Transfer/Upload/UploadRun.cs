@@ -8,7 +8,8 @@ using BedrockImport.Engine.Sources;
 
 namespace BedrockImport.Engine.Transfer.Upload
 {
-    /// <summary>What every step of one ModelUploader run shares: the S3 calls, the request and its source, the progress and the log.</summary>
+    /// <summary>What every step of one ModelUploader run shares: the S3 calls, the request and its source, the progress, the log
+    /// and the cleanup.</summary>
     internal sealed class UploadRun
     {
         public UploadRun(S3Calls s3, UploadRequest request, int concurrency, ProgressTracker tracker, IEngineLog log)
@@ -18,6 +19,7 @@ namespace BedrockImport.Engine.Transfer.Upload
             Concurrency = concurrency;
             Tracker = tracker;
             Log = log;
+            Cleanup = new UploadCleanup(this);
         }
 
         public S3Calls S3 { get; }
@@ -28,6 +30,8 @@ namespace BedrockImport.Engine.Transfer.Upload
         public int Concurrency { get; }
         public ProgressTracker Tracker { get; }
         public IEngineLog Log { get; }
+        /// <summary>The multipart uploads of the run, so that none is left behind.</summary>
+        public UploadCleanup Cleanup { get; }
 
         /// <summary>Over HTTPS the payload is not signed (TLS protects it and the SHA-256 checksum covers it); over plain HTTP it is.</summary>
         public bool UnsignedPayload => S3.Client.Config.ServiceURL == null
