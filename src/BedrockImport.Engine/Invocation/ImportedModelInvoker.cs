@@ -6,6 +6,7 @@ using BedrockImport.Engine.Bedrock;
 using BedrockImport.Engine.Credentials;
 using BedrockImport.Engine.Diagnostics;
 using BedrockImport.Engine.Import;
+using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Transfer;
 using BedrockImport.Engine.Wire;
 
@@ -94,7 +95,7 @@ namespace BedrockImport.Engine.Invocation
                         return null;
                     }
 
-                    using var source = new S3ModelFileSource(_session, folder!, _log, _retry);
+                    using var source = new S3PrefixSource(_session, folder!, _log, _retry);
                     var jinja = await source.ReadTextAsync(ChatTemplateSource.TemplateFileName, MaxTemplateFileBytes, token).ConfigureAwait(false);
                     var tokenizerConfig = await source.ReadTextAsync(ChatTemplateSource.TokenizerConfigFileName, MaxTemplateFileBytes, token).ConfigureAwait(false);
                     var template = ChatTemplateSource.Read(jinja, tokenizerConfig);

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using BedrockImport.Engine.Sources;
 
 namespace BedrockImport.Engine.ModelPackage
 {
@@ -51,7 +52,7 @@ namespace BedrockImport.Engine.ModelPackage
         public long? MaxPositionEmbeddings { get; set; }
         /// <summary>A chat template is present (chat_template.jinja, or "chat_template" in tokenizer_config.json): the model is instruct-capable.</summary>
         public bool ChatTemplate { get; set; }
-        public IReadOnlyList<ModelFileEntry> Files { get; set; } = new List<ModelFileEntry>();
+        public IReadOnlyList<ModelSourceFile> Files { get; set; } = new List<ModelSourceFile>();
         public List<ModelPackageProblem> Problems { get; } = new List<ModelPackageProblem>();
 
         public IEnumerable<ModelPackageProblem> Errors => Problems.Where(p => p.Severity == ModelPackageSeverity.Error);

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using BedrockImport.Engine.Sources;
 
 namespace BedrockImport.Engine.ModelPackage
 {
@@ -29,10 +30,10 @@ namespace BedrockImport.Engine.ModelPackage
         /// <summary>Small JSON files larger than this are not parsed (a config or index is a few MB at most).</summary>
         private const long MaxJsonFileBytes = 64L * 1024 * 1024;
 
-        public static ModelPackageReport Validate(IModelFileSource source, ModelPackageValidatorOptions? options = null) =>
+        public static ModelPackageReport Validate(IModelSource source, ModelPackageValidatorOptions? options = null) =>
             ValidateAsync(source, options, CancellationToken.None).GetAwaiter().GetResult();
 
-        public static async Task<ModelPackageReport> ValidateAsync(IModelFileSource source, ModelPackageValidatorOptions? options, CancellationToken cancellationToken)
+        public static async Task<ModelPackageReport> ValidateAsync(IModelSource source, ModelPackageValidatorOptions? options, CancellationToken cancellationToken)
         {
             if (source == null) throw new ArgumentNullException(nameof(source));
             var files = await source.ListFilesAsync(cancellationToken).ConfigureAwait(false);
@@ -53,7 +54,7 @@ namespace BedrockImport.Engine.ModelPackage
             return report;
         }
 
-        private static async Task<SupportedArchitecture?> CheckConfigAsync(IModelFileSource source, Dictionary<string, ModelFileEntry> files,
+        private static async Task<SupportedArchitecture?> CheckConfigAsync(IModelSource source, Dictionary<string, ModelSourceFile> files,
             ModelPackageReport report, CancellationToken cancellationToken)
         {
             if (!files.TryGetValue(ConfigFile, out var configEntry))
@@ -117,7 +118,7 @@ namespace BedrockImport.Engine.ModelPackage
             }
         }
 
-        private static async Task CheckTokenizerAsync(IModelFileSource source, Dictionary<string, ModelFileEntry> files, ModelPackageReport report, CancellationToken cancellationToken)
+        private static async Task CheckTokenizerAsync(IModelSource source, Dictionary<string, ModelSourceFile> files, ModelPackageReport report, CancellationToken cancellationToken)
         {
             if (!files.ContainsKey(TokenizerFile) && !files.ContainsKey(SentencePieceFile))
                 report.Error(ModelPackageProblemCodes.TokenizerMissing,
@@ -155,7 +156,7 @@ namespace BedrockImport.Engine.ModelPackage
                     "No chat template (no chat_template.jinja and no \"chat_template\" in tokenizer_config.json): the model imports as a base model (instructSupported false), so Converse and chat-style requests will not work. Add the chat template of the base instruct model if you need them.");
         }
 
-        private static async Task<List<(string File, SafetensorsHeader Header)>> CheckWeightsAsync(IModelFileSource source, Dictionary<string, ModelFileEntry> files,
+        private static async Task<List<(string File, SafetensorsHeader Header)>> CheckWeightsAsync(IModelSource source, Dictionary<string, ModelSourceFile> files,
             ModelPackageReport report, SupportedArchitecture? family, CancellationToken cancellationToken)
         {
             var headers = new List<(string File, SafetensorsHeader Header)>();
@@ -203,7 +204,7 @@ namespace BedrockImport.Engine.ModelPackage
         private static bool IsAllowedForFamily(SupportedArchitecture? family, string dtype) =>
             family != null && family.ModelTypes.Contains("gpt_oss") && dtype == "U8";
 
-        private static async Task CheckIndexAsync(IModelFileSource source, Dictionary<string, ModelFileEntry> files, ModelPackageReport report,
+        private static async Task CheckIndexAsync(IModelSource source, Dictionary<string, ModelSourceFile> files, ModelPackageReport report,
             List<(string File, SafetensorsHeader Header)> headers, CancellationToken cancellationToken)
         {
             var tensorFiles = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -308,7 +309,7 @@ namespace BedrockImport.Engine.ModelPackage
             public string? Error;
         }
 
-        private static async Task<JsonRead> ReadJsonObjectAsync(IModelFileSource source, ModelFileEntry file, CancellationToken cancellationToken)
+        private static async Task<JsonRead> ReadJsonObjectAsync(IModelSource source, ModelSourceFile file, CancellationToken cancellationToken)
         {
             if (file.Length > MaxJsonFileBytes)
                 return new JsonRead { Error = "the file is " + FormatBytes(file.Length) + ", too large for a JSON settings file" };

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using BedrockImport.Engine.Sources;
 
 namespace BedrockImport.Engine.ModelPackage
 {
@@ -101,7 +102,7 @@ namespace BedrockImport.Engine.ModelPackage
 
         /// <summary>Reads the first 8 + N bytes of a file through two ranged reads, and checks the header against the file length.</summary>
         /// <exception cref="SafetensorsFormatException">The file is not a well-formed safetensors file.</exception>
-        public static async Task<SafetensorsHeader> ReadAsync(IModelFileSource source, string path, long fileLength, CancellationToken cancellationToken)
+        public static async Task<SafetensorsHeader> ReadAsync(IModelSource source, string path, long fileLength, CancellationToken cancellationToken)
         {
             if (fileLength < 8)
                 throw new SafetensorsFormatException(ModelPackageProblemCodes.SafetensorsTruncated,
@@ -268,7 +269,7 @@ namespace BedrockImport.Engine.ModelPackage
             return value;
         }
 
-        internal static async Task<byte[]> ReadExactlyAsync(IModelFileSource source, string path, long offset, int count, CancellationToken cancellationToken)
+        internal static async Task<byte[]> ReadExactlyAsync(IModelSource source, string path, long offset, int count, CancellationToken cancellationToken)
         {
             var buffer = new byte[count];
             var stream = await source.OpenRangeAsync(path, offset, count, cancellationToken).ConfigureAwait(false);

@@ -5,6 +5,7 @@ using System.IO;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
+using BedrockImport.Engine.Sources;
 
 namespace BedrockImport.Engine.Transfer
 {
@@ -46,13 +47,13 @@ namespace BedrockImport.Engine.Transfer
 
         /// <summary>Reads the file once and returns the value S3 would hold: composite over parts of plan.PartSize
         /// when multipart, else the full-object digest (base64).</summary>
-        public static async Task<string> ComputeForFileAsync(string path, PartPlan plan, bool multipart, CancellationToken cancellationToken,
+        public static async Task<string> ComputeForFileAsync(IModelSource source, string path, PartPlan plan, bool multipart, CancellationToken cancellationToken,
             Action<long>? onRead = null)
         {
             var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
             try
             {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true);
+                using var stream = await source.OpenRangeAsync(path, 0, plan.FileSize, cancellationToken).ConfigureAwait(false);
                 if (!multipart)
                 {
                     using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -77,13 +78,12 @@ namespace BedrockImport.Engine.Transfer
         }
 
         /// <summary>The SHA-256 of one range of a file (a part of an interrupted upload that may be reused).</summary>
-        public static async Task<byte[]> ComputeRangeAsync(string path, long offset, long length, CancellationToken cancellationToken)
+        public static async Task<byte[]> ComputeRangeAsync(IModelSource source, string path, long offset, long length, CancellationToken cancellationToken)
         {
             var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
             try
             {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true);
-                stream.Seek(offset, SeekOrigin.Begin);
+                using var stream = await source.OpenRangeAsync(path, offset, length, cancellationToken).ConfigureAwait(false);
                 using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                 await HashRangeAsync(stream, length, hash, buffer, cancellationToken).ConfigureAwait(false);
                 return hash.GetHashAndReset();

@@ -2,34 +2,23 @@ using System;
 using System.Collections.Generic;
 using BedrockImport.Engine.Credentials;
 using BedrockImport.Engine.Diagnostics;
-using BedrockImport.Engine.Hub;
+using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Wire;
 
 namespace BedrockImport.Engine.Transfer
 {
-    /// <summary>What ModelUploader.UploadAsync uploads (a local folder or a Hugging Face Hub repository), where, and how.</summary>
+    /// <summary>What ModelUploader.UploadAsync uploads (a local folder, a Hugging Face Hub repository, an S3 prefix), where, and how.</summary>
     public sealed class UploadRequest
     {
-        public UploadRequest(string localFolder, S3Uri destination, AwsSession session)
+        public UploadRequest(IModelSource source, S3Uri destination, AwsSession session)
         {
-            LocalFolder = localFolder ?? throw new ArgumentNullException(nameof(localFolder));
+            Source = source ?? throw new ArgumentNullException(nameof(source));
             Destination = destination ?? throw new ArgumentNullException(nameof(destination));
             Session = session ?? throw new ArgumentNullException(nameof(session));
         }
 
-        /// <summary>Streams a Hub repository (pinned to its commit on first use) to S3: ranged GETs into memory, nothing on local disk.</summary>
-        public UploadRequest(HubModelSource hubSource, S3Uri destination, AwsSession session)
-        {
-            HubSource = hubSource ?? throw new ArgumentNullException(nameof(hubSource));
-            Destination = destination ?? throw new ArgumentNullException(nameof(destination));
-            Session = session ?? throw new ArgumentNullException(nameof(session));
-        }
-
-        /// <summary>The local folder; null when the source is a Hub repository.</summary>
-        public string? LocalFolder { get; }
-
-        /// <summary>The Hub repository; null when the source is a local folder.</summary>
-        public HubModelSource? HubSource { get; }
+        /// <summary>The model folder, read as it is (a Hub repository is pinned to its commit on first use and streamed through memory).</summary>
+        public IModelSource Source { get; }
 
         /// <summary>Treated as a folder: files go to FolderPrefix + their relative path.</summary>
         public S3Uri Destination { get; }
@@ -46,7 +35,7 @@ namespace BedrockImport.Engine.Transfer
         public string? KmsKeyId { get; set; }
 
         /// <summary>Called with each candidate's relative path ('/' separators); false leaves the file out.
-        /// Null = every regular file, recursively, except hidden files and folders (names starting with '.', e.g. .git, .cache).</summary>
+        /// Null = every file of the source except hidden files and folders (names starting with '.', e.g. .git, .cache: ModelSourceFile.IsVisible).</summary>
         public Func<string, bool>? FileFilter { get; set; }
 
         public RetryOptions? Retry { get; set; }
@@ -75,7 +64,7 @@ namespace BedrockImport.Engine.Transfer
             Action = action;
         }
 
-        /// <summary>Path relative to the local folder or the repository, '/' separators.</summary>
+        /// <summary>Path relative to the source folder, '/' separators.</summary>
         public string RelativePath { get; }
         public string S3Uri { get; }
         public long Size { get; }

@@ -177,14 +177,12 @@ internal sealed class BedrockRuntime
 
     private ResponseBook? Responses(ImportJobRecord job)
     {
-        var (bucket, prefix) = S3ModelSource.Parse(job.S3Uri);
-        var source = new S3ModelSource(_context.S3, bucket, prefix);
-        var key = (prefix.Length == 0 || prefix.EndsWith('/') ? prefix : prefix + "/") + ResponseBook.FileName;
-        var info = _context.S3.BucketExists(bucket) ? _context.S3.Find(bucket, key) : null;
+        var source = S3StoreSource.For(_context.S3, job.S3Uri);
+        var info = source?.Find(ResponseBook.FileName);
         if (info is null) return null;
         var cached = _responses.TryGetValue(job.JobId, out var entry) && entry.ETag == info.ETag ? entry.Book : null;
         if (cached is not null) return cached;
-        var book = ResponseBook.Parse(source.ReadText(ResponseBook.FileName) ?? "");
+        var book = ResponseBook.Parse(source!.ReadText(ResponseBook.FileName) ?? "");
         _responses[job.JobId] = (info.ETag, book);
         return book;
     }

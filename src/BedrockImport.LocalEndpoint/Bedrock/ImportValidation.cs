@@ -17,10 +17,11 @@ internal static class ImportValidation
 
     public static async Task<ImportOutcome> RunAsync(EndpointContext context, string s3Uri, long? maxTotalBytes, CancellationToken cancellationToken)
     {
-        var (bucket, prefix) = S3ModelSource.Parse(s3Uri);
-        if (!context.S3.BucketExists(bucket))
-            return Failed($"Amazon Bedrock can't access the S3 bucket '{bucket}': it does not exist. Check the S3 URI and that the bucket is in the same account and Region.");
-        var source = new S3ModelSource(context.S3, bucket, prefix);
+        var source = S3StoreSource.For(context.S3, s3Uri);
+        if (source is null)
+            return Failed($"Amazon Bedrock can't access '{s3Uri}': it is not a valid S3 URI. Use the form s3://bucket/prefix/.");
+        if (!source.BucketExists)
+            return Failed($"Amazon Bedrock can't access the S3 bucket '{source.Bucket}': it does not exist. Check the S3 URI and that the bucket is in the same account and Region.");
         var files = await source.ListFilesAsync(cancellationToken).ConfigureAwait(false);
         if (files.Count == 0)
             return Failed($"No model files were found at {source.Location}. Upload the Hugging Face model folder (config.json, tokenizer files, .safetensors weights) to that prefix first.");

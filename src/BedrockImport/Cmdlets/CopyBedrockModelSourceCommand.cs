@@ -1,10 +1,5 @@
-using System;
-using System.IO;
-using System.Linq;
 using System.Management.Automation;
 using System.Threading.Tasks;
-using BedrockImport.Engine.Hub;
-using BedrockImport.Engine.ModelPackage;
 using BedrockImport.Engine.Transfer;
 using BedrockImport.Infrastructure;
 
@@ -72,58 +67,32 @@ namespace BedrockImport.Cmdlets
                 return;
             }
 
+            var settings = new CopySettings
+            {
+                SkipValidation = SkipValidation,
+                CreateBucket = CreateBucket,
+                PartSizeBytes = PartSizeBytes,
+                Concurrency = Concurrency,
+                KmsKeyId = KmsKeyId,
+            };
             var copy = ParameterSetName == HubSet
-                ? await CopyFromHubAsync(destination).ConfigureAwait(false)
-                : await CopyFolderAsync(GetUnresolvedProviderPathFromPSPath(Path), destination, SkipValidation, CreateBucket,
-                    PartSizeBytes, Concurrency, KmsKeyId).ConfigureAwait(false);
+                ? await CopyFromHubAsync(destination, settings).ConfigureAwait(false)
+                : await CopyFolderAsync(GetUnresolvedProviderPathFromPSPath(Path), destination, settings).ConfigureAwait(false);
             if (copy != null)
             {
                 WriteObject(copy);
             }
         }
 
-        private async Task<UploadResult?> CopyFromHubAsync(S3Uri destination)
+        private async Task<UploadResult?> CopyFromHubAsync(S3Uri destination, CopySettings settings)
         {
             using var client = HubCmdletSupport.CreateClient(HuggingFaceEndpoint, Log);
-            var hub = new HubModelSource(client, HubCmdletSupport.Reference(HuggingFaceModel, Revision, client));
+            var hub = ModelSourceFactory.FromHuggingFace(client, HuggingFaceModel, Revision);
             WriteVerbose($"Hugging Face Hub {client.Endpoint}, token: {client.TokenSource}.");
             var revision = await hub.ResolveAsync(CancellationToken).ConfigureAwait(false);
             WriteVerbose($"'{revision.RepoId}' at '{revision.RequestedRevision}' is commit {revision.Sha}: {revision.Files.Count} files, {revision.TotalBytes:N0} bytes.");
-            return await CopyAsync(hub, session => new UploadRequest(hub, destination, session), destination,
-                $"the model '{revision.RepoId}' at {revision.Sha}", $"Copy the Hugging Face model '{revision.RepoId}' at {revision.Sha}",
-                $"Copying '{revision.RepoId}' to {destination}", SkipValidation, CreateBucket, PartSizeBytes, Concurrency, KmsKeyId).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>The Hub client and model reference of the -HuggingFaceModel parameter sets (Copy- and Test-BedrockModelSource).</summary>
-    internal static class HubCmdletSupport
-    {
-        /// <summary>The token comes from HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file (HubClient's lookup); it is never logged.</summary>
-        public static HubClient CreateClient(string? endpoint, Engine.Diagnostics.IEngineLog log)
-        {
-            Uri? endpointUri = null;
-            if (endpoint != null && (!Uri.TryCreate(endpoint, UriKind.Absolute, out endpointUri) || (endpointUri.Scheme != Uri.UriSchemeHttp && endpointUri.Scheme != Uri.UriSchemeHttps)))
-            {
-                throw new ArgumentException($"-HuggingFaceEndpoint '{endpoint}' is not an absolute http(s) URL.");
-            }
-
-            return new HubClient(new HubClientOptions { Endpoint = endpointUri, Log = log });
-        }
-
-        public static HubModelReference Reference(string model, string? revision, HubClient client)
-        {
-            var parsed = HubModelReference.Parse(model, client.Endpoint);
-            if (revision == null)
-            {
-                return parsed;
-            }
-
-            if (parsed.Revision != null && !string.Equals(parsed.Revision, revision, StringComparison.Ordinal))
-            {
-                throw new ArgumentException($"The URL names revision '{parsed.Revision}' and -Revision names '{revision}': give one.");
-            }
-
-            return new HubModelReference(parsed.RepoId, revision);
+            return await CopyAsync(hub, destination, $"the model '{revision.RepoId}' at {revision.Sha}", $"Copy the Hugging Face model '{revision.RepoId}' at {revision.Sha}",
+                $"Copying '{revision.RepoId}' to {destination}", settings).ConfigureAwait(false);
         }
     }
 }

@@ -78,8 +78,7 @@ namespace BedrockImport.Cmdlets
                     return;
                 }
 
-                var copy = await CopyFolderAsync(GetUnresolvedProviderPathFromPSPath(Path), staging, skipValidation: false, createBucket: false,
-                    partSizeBytes: 0, concurrency: 0, kmsKeyId: null).ConfigureAwait(false);
+                var copy = await CopyFolderAsync(GetUnresolvedProviderPathFromPSPath(Path), staging, new CopySettings()).ConfigureAwait(false);
                 if (copy == null && !MyInvocation.BoundParameters.ContainsKey("WhatIf"))
                 {
                     return;

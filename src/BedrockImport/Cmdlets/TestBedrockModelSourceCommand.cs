@@ -1,11 +1,9 @@
 using System;
-using System.IO;
-using System.Linq;
 using System.Management.Automation;
 using System.Threading.Tasks;
 using BedrockImport.Engine.Hub;
 using BedrockImport.Engine.ModelPackage;
-using BedrockImport.Engine.Transfer;
+using BedrockImport.Engine.Sources;
 using BedrockImport.Infrastructure;
 
 namespace BedrockImport.Cmdlets
@@ -56,16 +54,18 @@ namespace BedrockImport.Cmdlets
             ModelPackageReport report;
             try
             {
-                IModelFileSource source;
+                IModelSource source;
                 if (ParameterSetName == HubSet)
                 {
                     hubClient = HubCmdletSupport.CreateClient(HuggingFaceEndpoint, Log);
                     WriteVerbose($"Hugging Face Hub {hubClient.Endpoint}, token: {hubClient.TokenSource}.");
-                    source = new HubModelSource(hubClient, HubCmdletSupport.Reference(HuggingFaceModel, Revision, hubClient));
+                    source = ModelSourceFactory.FromHuggingFace(hubClient, HuggingFaceModel, Revision);
                 }
                 else
                 {
-                    source = OpenSource();
+                    source = ParameterSetName == S3Set
+                        ? ModelSourceFactory.FromS3Uri(ResolveSession(), S3Uri, Log)
+                        : ModelSourceFactory.FromPath(GetUnresolvedProviderPathFromPSPath(Path));
                 }
 
                 try
@@ -89,80 +89,5 @@ namespace BedrockImport.Cmdlets
 
             WriteObject(Quiet ? (object)report.Passed : report);
         }
-
-        private IModelFileSource OpenSource()
-        {
-            if (ParameterSetName == S3Set)
-            {
-                return new S3ModelFileSource(ResolveSession(), Engine.Transfer.S3Uri.Parse(S3Uri), Log);
-            }
-
-            var folder = GetUnresolvedProviderPathFromPSPath(Path);
-            if (!Directory.Exists(folder))
-            {
-                throw new DirectoryNotFoundException($"The model folder '{folder}' does not exist.");
-            }
-
-            return new LocalFolderSource(folder);
-        }
-    }
-
-    /// <summary>Writes a small Llama-shaped Hugging Face model folder (config, tokenizer files, safetensors shards and
-    /// index) to try the import pipeline offline against the local endpoint.</summary>
-    [Cmdlet(VerbsCommon.New, "BedrockSampleModel", SupportsShouldProcess = true)]
-    [OutputType(typeof(DirectoryInfo))]
-    public sealed class NewBedrockSampleModelCommand : AsyncCmdlet
-    {
-        [Parameter(Mandatory = true, Position = 0)]
-        [ValidateNotNullOrEmpty]
-        public string Path { get; set; } = "";
-
-        [Parameter]
-        [ValidateRange(1, 64)]
-        public int ShardCount { get; set; } = 2;
-
-        /// <summary>Approximate size of the weights in bytes (default about 300 KB).</summary>
-        [Parameter]
-        [ValidateRange(1024L, 1L << 40)]
-        public long SizeBytes { get; set; }
-
-        [Parameter]
-        [ValidateSet("BF16", "F16", "F32")]
-        public string Dtype { get; set; } = "BF16";
-
-        /// <summary>Writes a chat template (an instruct model); by default a base model without one.</summary>
-        [Parameter]
-        public SwitchParameter ChatTemplate { get; set; }
-
-        /// <summary>Fixed answers for the local endpoint's generator: a hashtable of prompt fragment to response.</summary>
-        [Parameter]
-        public System.Collections.Hashtable? Response { get; set; }
-
-        protected override async Task ProcessRecordAsync()
-        {
-            var folder = GetUnresolvedProviderPathFromPSPath(Path);
-            if (!await ShouldProcessAsync(folder, "Write a sample model").ConfigureAwait(false))
-            {
-                return;
-            }
-
-            var options = new SyntheticModelOptions
-            {
-                ShardCount = ShardCount,
-                TargetTotalBytes = SizeBytes > 0 ? SizeBytes : (long?)null,
-                Dtype = Dtype,
-                ChatTemplate = ChatTemplate ? SyntheticChatTemplate.JinjaFile : SyntheticChatTemplate.None,
-            };
-            if (Response != null)
-            {
-                options.ExtraFiles["responses.jsonl"] = string.Join("\n", Response.Keys.Cast<object>().Select(key =>
-                    System.Text.Json.JsonSerializer.Serialize(new { contains = key.ToString(), response = Response[key]?.ToString() ?? "" })));
-            }
-
-            await Task.Run(() => SyntheticModel.Write(folder, options), CancellationToken).ConfigureAwait(false);
-            WriteObject(new DirectoryInfo(folder));
-        }
-
-        protected override ErrorRecord? ToErrorRecord(Exception exception) => ErrorRecords.From(exception, Path, text => text);
     }
 }

@@ -3,8 +3,8 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading.Tasks;
-using BedrockImport.Engine.Credentials;
 using BedrockImport.Engine.ModelPackage;
+using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Transfer;
 
 namespace BedrockImport.Infrastructure
@@ -31,24 +31,21 @@ namespace BedrockImport.Infrastructure
         }
 
         /// <summary>Uploads a local model folder; null when it was invalid (an error was written) or not confirmed.</summary>
-        protected Task<UploadResult?> CopyFolderAsync(string folder, S3Uri destination, bool skipValidation, bool createBucket,
-            long partSizeBytes, int concurrency, string? kmsKeyId)
+        protected Task<UploadResult?> CopyFolderAsync(string folder, S3Uri destination, CopySettings settings)
         {
-            if (!Directory.Exists(folder))
-            {
-                throw new DirectoryNotFoundException($"The model folder '{folder}' does not exist.");
-            }
-
+            var source = ModelSourceFactory.FromPath(folder);
             var name = Path.GetFileName(folder.TrimEnd(Path.DirectorySeparatorChar));
-            return CopyAsync(new LocalFolderSource(folder), session => new UploadRequest(folder, destination, session), destination,
-                $"the model folder '{folder}'", $"Upload the model folder '{folder}'", $"Copying '{name}' to {destination}",
-                skipValidation, createBucket, partSizeBytes, concurrency, kmsKeyId);
+            return CopyAsync(source, destination, $"the model folder '{folder}'", $"Upload the model folder '{folder}'", $"Copying '{name}' to {destination}", settings);
         }
 
-        protected async Task<UploadResult?> CopyAsync(IModelFileSource source, Func<AwsSession, UploadRequest> makeRequest, S3Uri destination,
-            string what, string action, string activity, bool skipValidation, bool createBucket, long partSizeBytes, int concurrency, string? kmsKeyId)
+        /// <summary>Validates the source (unless skipped), asks ShouldProcess, creates the bucket if asked to, and uploads the same
+        /// source with progress; null when it was invalid (an error was written) or not confirmed.</summary>
+        /// <param name="what">The source in a sentence, e.g. "the model folder '...'".</param>
+        /// <param name="action">The ShouldProcess action.</param>
+        /// <param name="activity">The progress activity.</param>
+        protected async Task<UploadResult?> CopyAsync(IModelSource source, S3Uri destination, string what, string action, string activity, CopySettings settings)
         {
-            if (!skipValidation)
+            if (!settings.SkipValidation)
             {
                 var report = await ModelPackageValidator.ValidateAsync(source, null, CancellationToken).ConfigureAwait(false);
                 if (!report.Passed)
@@ -67,16 +64,18 @@ namespace BedrockImport.Infrastructure
             }
 
             var session = ResolveSession();
-            if (createBucket && await S3Buckets.EnsureAsync(session, destination.Bucket, Log, CancellationToken).ConfigureAwait(false))
+            if (settings.CreateBucket && await S3Buckets.EnsureAsync(session, destination.Bucket, Log, CancellationToken).ConfigureAwait(false))
             {
                 WriteVerbose($"Created the bucket '{destination.Bucket}'.");
             }
 
-            var request = makeRequest(session);
-            request.PartSizeBytes = partSizeBytes > 0 ? partSizeBytes : (long?)null;
-            request.Concurrency = concurrency > 0 ? concurrency : (int?)null;
-            request.KmsKeyId = kmsKeyId;
-            request.Log = Log;
+            var request = new UploadRequest(source, destination, session)
+            {
+                PartSizeBytes = settings.PartSizeBytes > 0 ? settings.PartSizeBytes : (long?)null,
+                Concurrency = settings.Concurrency > 0 ? settings.Concurrency : (int?)null,
+                KmsKeyId = settings.KmsKeyId,
+                Log = Log,
+            };
             var progress = new ThrottledProgress<TransferProgress>(p => WriteProgress(ToRecord(activity, p)));
             var result = await new ModelUploader().UploadAsync(request, progress, CancellationToken).ConfigureAwait(false);
             WriteProgress(new ProgressRecord(ProgressId, activity, "Done") { RecordType = ProgressRecordType.Completed });
@@ -96,6 +95,17 @@ namespace BedrockImport.Infrastructure
                 SecondsRemaining = p.Remaining.HasValue ? (int)Math.Ceiling(p.Remaining.Value.TotalSeconds) : -1,
                 CurrentOperation = string.Join(", ", p.CurrentFiles),
             };
+        }
+
+        /// <summary>How a copy runs: zero and false are the defaults (validated first, the automatic part size, 6 parts in flight,
+        /// the bucket's own encryption).</summary>
+        protected sealed class CopySettings
+        {
+            public bool SkipValidation { get; set; }
+            public bool CreateBucket { get; set; }
+            public long PartSizeBytes { get; set; }
+            public int Concurrency { get; set; }
+            public string? KmsKeyId { get; set; }
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using BedrockImport.Engine.Hub;
 using BedrockImport.Engine.ModelPackage;
+using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Tests.Credentials;
 using BedrockImport.Engine.Tests.Wire;
 
@@ -351,11 +352,11 @@ public sealed class HubClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Validator_OverHubModelSource_PassesAndReadsOnlyAFractionOfTheBytes()
+    public async Task Validator_OverHubRepositorySource_PassesAndReadsOnlyAFractionOfTheBytes()
     {
         var info = _kit.AddRepo("org/youko-mini", options: new SyntheticModelOptions { ShardCount = 3, TargetTotalBytes = 6L * 1024 * 1024 });
         using var client = _kit.Client();
-        var source = new HubModelSource(client, HubModelReference.Parse(_kit.Server.BaseUrl + "org/youko-mini/tree/main", _kit.Server.BaseUrl));
+        var source = new HubRepositorySource(client, HubModelReference.Parse(_kit.Server.BaseUrl + "org/youko-mini/tree/main", _kit.Server.BaseUrl));
 
         var remote = await ModelPackageValidator.ValidateAsync(source, null, CancellationToken.None);
         var local = await ModelPackageValidator.ValidateAsync(new LocalFolderSource(_kit.RepoFolder("org/youko-mini")), null, CancellationToken.None);
@@ -372,12 +373,12 @@ public sealed class HubClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Validator_OverHubModelSource_ReportsADefectInAShardHeader()
+    public async Task Validator_OverHubRepositorySource_ReportsADefectInAShardHeader()
     {
         _kit.AddRepo("org/broken", options: new SyntheticModelOptions { ShardCount = 2, Defect = SyntheticModelDefect.SafetensorsTensorSizeMismatch });
         using var client = _kit.Client();
 
-        var report = await ModelPackageValidator.ValidateAsync(new HubModelSource(client, "org/broken"), null, CancellationToken.None);
+        var report = await ModelPackageValidator.ValidateAsync(new HubRepositorySource(client, "org/broken"), null, CancellationToken.None);
 
         Assert.False(report.Passed);
         Assert.Contains(report.Errors, p => p.Code == ModelPackageProblemCodes.SafetensorsTensorSizeMismatch);
@@ -389,7 +390,7 @@ public sealed class HubClientTests : IAsyncLifetime
         _kit.AddRepo("org/gated", HubTestKit.GatedSettings);
         using var client = _kit.Client();
 
-        var error = await Assert.ThrowsAsync<HubGatedRepositoryException>(() => ModelPackageValidator.ValidateAsync(new HubModelSource(client, "org/gated"), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<HubGatedRepositoryException>(() => ModelPackageValidator.ValidateAsync(new HubRepositorySource(client, "org/gated"), null, CancellationToken.None));
 
         Assert.Contains("HF_TOKEN", error.Message);
     }

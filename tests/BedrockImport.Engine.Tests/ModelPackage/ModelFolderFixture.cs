@@ -1,4 +1,5 @@
 using BedrockImport.Engine.ModelPackage;
+using BedrockImport.Engine.Sources;
 
 namespace BedrockImport.Engine.Tests.ModelPackage;
 
@@ -22,12 +23,12 @@ internal sealed class TempFolder : IDisposable
 }
 
 /// <summary>A source that adds virtual files (listed, never read) to a real folder, and records every range read.</summary>
-internal sealed class RecordingSource : IModelFileSource
+internal sealed class RecordingSource : IModelSource
 {
     private readonly LocalFolderSource _inner;
-    private readonly List<ModelFileEntry> _virtualFiles;
+    private readonly List<ModelSourceFile> _virtualFiles;
 
-    public RecordingSource(string folder, params ModelFileEntry[] virtualFiles)
+    public RecordingSource(string folder, params ModelSourceFile[] virtualFiles)
     {
         _inner = new LocalFolderSource(folder);
         _virtualFiles = virtualFiles.ToList();
@@ -37,7 +38,9 @@ internal sealed class RecordingSource : IModelFileSource
 
     public string Location => _inner.Location;
 
-    public async Task<IReadOnlyList<ModelFileEntry>> ListFilesAsync(CancellationToken cancellationToken)
+    public bool IsLocal => _inner.IsLocal;
+
+    public async Task<IReadOnlyList<ModelSourceFile>> ListFilesAsync(CancellationToken cancellationToken)
     {
         var files = await _inner.ListFilesAsync(cancellationToken);
         return files.Concat(_virtualFiles).ToList();

@@ -1,4 +1,5 @@
 using BedrockImport.Engine.ModelPackage;
+using BedrockImport.Engine.Sources;
 using Codes = BedrockImport.Engine.ModelPackage.ModelPackageProblemCodes;
 
 namespace BedrockImport.Engine.Tests.ModelPackage;
@@ -198,7 +199,7 @@ public class ModelPackageValidatorTests
     {
         using var temp = new TempFolder();
         var info = SyntheticModel.Write(temp.Sub("model"), new SyntheticModelOptions { Architecture = architecture, ModelType = modelType });
-        var source = new RecordingSource(info.Folder, new ModelFileEntry("optimizer.pt", extraBytes));
+        var source = new RecordingSource(info.Folder, new ModelSourceFile("optimizer.pt", extraBytes));
 
         var report = ModelPackageValidator.Validate(source);
 

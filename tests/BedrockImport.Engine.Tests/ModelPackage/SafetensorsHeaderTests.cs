@@ -1,5 +1,6 @@
 using System.Text;
 using BedrockImport.Engine.ModelPackage;
+using BedrockImport.Engine.Sources;
 using Codes = BedrockImport.Engine.ModelPackage.ModelPackageProblemCodes;
 
 namespace BedrockImport.Engine.Tests.ModelPackage;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Amazon.S3.Model;
 using BedrockImport.Engine.Hub;
 using BedrockImport.Engine.ModelPackage;
+using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Tests.Credentials;
 using BedrockImport.Engine.Transfer;
 using BedrockImport.Engine.Wire;
@@ -35,7 +36,7 @@ namespace BedrockImport.Engine.Tests.Transfer
                 new RetryPolicy(LocalS3.FastRetry(), null), handler);
 
         private static UploadRequest Request(LocalS3 s3, HubClient client, string repo = Repo)
-            => new(new HubModelSource(client, repo), S3Uri.Parse($"s3://{LocalS3.Bucket}/hub/"), s3.Session)
+            => new(new HubRepositorySource(client, repo), S3Uri.Parse($"s3://{LocalS3.Bucket}/hub/"), s3.Session)
             {
                 PartSizeBytes = 5 * MiB,
                 Concurrency = 4,
@@ -48,7 +49,7 @@ namespace BedrockImport.Engine.Tests.Transfer
             var root = RepoFolder(s3, repo);
             return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
                 .Select(f => Path.GetRelativePath(root, f).Replace(Path.DirectorySeparatorChar, '/'))
-                .Where(LocalFiles.IsVisible)
+                .Where(ModelSourceFile.IsVisible)
                 .OrderBy(f => f, StringComparer.Ordinal);
         }
 
@@ -72,9 +73,9 @@ namespace BedrockImport.Engine.Tests.Transfer
             }
 
             Assert.Contains(result.Details, d => d.Parts > 1);
-            var revision = request.HubSource!.Revision!;
+            var revision = ((HubRepositorySource)request.Source).Revision!;
             using var s3Client = s3.Client();
-            foreach (var file in revision.Files.Where(f => LocalFiles.IsVisible(f.Path)))
+            foreach (var file in revision.Files.Where(f => ModelSourceFile.IsVisible(f.Path)))
             {
                 var head = await s3Client.GetObjectMetadataAsync(LocalS3.Bucket, "hub/" + file.Path);
                 Assert.Equal(revision.Sha, head.Metadata[UploadMetadata.HubCommit]);
@@ -90,18 +91,28 @@ namespace BedrockImport.Engine.Tests.Transfer
         }
 
         [Fact]
-        public async Task A_hub_source_lists_no_local_paths_so_the_uploader_never_opens_a_local_file()
+        public async Task A_hub_source_is_remote_and_lists_every_file_with_its_content_hash_and_the_commit_metadata()
         {
             await using var s3 = await LocalS3.StartAsync();
             WriteRepo(s3);
             using var client = Client(s3);
-            var source = new HubUploadSource(new HubModelSource(client, Repo), null);
+            var source = new HubRepositorySource(client, Repo);
 
             var files = await source.ListFilesAsync(CancellationToken.None);
 
             Assert.NotEmpty(files);
-            Assert.All(files, f => Assert.Null(f.LocalPath));
             Assert.False(source.IsLocal);
+            var revision = source.Revision!;
+            Assert.Equal(revision.Files.Select(f => f.Path), files.Select(f => f.Path));
+            Assert.All(files, f =>
+            {
+                Assert.NotNull(f.GitBlobId);
+                Assert.Equal(Repo, f.Metadata[UploadMetadata.HubRepository]);
+                Assert.Equal(revision.Sha, f.Metadata[UploadMetadata.HubCommit]);
+                Assert.Equal(f.GitBlobId, f.Metadata[UploadMetadata.HubBlobId]);
+                Assert.Equal(f.Sha256, f.Metadata.TryGetValue(UploadMetadata.Sha256, out var sha256) ? sha256 : null);
+            });
+            Assert.Contains(files, f => f.Sha256 != null);
         }
 
         [Fact]

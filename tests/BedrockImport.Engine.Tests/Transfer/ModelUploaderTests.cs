@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Amazon.S3;
 using Amazon.S3.Model;
+using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Tests.Credentials;
 using BedrockImport.Engine.Transfer;
 using BedrockImport.Engine.Wire;
@@ -30,7 +31,7 @@ namespace BedrockImport.Engine.Tests.Transfer
             request.Concurrency = 4;
             var progress = new InlineProgress(null);
 
-            var result = await new ModelUploader().UploadFolderAsync(request, progress, CancellationToken.None);
+            var result = await new ModelUploader().UploadAsync(request, progress, CancellationToken.None);
 
             Assert.Equal("s3://models/llama/", result.S3Uri);
             Assert.Equal(4, result.Files);
@@ -69,14 +70,14 @@ namespace BedrockImport.Engine.Tests.Transfer
             WriteModel(s3);
             var first = s3.Request();
             first.PartSizeBytes = 5 * MiB;
-            await new ModelUploader().UploadFolderAsync(first, null, CancellationToken.None);
+            await new ModelUploader().UploadAsync(first, null, CancellationToken.None);
 
             var partsBefore = s3.Server.Context.Stats.For("s3", "UploadPart").Calls;
             var putsBefore = s3.Server.Context.Stats.For("s3", "PutObject").Calls;
 
             // The part size of the rerun differs: the skip check uses the part size recorded with the object.
             var progress = new InlineProgress(null);
-            var result = await new ModelUploader().UploadFolderAsync(s3.Request(), progress, CancellationToken.None);
+            var result = await new ModelUploader().UploadAsync(s3.Request(), progress, CancellationToken.None);
 
             Assert.Equal(4, result.Skipped);
             Assert.Contains(progress.Reports, p => p.Stage == "Checking" && p.FilesDone == 4 && p.BytesTransferred == result.Bytes && p.BytesChecked == result.Bytes);
@@ -94,13 +95,13 @@ namespace BedrockImport.Engine.Tests.Transfer
             WriteModel(s3);
             var request = s3.Request();
             request.PartSizeBytes = 5 * MiB;
-            await new ModelUploader().UploadFolderAsync(request, null, CancellationToken.None);
+            await new ModelUploader().UploadAsync(request, null, CancellationToken.None);
             var changed = s3.WriteFile("model.safetensors", 12 * MiB + 5, seed: 99);
             s3.WriteFile("config.json", 700, seed: 98);
 
             var rerun = s3.Request();
             rerun.PartSizeBytes = 5 * MiB;
-            var result = await new ModelUploader().UploadFolderAsync(rerun, null, CancellationToken.None);
+            var result = await new ModelUploader().UploadAsync(rerun, null, CancellationToken.None);
 
             Assert.Equal(2, result.Skipped);
             Assert.Equal(12 * MiB + 5 + 700, result.Uploaded);
@@ -127,13 +128,13 @@ namespace BedrockImport.Engine.Tests.Transfer
                 }
             });
 
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new ModelUploader().UploadFolderAsync(request, progress, cancel.Token));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new ModelUploader().UploadAsync(request, progress, cancel.Token));
 
             Assert.Empty(await s3.ListUploadsAsync());
             Assert.Equal(1, s3.Server.Context.Stats.For("s3", "AbortMultipartUpload").Calls);
             var rerun = s3.Request();
             rerun.PartSizeBytes = 5 * MiB;
-            var result = await new ModelUploader().UploadFolderAsync(rerun, null, CancellationToken.None);
+            var result = await new ModelUploader().UploadAsync(rerun, null, CancellationToken.None);
             Assert.Equal(1, result.Skipped);
             Assert.Equal(27 * MiB, result.Uploaded);
             Assert.Equal(LocalS3.Sha256OfFile(Path.Combine(s3.Folder, "b.safetensors")), await s3.Sha256OfObjectAsync("llama/b.safetensors"));
@@ -164,7 +165,7 @@ namespace BedrockImport.Engine.Tests.Transfer
 
             var request = s3.Request();
             request.PartSizeBytes = 5 * MiB;
-            var result = await new ModelUploader().UploadFolderAsync(request, null, CancellationToken.None);
+            var result = await new ModelUploader().UploadAsync(request, null, CancellationToken.None);
 
             Assert.Equal(7 * MiB, result.Uploaded); // parts 2 (5 MiB) and 4 (2 MiB)
             Assert.Equal(2, s3.Server.Context.Stats.For("s3", "UploadPart").Calls - 2);
@@ -193,7 +194,7 @@ namespace BedrockImport.Engine.Tests.Transfer
 
             var request = s3.Request();
             request.PartSizeBytes = 5 * MiB;
-            var result = await new ModelUploader().UploadFolderAsync(request, null, CancellationToken.None);
+            var result = await new ModelUploader().UploadAsync(request, null, CancellationToken.None);
 
             Assert.Equal(17 * MiB, result.Uploaded);
             Assert.Equal(LocalS3.Sha256OfFile(path), await s3.Sha256OfObjectAsync("llama/model.safetensors"));
@@ -218,7 +219,7 @@ namespace BedrockImport.Engine.Tests.Transfer
             request.PartSizeBytes = 5 * MiB;
             request.Retry = LocalS3.FastRetry(maxAttempts: 20);
 
-            var result = await new ModelUploader().UploadFolderAsync(request, null, CancellationToken.None);
+            var result = await new ModelUploader().UploadAsync(request, null, CancellationToken.None);
 
             Assert.True(s3.Server.Context.Stats.For("s3", "UploadPart").InternalErrors > 0, "the fault knob injected no UploadPart failure");
             Assert.True(s3.Server.Context.Stats.For("s3", "HeadObject").InternalErrors > 0, "the fault knob injected no HeadObject failure");
@@ -243,7 +244,7 @@ namespace BedrockImport.Engine.Tests.Transfer
             request.PartSizeBytes = 5 * MiB;
             request.Retry = LocalS3.FastRetry(maxAttempts: 2);
 
-            var error = await Assert.ThrowsAsync<AwsServiceException>(() => new ModelUploader().UploadFolderAsync(request, null, CancellationToken.None));
+            var error = await Assert.ThrowsAsync<AwsServiceException>(() => new ModelUploader().UploadAsync(request, null, CancellationToken.None));
 
             Assert.Equal("InternalError", error.ErrorCode);
             Assert.Equal(500, error.StatusCode);
@@ -258,15 +259,15 @@ namespace BedrockImport.Engine.Tests.Transfer
             var wrongKey = LocalS3.SessionFor(s3.Server.BaseUrl.ToString(), s3.Server.AccessKeyId, "not-the-secret");
             var request = s3.Request(session: wrongKey);
 
-            var error = await Assert.ThrowsAsync<AwsServiceException>(() => new ModelUploader().UploadFolderAsync(request, null, CancellationToken.None));
+            var error = await Assert.ThrowsAsync<AwsServiceException>(() => new ModelUploader().UploadAsync(request, null, CancellationToken.None));
 
             Assert.Equal("SignatureDoesNotMatch", error.ErrorCode);
             Assert.Equal(403, error.StatusCode);
             Assert.DoesNotContain("not-the-secret", error.Message);
             Assert.DoesNotContain("Retrying", ((RecordingLog)request.Log).All);
 
-            var missingBucket = new UploadRequest(s3.Folder, S3Uri.Parse("s3://no-such-bucket/x/"), s3.Session) { Retry = LocalS3.FastRetry() };
-            var notFound = await Assert.ThrowsAsync<AwsServiceException>(() => new ModelUploader().UploadFolderAsync(missingBucket, null, CancellationToken.None));
+            var missingBucket = new UploadRequest(new LocalFolderSource(s3.Folder), S3Uri.Parse("s3://no-such-bucket/x/"), s3.Session) { Retry = LocalS3.FastRetry() };
+            var notFound = await Assert.ThrowsAsync<AwsServiceException>(() => new ModelUploader().UploadAsync(missingBucket, null, CancellationToken.None));
             Assert.Equal(404, notFound.StatusCode);
         }
 
@@ -281,7 +282,7 @@ namespace BedrockImport.Engine.Tests.Transfer
             request.PartSizeBytes = 5 * MiB;
             request.KmsKeyId = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
-            await new ModelUploader().UploadFolderAsync(request, null, CancellationToken.None);
+            await new ModelUploader().UploadAsync(request, null, CancellationToken.None);
 
             var heads = relay.RequestHeads();
             var puts = heads.Where(h => h.StartsWith("PUT /models/llama/", StringComparison.Ordinal) && !h.Contains("uploadId=")).ToList();
@@ -302,6 +303,45 @@ namespace BedrockImport.Engine.Tests.Transfer
             }
 
             Assert.Contains("x-amz-checksum-algorithm: SHA256", creates[0], StringComparison.OrdinalIgnoreCase);
+        }
+
+        [Fact]
+        public async Task Without_a_kms_key_no_encryption_header_is_sent_and_the_bucket_default_applies()
+        {
+            await using var s3 = await LocalS3.StartAsync();
+            WriteModel(s3);
+            using var relay = new RecordingRelay(s3.Server.BaseUrl);
+            var request = s3.Request(session: LocalS3.SessionFor(relay.Url, s3.Server.AccessKeyId, s3.Server.SecretAccessKey));
+            request.PartSizeBytes = 5 * MiB;
+
+            await new ModelUploader().UploadAsync(request, null, CancellationToken.None);
+
+            var writes = relay.RequestHeads().Where(h => h.StartsWith("PUT /models/llama/", StringComparison.Ordinal) || h.StartsWith("POST /models/llama/", StringComparison.Ordinal)).ToList();
+            Assert.Equal(8, writes.Count); // 3 PutObject, CreateMultipartUpload, 3 UploadPart, CompleteMultipartUpload
+            Assert.All(writes, head => Assert.DoesNotContain("x-amz-server-side-encryption", head, StringComparison.OrdinalIgnoreCase));
+        }
+
+        [Fact]
+        public async Task Hidden_files_are_left_out_and_a_file_filter_replaces_that_default()
+        {
+            await using var s3 = await LocalS3.StartAsync();
+            s3.WriteFile("config.json", 10);
+            s3.WriteFile("sub/dir/tokenizer.json", 30);
+            s3.WriteFile(".gitattributes", 1);
+            s3.WriteFile(".git/HEAD", 1);
+            s3.WriteFile(".cache/huggingface/download/x.lock", 1);
+            s3.WriteFile("sub/.hidden", 1);
+
+            var byDefault = await new ModelUploader().UploadAsync(s3.Request("default/"), null, CancellationToken.None);
+            var filtered = s3.Request("filtered/");
+            filtered.FileFilter = path => path.EndsWith(".json", StringComparison.Ordinal) || path == ".gitattributes";
+            var byFilter = await new ModelUploader().UploadAsync(filtered, null, CancellationToken.None);
+
+            Assert.Equal(new[] { "config.json", "sub/dir/tokenizer.json" }, byDefault.Details.Select(d => d.RelativePath));
+            Assert.Equal(new[] { ".gitattributes", "config.json", "sub/dir/tokenizer.json" }, byFilter.Details.Select(d => d.RelativePath));
+            using var client = s3.Client();
+            var listed = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = LocalS3.Bucket, Prefix = "default/" });
+            Assert.Equal(new[] { "default/config.json", "default/sub/dir/tokenizer.json" }, listed.S3Objects.Select(o => o.Key));
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Transfer;
 
 namespace BedrockImport.Engine.Tests.Transfer
@@ -57,28 +58,31 @@ namespace BedrockImport.Engine.Tests.Transfer
         [Fact]
         public async Task Local_checksums_match_sha256_of_the_whole_file_and_of_the_parts()
         {
-            var path = Path.GetTempFileName();
+            var folder = Path.Combine(Path.GetTempPath(), "bi-checksums-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, "model.safetensors");
             try
             {
                 var data = new byte[12 * MiB + 3];
                 new Random(7).NextBytes(data);
                 await File.WriteAllBytesAsync(path, data);
                 var plan = new PartPlan(data.Length, 5 * MiB);
+                var source = new LocalFolderSource(folder);
 
-                var whole = await Sha256Checksums.ComputeForFileAsync(path, plan, multipart: false, CancellationToken.None);
+                var whole = await Sha256Checksums.ComputeForFileAsync(source, "model.safetensors", plan, multipart: false, CancellationToken.None);
                 Assert.Equal(Convert.ToBase64String(SHA256.HashData(data)), whole);
 
-                var composite = await Sha256Checksums.ComputeForFileAsync(path, plan, multipart: true, CancellationToken.None);
+                var composite = await Sha256Checksums.ComputeForFileAsync(source, "model.safetensors", plan, multipart: true, CancellationToken.None);
                 var digests = new[] { (0, 5 * MiB), (5 * MiB, 5 * MiB), (10 * MiB, 2 * MiB + 3) }
                     .SelectMany(r => SHA256.HashData(data.AsSpan((int)r.Item1, (int)r.Item2))).ToArray();
                 Assert.Equal(Convert.ToBase64String(SHA256.HashData(digests)) + "-3", composite);
 
-                var middle = await Sha256Checksums.ComputeRangeAsync(path, 5 * MiB, 5 * MiB, CancellationToken.None);
+                var middle = await Sha256Checksums.ComputeRangeAsync(source, "model.safetensors", 5 * MiB, 5 * MiB, CancellationToken.None);
                 Assert.Equal(SHA256.HashData(data.AsSpan((int)(5 * MiB), (int)(5 * MiB))), middle);
             }
             finally
             {
-                File.Delete(path);
+                Directory.Delete(folder, recursive: true);
             }
         }
     }

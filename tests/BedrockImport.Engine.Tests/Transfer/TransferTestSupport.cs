@@ -6,6 +6,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BedrockImport.Engine.Credentials;
+using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Tests.Credentials;
 using BedrockImport.Engine.Transfer;
 using BedrockImport.Engine.Wire;
@@ -58,7 +59,7 @@ namespace BedrockImport.Engine.Tests.Transfer
 
         public AmazonS3Client Client() => S3ClientFactory.Create(Session, new RetryOptions());
 
-        public UploadRequest Request(string prefix = "llama/", AwsSession session = null) => new UploadRequest(Folder, S3Uri.Parse($"s3://{Bucket}/{prefix}"), session ?? Session)
+        public UploadRequest Request(string prefix = "llama/", AwsSession session = null) => new UploadRequest(new LocalFolderSource(Folder), S3Uri.Parse($"s3://{Bucket}/{prefix}"), session ?? Session)
         {
             Retry = FastRetry(),
             Log = new RecordingLog(),

@@ -1,4 +1,5 @@
 using BedrockImport.Engine.ModelPackage;
+using BedrockImport.Engine.Sources;
 using Codes = BedrockImport.Engine.ModelPackage.ModelPackageProblemCodes;
 
 namespace BedrockImport.LocalEndpoint.Tests.Bedrock;
@@ -120,6 +121,15 @@ public class ImportJobValidationTests : IClassFixture<SharedBedrockEndpoint>
     {
         var (_, job) = await _endpoint.ImportAsync("s3://no-such-bucket/model/");
         Assert.Contains("'no-such-bucket'", job.GetProperty("failureMessage").GetString());
+    }
+
+    [Fact]
+    public async Task A_bucket_name_s3_reserves_fails_as_an_s3_uri_that_is_not_valid()
+    {
+        // The service's pattern accepts it; the S3 bucket naming rules (the Engine's S3Uri) reserve the xn-- prefix.
+        var (_, job) = await _endpoint.ImportAsync("s3://xn--reserved/model/");
+        Assert.Equal("Failed", job.GetProperty("status").GetString());
+        Assert.Contains("'s3://xn--reserved/model/': it is not a valid S3 URI", job.GetProperty("failureMessage").GetString());
     }
 
     [Theory]

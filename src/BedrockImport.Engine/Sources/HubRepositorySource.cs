@@ -4,26 +4,27 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using BedrockImport.Engine.ModelPackage;
+using BedrockImport.Engine.Hub;
+using BedrockImport.Engine.Transfer;
 
-namespace BedrockImport.Engine.Hub
+namespace BedrockImport.Engine.Sources
 {
-    /// <summary>A Hub model repository as a model folder for the validator (Test-BedrockModelSource -HuggingFaceModel):
-    /// the revision is pinned to its commit on first use, files are listed from the tree API and read by ranged GETs,
-    /// so validating a multi-gigabyte model reads only its JSON files and safetensors headers.</summary>
-    public sealed class HubModelSource : IModelFileSource
+    /// <summary>A Hugging Face Hub model repository pinned to one commit: the revision is pinned on first use, files are listed from
+    /// the tree API and read by ranged GETs. Validating a multi-gigabyte model reads only its JSON files and safetensors headers;
+    /// uploading it streams ranges into memory without touching the local disk.</summary>
+    public sealed class HubRepositorySource : IModelSource
     {
         private readonly HubClient _client;
         private readonly SemaphoreSlim _resolveLock = new SemaphoreSlim(1, 1);
         private HubRevision? _revision;
 
         /// <param name="revision">Branch, tag or sha; null is "main".</param>
-        public HubModelSource(HubClient client, string repoId, string? revision = null)
+        public HubRepositorySource(HubClient client, string repoId, string? revision = null)
             : this(client, new HubModelReference(repoId, revision))
         {
         }
 
-        public HubModelSource(HubClient client, HubModelReference reference)
+        public HubRepositorySource(HubClient client, HubModelReference reference)
         {
             _client = client ?? throw new ArgumentNullException(nameof(client));
             Reference = reference ?? throw new ArgumentNullException(nameof(reference));
@@ -36,6 +37,8 @@ namespace BedrockImport.Engine.Hub
 
         public string Location => _client.Endpoint.AbsoluteUri + Reference.RepoId
             + (_revision != null ? "/tree/" + _revision.Sha : Reference.Revision != null ? "/tree/" + Reference.Revision : "");
+
+        public bool IsLocal => false;
 
         /// <summary>Pins the revision to its commit (once; later calls return the same commit).</summary>
         public async Task<HubRevision> ResolveAsync(CancellationToken cancellationToken)
@@ -56,10 +59,11 @@ namespace BedrockImport.Engine.Hub
             }
         }
 
-        public async Task<IReadOnlyList<ModelFileEntry>> ListFilesAsync(CancellationToken cancellationToken)
+        /// <summary>The files of the pinned commit, each with its LFS SHA-256 or git blob id and the metadata that records them.</summary>
+        public async Task<IReadOnlyList<ModelSourceFile>> ListFilesAsync(CancellationToken cancellationToken)
         {
             var revision = await ResolveAsync(cancellationToken).ConfigureAwait(false);
-            return revision.Files.Select(f => new ModelFileEntry(f.Path, f.Size)).ToList();
+            return revision.Files.Select(f => new ModelSourceFile(f.Path, f.Size, f.Sha256, f.BlobId, metadata: MetadataOf(revision, f))).ToList();
         }
 
         public async Task<Stream> OpenRangeAsync(string path, long offset, long length, CancellationToken cancellationToken)
@@ -78,5 +82,27 @@ namespace BedrockImport.Engine.Hub
         }
 
         public override string ToString() => Location;
+
+        /// <summary>The repository and commit, and the file's content hash: the LFS SHA-256, else the git blob id (a SHA-1 over
+        /// "blob SIZE\0" and the bytes).</summary>
+        private static IReadOnlyDictionary<string, string> MetadataOf(HubRevision revision, HubFile file)
+        {
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [UploadMetadata.HubRepository] = revision.RepoId,
+                [UploadMetadata.HubCommit] = revision.Sha,
+            };
+            if (file.Sha256 != null)
+            {
+                metadata[UploadMetadata.Sha256] = file.Sha256;
+            }
+
+            if (file.BlobId != null)
+            {
+                metadata[UploadMetadata.HubBlobId] = file.BlobId;
+            }
+
+            return metadata;
+        }
     }
 }

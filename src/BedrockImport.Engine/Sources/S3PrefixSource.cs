@@ -6,19 +6,19 @@ using System.Threading.Tasks;
 using Amazon.S3.Model;
 using BedrockImport.Engine.Credentials;
 using BedrockImport.Engine.Diagnostics;
-using BedrockImport.Engine.ModelPackage;
+using BedrockImport.Engine.Transfer;
 using BedrockImport.Engine.Wire;
 
-namespace BedrockImport.Engine.Transfer
+namespace BedrockImport.Engine.Sources
 {
-    /// <summary>A model folder in S3, read by listing and ranged GETs: the validator and the chat-template reader need
-    /// only a few small reads, never the weights.</summary>
-    public sealed class S3ModelFileSource : IModelFileSource, IDisposable
+    /// <summary>A model folder in S3, read by listing and ranged GETs: the validator and the chat-template reader need only a few
+    /// small reads, never the weights. Each range is buffered in memory.</summary>
+    public sealed class S3PrefixSource : IModelSource, IDisposable
     {
         private readonly S3Calls _s3;
         private readonly S3Uri _folder;
 
-        public S3ModelFileSource(AwsSession session, S3Uri folder, IEngineLog log, RetryOptions? retry = null)
+        public S3PrefixSource(AwsSession session, S3Uri folder, IEngineLog log, RetryOptions? retry = null)
         {
             _s3 = new S3Calls(session, retry ?? new RetryOptions(), log);
             _folder = folder;
@@ -26,9 +26,12 @@ namespace BedrockImport.Engine.Transfer
 
         public string Location => "s3://" + _folder.Bucket + "/" + _folder.FolderPrefix;
 
-        public async Task<IReadOnlyList<ModelFileEntry>> ListFilesAsync(CancellationToken cancellationToken)
+        public bool IsLocal => false;
+
+        /// <summary>The objects under the prefix (folder markers, keys ending with '/', left out), with their ETags.</summary>
+        public async Task<IReadOnlyList<ModelSourceFile>> ListFilesAsync(CancellationToken cancellationToken)
         {
-            var files = new List<ModelFileEntry>();
+            var files = new List<ModelSourceFile>();
             var request = new ListObjectsV2Request { BucketName = _folder.Bucket, Prefix = _folder.FolderPrefix };
             do
             {
@@ -39,7 +42,7 @@ namespace BedrockImport.Engine.Transfer
                     var relative = entry.Key.Substring(_folder.FolderPrefix.Length);
                     if (relative.Length > 0 && !relative.EndsWith("/", StringComparison.Ordinal))
                     {
-                        files.Add(new ModelFileEntry(relative, entry.Size ?? 0));
+                        files.Add(new ModelSourceFile(relative, entry.Size ?? 0, etag: entry.ETag));
                     }
                 }
 

@@ -1,14 +1,13 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace BedrockImport.Engine.ModelPackage
+namespace BedrockImport.Engine.Sources
 {
     /// <summary>A model folder on the local disk.</summary>
-    public sealed class LocalFolderSource : IModelFileSource
+    public sealed class LocalFolderSource : IModelSource
     {
         private readonly string _root;
 
@@ -18,18 +17,40 @@ namespace BedrockImport.Engine.ModelPackage
             _root = Path.GetFullPath(folder);
         }
 
+        /// <summary>The full path of the folder.</summary>
         public string Location => _root;
 
-        public Task<IReadOnlyList<ModelFileEntry>> ListFilesAsync(CancellationToken cancellationToken)
+        public bool IsLocal => true;
+
+        /// <summary>Every regular file under the folder, following file symlinks but not folder symlinks (a folder link could
+        /// loop or leave the folder).</summary>
+        public Task<IReadOnlyList<ModelSourceFile>> ListFilesAsync(CancellationToken cancellationToken)
         {
             if (!Directory.Exists(_root))
                 throw new DirectoryNotFoundException("The model folder '" + _root + "' does not exist.");
-            var prefixLength = _root.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar).Length + 1;
-            IReadOnlyList<ModelFileEntry> files = Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories)
-                .Select(f => new ModelFileEntry(f.Substring(prefixLength).Replace(Path.DirectorySeparatorChar, '/'), new FileInfo(f).Length))
-                .OrderBy(f => f.Path, StringComparer.Ordinal)
-                .ToList();
-            return Task.FromResult(files);
+            var files = new List<ModelSourceFile>();
+            var pending = new Stack<DirectoryInfo>();
+            pending.Push(new DirectoryInfo(_root));
+            while (pending.Count > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                foreach (var entry in pending.Pop().EnumerateFileSystemInfos())
+                {
+                    var isLink = (entry.Attributes & FileAttributes.ReparsePoint) != 0;
+                    if (entry is DirectoryInfo subfolder)
+                    {
+                        if (!isLink) pending.Push(subfolder);
+                        continue;
+                    }
+
+                    var relative = entry.FullName.Substring(_root.Length).TrimStart(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)
+                        .Replace(Path.DirectorySeparatorChar, '/');
+                    files.Add(new ModelSourceFile(relative, isLink ? LinkTargetLength(entry.FullName) : ((FileInfo)entry).Length));
+                }
+            }
+
+            files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+            return Task.FromResult<IReadOnlyList<ModelSourceFile>>(files);
         }
 
         public Task<Stream> OpenRangeAsync(string path, long offset, long length, CancellationToken cancellationToken)
@@ -40,9 +61,17 @@ namespace BedrockImport.Engine.ModelPackage
             var rootWithSeparator = _root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
             if (!full.StartsWith(rootWithSeparator, StringComparison.Ordinal))
                 throw new ArgumentException("The path '" + path + "' leaves the model folder.", nameof(path));
-            var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, useAsync: true);
+            // No FileStream buffer: parts are read in large blocks straight into the uploader's buffers.
+            var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
             stream.Seek(offset, SeekOrigin.Begin);
             return Task.FromResult<Stream>(new RangeStream(stream, length));
+        }
+
+        /// <summary>The size of the file a symlink points to (the link's own attributes give the link's size).</summary>
+        private static long LinkTargetLength(string path)
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+            return stream.Length;
         }
 
         /// <summary>Reads at most a given number of bytes from an inner stream, and owns it.</summary>
@@ -56,7 +85,6 @@ namespace BedrockImport.Engine.ModelPackage
                 _inner = inner;
                 _remaining = length;
             }
-
 
             public override int Read(byte[] buffer, int offset, int count)
             {
