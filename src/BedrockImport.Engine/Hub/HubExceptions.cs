@@ -1,6 +1,5 @@
 using System;
 using BedrockImport.Engine.Errors;
-using BedrockImport.Engine.Wire;
 
 namespace BedrockImport.Engine.Hub
 {
@@ -98,22 +97,5 @@ namespace BedrockImport.Engine.Hub
         public override ErrorKind Kind => ErrorKind.NotFound;
 
         public string? Path { get; }
-    }
-
-    /// <summary>A retryable Hub answer (408, 429, 500, 502, 503, 504) inside the one RetryPolicy: it classifies AwsServiceExceptions
-    /// by status code ("RequestTimeout" for 408) and honours RetryAfter. Turned into the public HubException when retries run out.</summary>
-    internal sealed class HubRetryableException : AwsServiceException
-    {
-        public HubRetryableException(HubException error)
-            : base(error.StatusCode == 408 ? "RequestTimeout" : error.StatusCode == 429 ? "TooManyRequestsException" : "HttpStatus" + error.StatusCode,
-                error.Message, error.StatusCode, null)
-        {
-            Error = error;
-            RetryAfter = error.RetryAfter;
-        }
-
-        public HubException Error { get; }
-
-        public static bool IsRetryableStatus(int status) => status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
     }
 }

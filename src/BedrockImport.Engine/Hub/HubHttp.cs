@@ -64,13 +64,8 @@ namespace BedrockImport.Engine.Hub
                         var success = (status >= 200 && status < 300) || (!followCrossHostRedirects && IsRedirect(response.StatusCode));
                         if (!success)
                         {
-                            var error = await _errors.MapAsync(operation, response, context, token).ConfigureAwait(false);
-                            if (HubRetryableException.IsRetryableStatus(status))
-                            {
-                                throw new HubRetryableException(error);
-                            }
-
-                            throw error;
+                            // The retry policy reads the status and Retry-After of the HubException itself.
+                            throw await _errors.MapAsync(operation, response, context, token).ConfigureAwait(false);
                         }
 
                         var result = await read(response, token).ConfigureAwait(false);
@@ -85,10 +80,6 @@ namespace BedrockImport.Engine.Hub
                         }
                     }
                 }, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HubRetryableException retryable)
-            {
-                throw retryable.Error;
             }
             catch (HttpRequestException network)
             {

@@ -24,8 +24,13 @@ namespace BedrockImport.Engine.Invocation
     }
 
     /// <summary>A chat template cannot be parsed or rendered.</summary>
-    public class ChatTemplateException : Exception
+    public class ChatTemplateException : Exception, IEngineError
     {
+        public virtual string ErrorId => nameof(ChatTemplateException);
+
+        /// <summary>The model's own template (data from its repository) cannot be parsed or rendered.</summary>
+        public virtual ErrorKind Kind => ErrorKind.InvalidData;
+
         public ChatTemplateException(string message, int line = 0, Exception? inner = null)
             : base(line > 0 ? message + " (chat template line " + line + ")" : message, inner)
         {
@@ -40,6 +45,11 @@ namespace BedrockImport.Engine.Invocation
     /// "Conversation roles must alternate user/assistant/user/assistant/...".</summary>
     public sealed class ChatTemplateRaisedException : ChatTemplateException
     {
+        public override string ErrorId => nameof(ChatTemplateRaisedException);
+
+        /// <summary>The template refused what the caller sent.</summary>
+        public override ErrorKind Kind => ErrorKind.Invalid;
+
         public ChatTemplateRaisedException(string templateMessage, int line)
             : base(templateMessage, 0)
         {

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using BedrockImport.Engine.Errors;
 using BedrockImport.Engine.Sources;
 
 namespace BedrockImport.Engine.ModelPackage
@@ -65,7 +66,7 @@ namespace BedrockImport.Engine.ModelPackage
     }
 
     /// <summary>A safetensors file's header does not describe the file. Code is one of ModelPackageProblemCodes.Safetensors*.</summary>
-    public sealed class SafetensorsFormatException : Exception
+    public sealed class SafetensorsFormatException : Exception, IEngineError
     {
         public SafetensorsFormatException(string code, string message) : base(message)
         {
@@ -73,6 +74,10 @@ namespace BedrockImport.Engine.ModelPackage
         }
 
         public string Code { get; }
+
+        public string ErrorId => nameof(SafetensorsFormatException);
+
+        public ErrorKind Kind => ErrorKind.InvalidData;
     }
 
     /// <summary>The header of a .safetensors file, read and checked without touching the tensor data

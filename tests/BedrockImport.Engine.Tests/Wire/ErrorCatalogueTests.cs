@@ -82,6 +82,9 @@ public class ErrorCatalogueTests
             new S3UriFormatException(S3UriProblem.MissingScheme, "m"),
             new HubModelReferenceFormatException("m"),
             new InvocationResponseFormatException("m"),
+            new ChatTemplateException("m"),
+            new ChatTemplateRaisedException("Conversation roles must alternate", 3),
+            new BedrockImport.Engine.ModelPackage.SafetensorsFormatException("SafetensorsHeaderNotJson", "m"),
         };
 
         Assert.Equal(
@@ -90,7 +93,8 @@ public class ErrorCatalogueTests
                 ("HubRepositoryNotFound", ErrorKind.NotFound), ("HubGatedRepository", ErrorKind.Denied), ("HubEntryNotFound", ErrorKind.NotFound),
                 ("HubError", ErrorKind.Unreachable), ("ProfileNotFound", ErrorKind.NotFound), ("InvalidEndpointUrl", ErrorKind.Invalid),
                 ("NoCredentials", ErrorKind.NoCredentials), ("InvalidS3Uri", ErrorKind.Invalid), ("InvalidHuggingFaceModel", ErrorKind.Invalid),
-                ("InvocationResponseFormatException", ErrorKind.BadResponse),
+                ("InvocationResponseFormatException", ErrorKind.BadResponse), ("ChatTemplateException", ErrorKind.InvalidData),
+                ("ChatTemplateRaisedException", ErrorKind.Invalid), ("SafetensorsFormatException", ErrorKind.InvalidData),
             },
             errors.Select(e => (e.ErrorId, e.Kind)));
     }
