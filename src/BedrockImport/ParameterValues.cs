@@ -26,6 +26,14 @@ namespace BedrockImport
         Descending,
     }
 
+    /// <summary>The tensor precisions New-BedrockSampleModel writes: the safetensors dtypes Custom Model Import accepts (-Dtype).</summary>
+    public enum SampleModelDtype
+    {
+        BF16,
+        F16,
+        F32,
+    }
+
     /// <summary>The parameter values as the engine and the service spell them: the one place they are mapped.</summary>
     internal static class ParameterValues
     {
@@ -55,6 +63,15 @@ namespace BedrockImport
             SortOrder.Ascending => "Ascending",
             SortOrder.Descending => "Descending",
             _ => throw new ArgumentOutOfRangeException(nameof(order), order, null),
+        };
+
+        /// <summary>The dtype as a safetensors header names it.</summary>
+        public static string ToSafetensorsName(this SampleModelDtype dtype) => dtype switch
+        {
+            SampleModelDtype.BF16 => "BF16",
+            SampleModelDtype.F16 => "F16",
+            SampleModelDtype.F32 => "F32",
+            _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null),
         };
     }
 }

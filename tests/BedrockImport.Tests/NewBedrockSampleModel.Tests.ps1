@@ -25,7 +25,7 @@ Describe 'New-BedrockSampleModel -Dtype' -Tag 'CI' {
     It 'refuses a dtype Custom Model Import does not accept, naming the ones it does' {
         $folder = Join-Path $TestDrive 'dtype-i8'
         $failure = { New-BedrockSampleModel -Path $folder -Dtype I8 } | Should -Throw -PassThru
-        $failure.FullyQualifiedErrorId | Should -BeLike 'CannotConvertArgumentNoMessage,*'
+        $failure.FullyQualifiedErrorId | Should -BeLike 'ParameterArgumentValidationError,*'
         $failure.Exception.Message | Should -Match 'BF16.*F16.*F32'
         Test-Path $folder | Should -BeFalse
     }

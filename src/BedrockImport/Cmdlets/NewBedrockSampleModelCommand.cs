@@ -29,6 +29,7 @@ namespace BedrockImport.Cmdlets
 
         /// <summary>The tensors' precision; bound case-insensitively and tab-completed, as every enum parameter.</summary>
         [Parameter]
+        [EnumName(typeof(SampleModelDtype)), ValidateEnumName]
         public SampleModelDtype Dtype { get; set; } = SampleModelDtype.BF16;
 
         /// <summary>Writes a chat template (an instruct model); by default a base model without one.</summary>
@@ -51,7 +52,7 @@ namespace BedrockImport.Cmdlets
             {
                 ShardCount = ShardCount,
                 TargetTotalBytes = SizeBytes > 0 ? SizeBytes : (long?)null,
-                Dtype = SafetensorsName(Dtype),
+                Dtype = Dtype.ToSafetensorsName(),
                 ChatTemplate = ChatTemplate ? SyntheticChatTemplate.JinjaFile : SyntheticChatTemplate.None,
             };
             if (Response != null)
@@ -65,17 +66,5 @@ namespace BedrockImport.Cmdlets
         }
 
         protected override ErrorRecord? ToErrorRecord(Exception exception) => ErrorRecords.From(exception, Path, text => text);
-
-        /// <summary>The engine's name of the dtype (the safetensors header's).</summary>
-        internal static string SafetensorsName(SampleModelDtype dtype)
-        {
-            switch (dtype)
-            {
-                case SampleModelDtype.BF16: return "BF16";
-                case SampleModelDtype.F16: return "F16";
-                case SampleModelDtype.F32: return "F32";
-                default: throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Not a sample model dtype.");
-            }
-        }
     }
 }
