@@ -10,32 +10,8 @@ namespace BedrockImport.Cmdlets
     /// on failure or Ctrl+C.</summary>
     [Cmdlet(VerbsCommon.Copy, "BedrockModelSource", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = PathSet)]
     [OutputType(typeof(UploadResult))]
-    public sealed class CopyBedrockModelSourceCommand : ModelSourceCmdlet
+    public sealed class CopyBedrockModelSourceCommand : ModelFolderCmdlet
     {
-        private const string PathSet = "Path";
-        private const string HubSet = "HuggingFace";
-
-        [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName", "PSPath")]
-        [ValidateNotNullOrEmpty]
-        public string Path { get; set; } = "";
-
-        /// <summary>A Hub model, "org/name" or https://huggingface.co/org/name[/tree/revision].</summary>
-        [Parameter(ParameterSetName = HubSet, Mandatory = true)]
-        [Alias("HFModel")]
-        [ValidateNotNullOrEmpty]
-        public string HuggingFaceModel { get; set; } = "";
-
-        /// <summary>Branch, tag or commit sha (default: main); pinned to its commit before the first byte is read.</summary>
-        [Parameter(ParameterSetName = HubSet)]
-        [ValidateNotNullOrEmpty]
-        public string? Revision { get; set; }
-
-        /// <summary>The Hub to read from; default HF_ENDPOINT, else https://huggingface.co.</summary>
-        [Parameter(ParameterSetName = HubSet)]
-        [ValidateNotNullOrEmpty]
-        public string? HuggingFaceEndpoint { get; set; }
-
         /// <summary>The S3 folder, s3://bucket/prefix/.</summary>
         [Parameter(Mandatory = true, Position = 1)]
         [ValidateNotNullOrEmpty]
@@ -77,7 +53,7 @@ namespace BedrockImport.Cmdlets
             };
             var copy = ParameterSetName == HubSet
                 ? await CopyFromHubAsync(destination, settings).ConfigureAwait(false)
-                : await CopyFolderAsync(GetUnresolvedProviderPathFromPSPath(Path), destination, settings).ConfigureAwait(false);
+                : await CopyFolderAsync(FolderPath, destination, settings).ConfigureAwait(false);
             if (copy != null)
             {
                 WriteObject(copy);
@@ -86,9 +62,8 @@ namespace BedrockImport.Cmdlets
 
         private async Task<UploadResult?> CopyFromHubAsync(S3Uri destination, CopySettings settings)
         {
-            using var client = HubCmdletSupport.CreateClient(HuggingFaceEndpoint, Log);
-            var hub = ModelSourceFactory.FromHuggingFace(client, HuggingFaceModel, Revision);
-            WriteVerbose($"Hugging Face Hub {client.Endpoint}, token: {client.TokenSource}.");
+            var (client, hub) = OpenHubSource();
+            using var _ = client;
             var revision = await hub.ResolveAsync(CancellationToken).ConfigureAwait(false);
             WriteVerbose($"'{revision.RepoId}' at '{revision.RequestedRevision}' is commit {revision.Sha}: {revision.Files.Count} files, {revision.TotalBytes:N0} bytes.");
             return await CopyAsync(hub, destination, $"the model '{revision.RepoId}' at {revision.Sha}", $"Copy the Hugging Face model '{revision.RepoId}' at {revision.Sha}",

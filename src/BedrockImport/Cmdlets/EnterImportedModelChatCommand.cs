@@ -14,17 +14,11 @@ namespace BedrockImport.Cmdlets
     /// slash commands, multi-line input, Ctrl+C stops the current reply without leaving.</summary>
     [Cmdlet(VerbsCommon.Enter, "ImportedModelChat")]
     [OutputType(typeof(void))]
-    public sealed class EnterImportedModelChatCommand : AwsCmdlet
+    public sealed class EnterImportedModelChatCommand : ImportedModelCmdlet
     {
         /// <summary>A line holding only this character stands for Ctrl+C when input is redirected (scripted sessions, tests).</summary>
         private const string RedirectedInterrupt = "\u0003";
         private const string MultiLineFence = "\"\"\"";
-
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [Alias("ModelArn", "ImportedModelArn", "ModelName")]
-        [ArgumentCompleter(typeof(ImportedModelNameCompleter))]
-        [ValidateNotNullOrEmpty]
-        public string ModelId { get; set; } = "";
 
         [Parameter]
         public string? SystemPrompt { get; set; }
@@ -40,14 +34,6 @@ namespace BedrockImport.Cmdlets
         [Parameter]
         [EnumName(typeof(BodyFormat)), ValidateEnumName]
         public BodyFormat? Format { get; set; }
-
-        [Parameter]
-        [Alias("Stop")]
-        public string[]? StopSequence { get; set; }
-
-        [Parameter]
-        [ValidateRange(0, 86400)]
-        public int MaxColdStartWait { get; set; } = 600;
 
         private IChatInput? _input;
 

@@ -25,15 +25,8 @@ namespace BedrockImport.Cmdlets
         protected override async Task ProcessRecordAsync()
         {
             using var client = new BedrockControlClient(ResolveSession(), log: Log);
-            var filtered = new ListModelImportJobsRequest
-            {
-                StatusEquals = Status.ToService(),
-                NameContains = NameContains,
-                CreationTimeAfter = CreatedAfterUtc,
-                CreationTimeBefore = CreatedBeforeUtc,
-                SortBy = SortBy,
-                SortOrder = ServiceSortOrder,
-            };
+            var filtered = Filtered<ListModelImportJobsRequest>();
+            filtered.StatusEquals = Status.ToService();
             await WriteListedAsync(() => client.ListModelImportJobsAsync(filtered, CancellationToken), JobIdentifier,
                 identifier => client.GetModelImportJobAsync(identifier, CancellationToken),
                 () => client.ListModelImportJobsAsync(new ListModelImportJobsRequest(), CancellationToken),

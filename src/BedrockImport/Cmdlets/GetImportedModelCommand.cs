@@ -22,14 +22,7 @@ namespace BedrockImport.Cmdlets
         protected override async Task ProcessRecordAsync()
         {
             using var client = new BedrockControlClient(ResolveSession(), log: Log);
-            var filtered = new ListImportedModelsRequest
-            {
-                NameContains = NameContains,
-                CreationTimeAfter = CreatedAfterUtc,
-                CreationTimeBefore = CreatedBeforeUtc,
-                SortBy = SortBy,
-                SortOrder = ServiceSortOrder,
-            };
+            var filtered = Filtered<ListImportedModelsRequest>();
             await WriteListedAsync(() => client.ListImportedModelsAsync(filtered, CancellationToken), ModelIdentifier,
                 identifier => client.GetImportedModelAsync(identifier, CancellationToken),
                 () => client.ListImportedModelsAsync(new ListImportedModelsRequest(), CancellationToken),

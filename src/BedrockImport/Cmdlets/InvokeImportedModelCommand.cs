@@ -15,17 +15,11 @@ namespace BedrockImport.Cmdlets
     /// several at once with output in input order; stop sequences enforced even when the service ignores them.</summary>
     [Cmdlet(VerbsLifecycle.Invoke, "ImportedModel", DefaultParameterSetName = PromptSet)]
     [OutputType(typeof(InvocationResult))]
-    public sealed class InvokeImportedModelCommand : AwsCmdlet
+    public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
     {
         private const string PromptSet = "Prompt";
         private const string MessagesSet = "Messages";
         private const string BodySet = "Body";
-
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [Alias("ModelArn", "ImportedModelArn", "ModelName")]
-        [ArgumentCompleter(typeof(ImportedModelNameCompleter))]
-        [ValidateNotNullOrEmpty]
-        public string ModelId { get; set; } = "";
 
         [Parameter(ParameterSetName = PromptSet, Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [AllowEmptyString]
@@ -73,10 +67,6 @@ namespace BedrockImport.Cmdlets
         [ValidateRange(1, int.MaxValue)]
         public int? TopK { get; set; }
 
-        [Parameter]
-        [Alias("Stop")]
-        public string[]? StopSequence { get; set; }
-
         /// <summary>Keeps the stop sequence at the end of the completion (it is dropped by default).</summary>
         [Parameter]
         public SwitchParameter IncludeStopSequence { get; set; }
@@ -89,12 +79,6 @@ namespace BedrockImport.Cmdlets
         [Parameter]
         [ValidateRange(1, 256)]
         public int ThrottleLimit { get; set; } = 1;
-
-        /// <summary>Seconds to keep retrying while a cold model loads (ModelNotReadyException).</summary>
-        [Parameter]
-        [Alias("MaxColdStartWaitSec")]
-        [ValidateRange(0, 86400)]
-        public int MaxColdStartWait { get; set; } = 600;
 
         /// <summary>Retries of a throttled, failed (5xx) or dropped request, as Invoke-RestMethod's parameter of that name.</summary>
         [Parameter]

@@ -12,37 +12,14 @@ namespace BedrockImport.Cmdlets
     /// config and tokenizer files and the safetensors headers, so a 30 GB folder is checked in seconds.</summary>
     [Cmdlet(VerbsDiagnostic.Test, "BedrockModelSource", DefaultParameterSetName = PathSet)]
     [OutputType(typeof(ModelPackageReport), typeof(bool))]
-    public sealed class TestBedrockModelSourceCommand : AwsCmdlet
+    public sealed class TestBedrockModelSourceCommand : ModelFolderCmdlet
     {
-        private const string PathSet = "Path";
         private const string S3Set = "S3Uri";
-        private const string HubSet = "HuggingFace";
-
-        [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName", "PSPath")]
-        [ValidateNotNullOrEmpty]
-        public string Path { get; set; } = "";
 
         /// <summary>A model folder already in S3, s3://bucket/prefix/ (read with ranged GETs: headers only).</summary>
         [Parameter(ParameterSetName = S3Set, Mandatory = true, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         public string S3Uri { get; set; } = "";
-
-        /// <summary>A Hub model, "org/name" or https://huggingface.co/org/name[/tree/revision] (read with ranged GETs: headers only).</summary>
-        [Parameter(ParameterSetName = HubSet, Mandatory = true)]
-        [Alias("HFModel")]
-        [ValidateNotNullOrEmpty]
-        public string HuggingFaceModel { get; set; } = "";
-
-        /// <summary>Branch, tag or commit sha (default: main).</summary>
-        [Parameter(ParameterSetName = HubSet)]
-        [ValidateNotNullOrEmpty]
-        public string? Revision { get; set; }
-
-        /// <summary>The Hub to read from; default HF_ENDPOINT, else https://huggingface.co.</summary>
-        [Parameter(ParameterSetName = HubSet)]
-        [ValidateNotNullOrEmpty]
-        public string? HuggingFaceEndpoint { get; set; }
 
         /// <summary>Returns only whether the folder passed.</summary>
         [Parameter]
@@ -57,15 +34,13 @@ namespace BedrockImport.Cmdlets
                 IModelSource source;
                 if (ParameterSetName == HubSet)
                 {
-                    hubClient = HubCmdletSupport.CreateClient(HuggingFaceEndpoint, Log);
-                    WriteVerbose($"Hugging Face Hub {hubClient.Endpoint}, token: {hubClient.TokenSource}.");
-                    source = ModelSourceFactory.FromHuggingFace(hubClient, HuggingFaceModel, Revision);
+                    (hubClient, source) = OpenHubSource();
                 }
                 else
                 {
                     source = ParameterSetName == S3Set
                         ? ModelSourceFactory.FromS3Uri(ResolveSession(), S3Uri, Log)
-                        : ModelSourceFactory.FromPath(GetUnresolvedProviderPathFromPSPath(Path));
+                        : ModelSourceFactory.FromPath(FolderPath);
                 }
 
                 try

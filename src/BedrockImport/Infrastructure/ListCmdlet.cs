@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading.Tasks;
+using BedrockImport.Engine.Bedrock;
 
 namespace BedrockImport.Infrastructure
 {
@@ -25,14 +26,15 @@ namespace BedrockImport.Infrastructure
         [EnumName(typeof(SortOrder)), ValidateEnumName]
         public SortOrder? SortOrder { get; set; }
 
-        protected DateTime? CreatedAfterUtc => CreatedAfter?.ToUniversalTime();
-
-        protected DateTime? CreatedBeforeUtc => CreatedBefore?.ToUniversalTime();
-
-        /// <summary>The service's sortBy: the only sort key is the creation time.</summary>
-        protected string? SortBy => SortOrder == null ? null : "CreationTime";
-
-        protected string? ServiceSortOrder => SortOrder.ToService();
+        /// <summary>A list request with this cmdlet's filters (times in UTC; the only sort key is the creation time).</summary>
+        protected T Filtered<T>() where T : ListRequest, new() => new T
+        {
+            NameContains = NameContains,
+            CreationTimeAfter = CreatedAfter?.ToUniversalTime(),
+            CreationTimeBefore = CreatedBefore?.ToUniversalTime(),
+            SortBy = SortOrder == null ? null : "CreationTime",
+            SortOrder = SortOrder.ToService(),
+        };
 
         /// <summary>The List parameter set writes <paramref name="listFiltered"/>. Otherwise each identifier writes what it
         /// names: a wildcard pattern filters <paramref name="listAll"/> by name or ARN; anything else is fetched by name or
