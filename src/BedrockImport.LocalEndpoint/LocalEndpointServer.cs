@@ -5,13 +5,7 @@ using BedrockImport.LocalEndpoint.Auth;
 using BedrockImport.LocalEndpoint.Hosting;
 using BedrockImport.LocalEndpoint.Knobs;
 using BedrockImport.LocalEndpoint.S3;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace BedrockImport.LocalEndpoint;
 

@@ -1,77 +1,75 @@
-using System;
 using BedrockImport.Engine.Invocation;
 
-namespace BedrockImport
+namespace BedrockImport;
+
+/// <summary>The request body formats of Invoke-ImportedModel and Enter-ImportedModelChat (-Format).</summary>
+public enum BodyFormat
 {
-    /// <summary>The request body formats of Invoke-ImportedModel and Enter-ImportedModelChat (-Format).</summary>
-    public enum BodyFormat
+    BedrockCompletion,
+    OpenAICompletion,
+    OpenAIChat,
+}
+
+/// <summary>The status Get-BedrockImportJob lists (-Status).</summary>
+public enum ImportJobStatus
+{
+    InProgress,
+    Completed,
+    Failed,
+}
+
+/// <summary>The order of Get-BedrockImportJob and Get-ImportedModel by creation time (-SortOrder).</summary>
+public enum SortOrder
+{
+    Ascending,
+    Descending,
+}
+
+/// <summary>The tensor precisions New-BedrockSampleModel writes: the safetensors dtypes Custom Model Import accepts (-Dtype).</summary>
+public enum SampleModelDtype
+{
+    BF16,
+    F16,
+    F32,
+}
+
+/// <summary>The parameter values as the engine and the service spell them: the one place they are mapped.</summary>
+internal static class ParameterValues
+{
+    public static InvocationFormat? ToEngine(this BodyFormat? format) => format switch
     {
-        BedrockCompletion,
-        OpenAICompletion,
-        OpenAIChat,
-    }
+        null => null,
+        BodyFormat.BedrockCompletion => InvocationFormat.BedrockCompletion,
+        BodyFormat.OpenAICompletion => InvocationFormat.OpenAICompletion,
+        BodyFormat.OpenAIChat => InvocationFormat.OpenAIChat,
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+    };
 
-    /// <summary>The status Get-BedrockImportJob lists (-Status).</summary>
-    public enum ImportJobStatus
+    /// <summary>The statusEquals of ListModelImportJobs.</summary>
+    public static string? ToService(this ImportJobStatus? status) => status switch
     {
-        InProgress,
-        Completed,
-        Failed,
-    }
+        null => null,
+        ImportJobStatus.InProgress => "InProgress",
+        ImportJobStatus.Completed => "Completed",
+        ImportJobStatus.Failed => "Failed",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
 
-    /// <summary>The order of Get-BedrockImportJob and Get-ImportedModel by creation time (-SortOrder).</summary>
-    public enum SortOrder
+    /// <summary>The sortOrder of the list operations.</summary>
+    public static string? ToService(this SortOrder? order) => order switch
     {
-        Ascending,
-        Descending,
-    }
+        null => null,
+        SortOrder.Ascending => "Ascending",
+        SortOrder.Descending => "Descending",
+        _ => throw new ArgumentOutOfRangeException(nameof(order), order, null),
+    };
 
-    /// <summary>The tensor precisions New-BedrockSampleModel writes: the safetensors dtypes Custom Model Import accepts (-Dtype).</summary>
-    public enum SampleModelDtype
+    /// <summary>The dtype as a safetensors header names it.</summary>
+    public static string ToSafetensorsName(this SampleModelDtype dtype) => dtype switch
     {
-        BF16,
-        F16,
-        F32,
-    }
-
-    /// <summary>The parameter values as the engine and the service spell them: the one place they are mapped.</summary>
-    internal static class ParameterValues
-    {
-        public static InvocationFormat? ToEngine(this BodyFormat? format) => format switch
-        {
-            null => null,
-            BodyFormat.BedrockCompletion => InvocationFormat.BedrockCompletion,
-            BodyFormat.OpenAICompletion => InvocationFormat.OpenAICompletion,
-            BodyFormat.OpenAIChat => InvocationFormat.OpenAIChat,
-            _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
-        };
-
-        /// <summary>The statusEquals of ListModelImportJobs.</summary>
-        public static string? ToService(this ImportJobStatus? status) => status switch
-        {
-            null => null,
-            ImportJobStatus.InProgress => "InProgress",
-            ImportJobStatus.Completed => "Completed",
-            ImportJobStatus.Failed => "Failed",
-            _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
-        };
-
-        /// <summary>The sortOrder of the list operations.</summary>
-        public static string? ToService(this SortOrder? order) => order switch
-        {
-            null => null,
-            SortOrder.Ascending => "Ascending",
-            SortOrder.Descending => "Descending",
-            _ => throw new ArgumentOutOfRangeException(nameof(order), order, null),
-        };
-
-        /// <summary>The dtype as a safetensors header names it.</summary>
-        public static string ToSafetensorsName(this SampleModelDtype dtype) => dtype switch
-        {
-            SampleModelDtype.BF16 => "BF16",
-            SampleModelDtype.F16 => "F16",
-            SampleModelDtype.F32 => "F32",
-            _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null),
-        };
-    }
+        SampleModelDtype.BF16 => "BF16",
+        SampleModelDtype.F16 => "F16",
+        SampleModelDtype.F32 => "F32",
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null),
+    };
 }

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BedrockImport.LocalEndpoint.Knobs;

@@ -3,7 +3,6 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Signing;
 using Amazon.S3;
-using BedrockImport.LocalEndpoint;
 using BedrockImport.LocalEndpoint.Hosting;
 
 namespace BedrockImport.LocalEndpoint.Tests;

@@ -1,149 +1,143 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using System.Net.Http;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Threading;
-using System.Threading.Tasks;
 using BedrockImport.Engine.Credentials;
 using BedrockImport.Engine.Diagnostics;
 using BedrockImport.Engine.EventStream;
 using BedrockImport.Engine.Wire;
 
-namespace BedrockImport.Engine.Bedrock
+namespace BedrockImport.Engine.Bedrock;
+
+/// <summary>Bedrock Runtime (host bedrock-runtime.&lt;region&gt;, signing name bedrock).</summary>
+public sealed class BedrockRuntimeClient : RestJsonClient
 {
-    /// <summary>Bedrock Runtime (host bedrock-runtime.&lt;region&gt;, signing name bedrock).</summary>
-    public sealed class BedrockRuntimeClient : RestJsonClient
+    public BedrockRuntimeClient(AwsSession session, RetryOptions? retry = null, IEngineLog? log = null)
+        : this(session, new RetryPolicy(retry, log), log, null)
     {
-        public BedrockRuntimeClient(AwsSession session, RetryOptions? retry = null, IEngineLog? log = null)
-            : this(session, new RetryPolicy(retry, log), log, null)
-        {
-        }
+    }
 
-        /// <param name="innerHandler">Transport under the SigV4 signer (tests pass a fake); null for the real one.</param>
-        internal BedrockRuntimeClient(AwsSession session, RetryPolicy retry, IEngineLog? log, HttpMessageHandler? innerHandler)
-            : base(session, AwsService.BedrockRuntime, retry, log, innerHandler)
-        {
-        }
+    /// <param name="innerHandler">Transport under the SigV4 signer (tests pass a fake); null for the real one.</param>
+    internal BedrockRuntimeClient(AwsSession session, RetryPolicy retry, IEngineLog? log, HttpMessageHandler? innerHandler)
+        : base(session, AwsService.BedrockRuntime, retry, log, innerHandler)
+    {
+    }
 
-        public Task<InvokeModelResult> InvokeModelAsync(InvokeModelRequest request, CancellationToken cancellationToken)
-        {
-            var uri = ModelUri(request, "invoke");
-            return SendAsync("InvokeModel", () => CreateInvokeRequest(uri, request, streaming: false), HttpCompletionOption.ResponseContentRead,
-                async (response, token) =>
+    public Task<InvokeModelResult> InvokeModelAsync(InvokeModelRequest request, CancellationToken cancellationToken)
+    {
+        var uri = ModelUri(request, "invoke");
+        return SendAsync("InvokeModel", () => CreateInvokeRequest(uri, request, streaming: false), HttpCompletionOption.ResponseContentRead,
+            async (response, token) =>
+            {
+                using (response)
                 {
-                    using (response)
+                    return new InvokeModelResult
                     {
-                        return new InvokeModelResult
-                        {
-                            Body = await AwsErrors.ReadBodyAsync(response.Content, int.MaxValue, token).ConfigureAwait(false),
-                            ContentType = response.Content?.Headers.ContentType?.ToString(),
-                            RequestId = AwsErrors.RequestId(response),
-                            InputTokenCount = IntHeader(response, "x-amzn-bedrock-input-token-count"),
-                            OutputTokenCount = IntHeader(response, "x-amzn-bedrock-output-token-count"),
-                            InvocationLatencyMs = IntHeader(response, "x-amzn-bedrock-invocation-latency"),
-                        };
-                    }
-                }, cancellationToken);
-        }
-
-        /// <summary>Streams `chunk` events as they are decoded. Retried only before the first chunk.
-        /// Disposing the enumerator (breaking out of await foreach) closes the connection at once.</summary>
-        public async IAsyncEnumerable<ResponseStreamChunk> InvokeModelWithResponseStreamAsync(InvokeModelRequest request,
-            [EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            var uri = ModelUri(request, "invoke-with-response-stream");
-
-            // Everything up to and including the first chunk runs inside the retry policy; after that, errors surface.
-            var (stream, first) = await SendAsync("InvokeModelWithResponseStream", () => CreateInvokeRequest(uri, request, streaming: true),
-                HttpCompletionOption.ResponseHeadersRead, async (response, token) =>
-                {
-                    var opened = new EventStreamResponse(response, "InvokeModelWithResponseStream");
-                    try
-                    {
-                        return (opened, await ReadChunkAsync(opened, token).ConfigureAwait(false));
-                    }
-                    catch
-                    {
-                        opened.Dispose();
-                        throw;
-                    }
-                }, cancellationToken).ConfigureAwait(false);
-
-            using (stream)
-            {
-                var chunk = first;
-                while (chunk != null)
-                {
-                    yield return chunk;
-                    chunk = await ReadChunkAsync(stream, cancellationToken).ConfigureAwait(false);
+                        Body = await AwsErrors.ReadBodyAsync(response.Content, int.MaxValue, token).ConfigureAwait(false),
+                        ContentType = response.Content?.Headers.ContentType?.ToString(),
+                        RequestId = AwsErrors.RequestId(response),
+                        InputTokenCount = IntHeader(response, "x-amzn-bedrock-input-token-count"),
+                        OutputTokenCount = IntHeader(response, "x-amzn-bedrock-output-token-count"),
+                        InvocationLatencyMs = IntHeader(response, "x-amzn-bedrock-invocation-latency"),
+                    };
                 }
-            }
-        }
+            }, cancellationToken);
+    }
 
-        private Uri ModelUri(InvokeModelRequest request, string action)
-        {
-            if (request == null)
+    /// <summary>Streams `chunk` events as they are decoded. Retried only before the first chunk.
+    /// Disposing the enumerator (breaking out of await foreach) closes the connection at once.</summary>
+    public async IAsyncEnumerable<ResponseStreamChunk> InvokeModelWithResponseStreamAsync(InvokeModelRequest request,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var uri = ModelUri(request, "invoke-with-response-stream");
+
+        // Everything up to and including the first chunk runs inside the retry policy; after that, errors surface.
+        var (stream, first) = await SendAsync("InvokeModelWithResponseStream", () => CreateInvokeRequest(uri, request, streaming: true),
+            HttpCompletionOption.ResponseHeadersRead, async (response, token) =>
             {
-                throw new ArgumentNullException(nameof(request));
-            }
-
-            if (string.IsNullOrEmpty(request.ModelId))
-            {
-                throw new ArgumentException("ModelId is required.", nameof(request));
-            }
-
-            return OperationUri("/model/" + AwsWire.Encode(request.ModelId) + "/" + action);
-        }
-
-        private HttpRequestMessage CreateInvokeRequest(Uri uri, InvokeModelRequest request, bool streaming)
-        {
-            var message = CreateRequest(HttpMethod.Post, uri, request.Body ?? Array.Empty<byte>(),
-                string.IsNullOrEmpty(request.ContentType) ? "application/json" : request.ContentType!);
-            var accept = string.IsNullOrEmpty(request.Accept) ? "application/json" : request.Accept;
-            message.Headers.TryAddWithoutValidation(streaming ? "X-Amzn-Bedrock-Accept" : "Accept", accept);
-            return message;
-        }
-
-        /// <returns>The next chunk event's bytes, or null at the end of the stream (events of other types are skipped).</returns>
-        private static async Task<ResponseStreamChunk?> ReadChunkAsync(EventStreamResponse stream, CancellationToken cancellationToken)
-        {
-            EventStreamMessage? message;
-            while ((message = await stream.ReadEventAsync(cancellationToken).ConfigureAwait(false)) != null)
-            {
-                if (message.GetString(":event-type") == "chunk")
+                var opened = new EventStreamResponse(response, "InvokeModelWithResponseStream");
+                try
                 {
-                    return ParseChunk(stream, message.Payload);
+                    return (opened, await ReadChunkAsync(opened, token).ConfigureAwait(false));
                 }
-            }
-
-            return null;
-        }
-
-        private static ResponseStreamChunk ParseChunk(EventStreamResponse stream, byte[] payload)
-        {
-            try
-            {
-                using var document = JsonDocument.Parse(payload);
-                var root = document.RootElement;
-                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("bytes", out var bytes) || bytes.ValueKind != JsonValueKind.String)
+                catch
                 {
-                    throw new UnexpectedResponseException($"{stream.Operation} sent a chunk event without a 'bytes' string.", 200, stream.RequestId);
+                    opened.Dispose();
+                    throw;
                 }
+            }, cancellationToken).ConfigureAwait(false);
 
-                return new ResponseStreamChunk { Bytes = bytes.GetBytesFromBase64() };
-            }
-            catch (Exception error) when (error is JsonException || error is FormatException || error is InvalidOperationException)
-            {
-                throw new UnexpectedResponseException($"{stream.Operation} sent a chunk event that is not valid JSON with base64 'bytes': {error.Message}", 200, stream.RequestId, error);
-            }
-        }
-
-        private static int? IntHeader(HttpResponseMessage response, string name)
+        using (stream)
         {
-            var value = AwsErrors.Header(response, name);
-            return value != null && int.TryParse(value.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : (int?)null;
+            var chunk = first;
+            while (chunk != null)
+            {
+                yield return chunk;
+                chunk = await ReadChunkAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
         }
+    }
+
+    private Uri ModelUri(InvokeModelRequest request, string action)
+    {
+        if (request == null)
+        {
+            throw new ArgumentNullException(nameof(request));
+        }
+
+        if (string.IsNullOrEmpty(request.ModelId))
+        {
+            throw new ArgumentException("ModelId is required.", nameof(request));
+        }
+
+        return OperationUri("/model/" + AwsWire.Encode(request.ModelId) + "/" + action);
+    }
+
+    private HttpRequestMessage CreateInvokeRequest(Uri uri, InvokeModelRequest request, bool streaming)
+    {
+        var message = CreateRequest(HttpMethod.Post, uri, request.Body ?? Array.Empty<byte>(),
+            string.IsNullOrEmpty(request.ContentType) ? "application/json" : request.ContentType!);
+        var accept = string.IsNullOrEmpty(request.Accept) ? "application/json" : request.Accept;
+        message.Headers.TryAddWithoutValidation(streaming ? "X-Amzn-Bedrock-Accept" : "Accept", accept);
+        return message;
+    }
+
+    /// <returns>The next chunk event's bytes, or null at the end of the stream (events of other types are skipped).</returns>
+    private static async Task<ResponseStreamChunk?> ReadChunkAsync(EventStreamResponse stream, CancellationToken cancellationToken)
+    {
+        EventStreamMessage? message;
+        while ((message = await stream.ReadEventAsync(cancellationToken).ConfigureAwait(false)) != null)
+        {
+            if (message.GetString(":event-type") == "chunk")
+            {
+                return ParseChunk(stream, message.Payload);
+            }
+        }
+
+        return null;
+    }
+
+    private static ResponseStreamChunk ParseChunk(EventStreamResponse stream, byte[] payload)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(payload);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("bytes", out var bytes) || bytes.ValueKind != JsonValueKind.String)
+            {
+                throw new UnexpectedResponseException($"{stream.Operation} sent a chunk event without a 'bytes' string.", 200, stream.RequestId);
+            }
+
+            return new ResponseStreamChunk { Bytes = bytes.GetBytesFromBase64() };
+        }
+        catch (Exception error) when (error is JsonException || error is FormatException || error is InvalidOperationException)
+        {
+            throw new UnexpectedResponseException($"{stream.Operation} sent a chunk event that is not valid JSON with base64 'bytes': {error.Message}", 200, stream.RequestId, error);
+        }
+    }
+
+    private static int? IntHeader(HttpResponseMessage response, string name)
+    {
+        var value = AwsErrors.Header(response, name);
+        return value != null && int.TryParse(value.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : (int?)null;
     }
 }

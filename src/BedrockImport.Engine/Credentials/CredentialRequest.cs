@@ -1,21 +1,20 @@
-namespace BedrockImport.Engine.Credentials
+namespace BedrockImport.Engine.Credentials;
+
+/// <summary>Everything a cmdlet knows about where credentials, region and endpoint may come from.
+/// Mirrors the AWS.Tools common parameters plus the session variables the cmdlet read.</summary>
+public sealed class CredentialRequest
 {
-    /// <summary>Everything a cmdlet knows about where credentials, region and endpoint may come from.
-    /// Mirrors the AWS.Tools common parameters plus the session variables the cmdlet read.</summary>
-    public sealed class CredentialRequest
-    {
-        public string? AccessKey { get; set; }
-        public string? SecretKey { get; set; }
-        public string? SessionToken { get; set; }
-        public string? ProfileName { get; set; }
-        public string? ProfileLocation { get; set; }
-        /// <summary>-Credential: an Amazon.Runtime.AWSCredentials from any loaded AWSSDK.Core (read by duck typing).</summary>
-        public object? Credential { get; set; }
-        /// <summary>Value of $StoredAWSCredentials (PSObject already unwrapped), an AWS.Tools AWSPSCredentials.</summary>
-        public object? StoredCredentials { get; set; }
-        public string? Region { get; set; }
-        /// <summary>Value of $StoredAWSRegion.</summary>
-        public object? StoredRegion { get; set; }
-        public string? EndpointUrl { get; set; }
-    }
+    public string? AccessKey { get; set; }
+    public string? SecretKey { get; set; }
+    public string? SessionToken { get; set; }
+    public string? ProfileName { get; set; }
+    public string? ProfileLocation { get; set; }
+    /// <summary>-Credential: an Amazon.Runtime.AWSCredentials from any loaded AWSSDK.Core (read by duck typing).</summary>
+    public object? Credential { get; set; }
+    /// <summary>Value of $StoredAWSCredentials (PSObject already unwrapped), an AWS.Tools AWSPSCredentials.</summary>
+    public object? StoredCredentials { get; set; }
+    public string? Region { get; set; }
+    /// <summary>Value of $StoredAWSRegion.</summary>
+    public object? StoredRegion { get; set; }
+    public string? EndpointUrl { get; set; }
 }

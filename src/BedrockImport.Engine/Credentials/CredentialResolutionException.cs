@@ -1,43 +1,41 @@
-using System;
 using BedrockImport.Engine.Errors;
 
-namespace BedrockImport.Engine.Credentials
+namespace BedrockImport.Engine.Credentials;
+
+public enum CredentialProblem
 {
-    public enum CredentialProblem
+    NoCredentials,
+    ProfileNotFound,
+    NoRegion,
+    InvalidRegion,
+    InvalidEndpoint,
+    IncompleteKeys,
+    CredentialObjectUnreadable,
+    /// <summary>The profile exists but is invalid or holds no usable credentials (e.g. only a region, or a missing sso-session).</summary>
+    ProfileUnusable,
+}
+
+/// <summary>Credentials, region or endpoint could not be resolved. Its error id names the problem ("ProfileNotFound").</summary>
+public sealed class CredentialResolutionException : Exception, IEngineError
+{
+    public CredentialResolutionException(CredentialProblem problem, string message, Exception? inner = null) : base(message, inner)
     {
-        NoCredentials,
-        ProfileNotFound,
-        NoRegion,
-        InvalidRegion,
-        InvalidEndpoint,
-        IncompleteKeys,
-        CredentialObjectUnreadable,
-        /// <summary>The profile exists but is invalid or holds no usable credentials (e.g. only a region, or a missing sso-session).</summary>
-        ProfileUnusable,
+        Problem = problem;
     }
 
-    /// <summary>Credentials, region or endpoint could not be resolved. Its error id names the problem ("ProfileNotFound").</summary>
-    public sealed class CredentialResolutionException : Exception, IEngineError
+    public CredentialProblem Problem { get; }
+
+    public string ErrorId => Problem switch
     {
-        public CredentialResolutionException(CredentialProblem problem, string message, Exception? inner = null) : base(message, inner)
-        {
-            Problem = problem;
-        }
+        CredentialProblem.InvalidEndpoint => "InvalidEndpointUrl",
+        CredentialProblem.IncompleteKeys => "IncompleteAccessKeys",
+        _ => Problem.ToString(),
+    };
 
-        public CredentialProblem Problem { get; }
-
-        public string ErrorId => Problem switch
-        {
-            CredentialProblem.InvalidEndpoint => "InvalidEndpointUrl",
-            CredentialProblem.IncompleteKeys => "IncompleteAccessKeys",
-            _ => Problem.ToString(),
-        };
-
-        public ErrorKind Kind => Problem switch
-        {
-            CredentialProblem.InvalidRegion or CredentialProblem.InvalidEndpoint or CredentialProblem.IncompleteKeys => ErrorKind.Invalid,
-            CredentialProblem.ProfileNotFound => ErrorKind.NotFound,
-            _ => ErrorKind.NoCredentials,
-        };
-    }
+    public ErrorKind Kind => Problem switch
+    {
+        CredentialProblem.InvalidRegion or CredentialProblem.InvalidEndpoint or CredentialProblem.IncompleteKeys => ErrorKind.Invalid,
+        CredentialProblem.ProfileNotFound => ErrorKind.NotFound,
+        _ => ErrorKind.NoCredentials,
+    };
 }

@@ -1,20 +1,17 @@
-using System;
+namespace BedrockImport.Engine.Credentials;
 
-namespace BedrockImport.Engine.Credentials
+/// <summary>Environment variables, injectable so tests never touch the process environment.</summary>
+public interface IEnvironment
 {
-    /// <summary>Environment variables, injectable so tests never touch the process environment.</summary>
-    public interface IEnvironment
-    {
-        string? Get(string name);
-    }
+    string? Get(string name);
+}
 
-    public sealed class ProcessEnvironment : IEnvironment
+public sealed class ProcessEnvironment : IEnvironment
+{
+    public static readonly ProcessEnvironment Instance = new ProcessEnvironment();
+    public string? Get(string name)
     {
-        public static readonly ProcessEnvironment Instance = new ProcessEnvironment();
-        public string? Get(string name)
-        {
-            var value = Environment.GetEnvironmentVariable(name);
-            return string.IsNullOrEmpty(value) ? null : value;
-        }
+        var value = Environment.GetEnvironmentVariable(name);
+        return string.IsNullOrEmpty(value) ? null : value;
     }
 }

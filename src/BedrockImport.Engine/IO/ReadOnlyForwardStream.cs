@@ -1,19 +1,15 @@
-using System;
-using System.IO;
+namespace BedrockImport.Engine.IO;
 
-namespace BedrockImport.Engine.IO
+/// <summary>The shape shared by the engine's range streams: read forward only, no seeking, no writing.</summary>
+internal abstract class ReadOnlyForwardStream : Stream
 {
-    /// <summary>The shape shared by the engine's range streams: read forward only, no seeking, no writing.</summary>
-    internal abstract class ReadOnlyForwardStream : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

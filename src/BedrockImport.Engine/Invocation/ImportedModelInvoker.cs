@@ -1,182 +1,177 @@
-using System;
 using System.Diagnostics;
-using System.Threading;
-using System.Threading.Tasks;
 using BedrockImport.Engine.Bedrock;
 using BedrockImport.Engine.Credentials;
 using BedrockImport.Engine.Diagnostics;
-using BedrockImport.Engine.Import;
 using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Transfer;
 using BedrockImport.Engine.Wire;
 
-namespace BedrockImport.Engine.Invocation
+namespace BedrockImport.Engine.Invocation;
+
+/// <summary>Invokes one imported model many times over one connection pool: resolves a model name to its ARN once
+/// (and again when that ARN is gone), reads the model's chat template once from its S3 source, and runs each
+/// prepared request plain or streamed with stop sequences enforced on our side.</summary>
+public sealed class ImportedModelInvoker : IDisposable
 {
-    /// <summary>Invokes one imported model many times over one connection pool: resolves a model name to its ARN once
-    /// (and again when that ARN is gone), reads the model's chat template once from its S3 source, and runs each
-    /// prepared request plain or streamed with stop sequences enforced on our side.</summary>
-    public sealed class ImportedModelInvoker : IDisposable
+    /// <summary>InvokeModel's body limit (bedrock-wire-protocol.md §3.1).</summary>
+    public const int MaxBodyBytes = 25_000_000;
+
+    private const long MaxTemplateFileBytes = 16L * 1024 * 1024;
+
+    private readonly AwsSession _session;
+    private readonly RetryOptions _retry;
+    private readonly IEngineLog _log;
+    private readonly BedrockRuntimeClient _runtime;
+    private readonly Lazy<BedrockControlClient> _control;
+
+    public ImportedModelInvoker(AwsSession session, RetryOptions retry, IEngineLog log)
     {
-        /// <summary>InvokeModel's body limit (bedrock-wire-protocol.md §3.1).</summary>
-        public const int MaxBodyBytes = 25_000_000;
+        _session = session;
+        _retry = retry;
+        _log = log;
+        _runtime = new BedrockRuntimeClient(session, retry, log);
+        _control = new Lazy<BedrockControlClient>(() => new BedrockControlClient(session, retry, log));
+    }
 
-        private const long MaxTemplateFileBytes = 16L * 1024 * 1024;
+    /// <summary>An imported-model ARN as is; a name resolved once (per endpoint and region) with GetImportedModel
+    /// and remembered for the process (<see cref="ModelArnCache"/>).</summary>
+    public Task<string> ResolveModelArnAsync(string modelId, CancellationToken cancellationToken)
+        => ModelArnCache.Shared.ResolveAsync(Scope(_session), modelId, name => LookUpArnAsync(name, cancellationToken));
 
-        private readonly AwsSession _session;
-        private readonly RetryOptions _retry;
-        private readonly IEngineLog _log;
-        private readonly BedrockRuntimeClient _runtime;
-        private readonly Lazy<BedrockControlClient> _control;
-
-        public ImportedModelInvoker(AwsSession session, RetryOptions retry, IEngineLog log)
+    /// <summary>Runs <paramref name="work"/> (read the template, invoke) with the ARN <paramref name="modelId"/> stands
+    /// for. When a remembered name's ARN answers not found, the name is resolved once more and the work runs again,
+    /// so a model removed and imported anew under the same name is found.</summary>
+    public Task<T> WithModelAsync<T>(string modelId, Func<string, Task<T>> work, CancellationToken cancellationToken)
+        => ModelArnCache.Shared.UseAsync(Scope(_session), modelId, name => LookUpArnAsync(name, cancellationToken), _log, async arn =>
         {
-            _session = session;
-            _retry = retry;
-            _log = log;
-            _runtime = new BedrockRuntimeClient(session, retry, log);
-            _control = new Lazy<BedrockControlClient>(() => new BedrockControlClient(session, retry, log));
-        }
-
-        /// <summary>An imported-model ARN as is; a name resolved once (per endpoint and region) with GetImportedModel
-        /// and remembered for the process (<see cref="ModelArnCache"/>).</summary>
-        public Task<string> ResolveModelArnAsync(string modelId, CancellationToken cancellationToken)
-            => ModelArnCache.Shared.ResolveAsync(Scope(_session), modelId, name => LookUpArnAsync(name, cancellationToken));
-
-        /// <summary>Runs <paramref name="work"/> (read the template, invoke) with the ARN <paramref name="modelId"/> stands
-        /// for. When a remembered name's ARN answers not found, the name is resolved once more and the work runs again,
-        /// so a model removed and imported anew under the same name is found.</summary>
-        public Task<T> WithModelAsync<T>(string modelId, Func<string, Task<T>> work, CancellationToken cancellationToken)
-            => ModelArnCache.Shared.UseAsync(Scope(_session), modelId, name => LookUpArnAsync(name, cancellationToken), _log, async arn =>
+            try
             {
-                try
-                {
-                    return await work(arn).ConfigureAwait(false);
-                }
-                catch (ResourceNotFoundException)
-                {
-                    ChatTemplateCache.Shared.Forget(arn);
-                    throw;
-                }
-            });
-
-        /// <summary>Forgets a deleted model, named by name or ARN: its names and its chat template.</summary>
-        public static void ForgetModel(AwsSession session, string modelIdentifier)
-        {
-            foreach (var arn in ModelArnCache.Shared.Forget(Scope(session), modelIdentifier))
+                return await work(arn).ConfigureAwait(false);
+            }
+            catch (ResourceNotFoundException)
             {
                 ChatTemplateCache.Shared.Forget(arn);
+                throw;
             }
+        });
 
-            ChatTemplateCache.Shared.Forget(modelIdentifier);
-        }
-
-        /// <summary>Where a name means one model: the Bedrock endpoint and the region.</summary>
-        internal static string Scope(AwsSession session) => session.ResolveEndpoint(AwsService.Bedrock) + "|" + session.Region;
-
-        private async Task<string> LookUpArnAsync(string name, CancellationToken cancellationToken)
+    /// <summary>Forgets a deleted model, named by name or ARN: its names and its chat template.</summary>
+    public static void ForgetModel(AwsSession session, string modelIdentifier)
+    {
+        foreach (var arn in ModelArnCache.Shared.Forget(Scope(session), modelIdentifier))
         {
-            var model = await _control.Value.GetImportedModelAsync(name, cancellationToken).ConfigureAwait(false);
-            var arn = model.ModelArn ?? throw new UnexpectedResponseException($"GetImportedModel returned no ARN for '{name}'.", 200, null);
-            _log.Verbose($"Imported model '{name}' is {arn}.");
-            return arn;
+            ChatTemplateCache.Shared.Forget(arn);
         }
 
-        /// <summary>The chat template of the model's source (chat_template.jinja, or chat_template in tokenizer_config.json),
-        /// read once per source; null when the source has none or cannot be read (a warning says why). A model that is
-        /// gone is no reason to warn: ResourceNotFoundException goes to the caller and nothing is remembered.</summary>
-        public Task<ChatTemplate?> GetChatTemplateAsync(string modelArn, CancellationToken cancellationToken)
-            => ChatTemplateCache.Shared.GetOrLoadAsync(modelArn, async token =>
-            {
-                try
-                {
-                    var model = await _control.Value.GetImportedModelAsync(modelArn, token).ConfigureAwait(false);
-                    if (model.S3Uri == null || !S3Uri.TryParse(model.S3Uri, out var folder))
-                    {
-                        return null;
-                    }
+        ChatTemplateCache.Shared.Forget(modelIdentifier);
+    }
 
-                    using var source = new S3PrefixSource(_session, folder!, _log, _retry);
-                    var jinja = await source.ReadTextAsync(ChatTemplateSource.TemplateFileName, MaxTemplateFileBytes, token).ConfigureAwait(false);
-                    var tokenizerConfig = await source.ReadTextAsync(ChatTemplateSource.TokenizerConfigFileName, MaxTemplateFileBytes, token).ConfigureAwait(false);
-                    var template = ChatTemplateSource.Read(jinja, tokenizerConfig);
-                    _log.Verbose(template == null
-                        ? $"The source of {modelArn} ({model.S3Uri}) has no chat template: messages go out in the OpenAI chat format."
-                        : $"Using the chat template of {model.S3Uri} for messages.");
-                    return template;
-                }
-                catch (AwsServiceException error) when (!(error is ResourceNotFoundException))
+    /// <summary>Where a name means one model: the Bedrock endpoint and the region.</summary>
+    internal static string Scope(AwsSession session) => session.ResolveEndpoint(AwsService.Bedrock) + "|" + session.Region;
+
+    private async Task<string> LookUpArnAsync(string name, CancellationToken cancellationToken)
+    {
+        var model = await _control.Value.GetImportedModelAsync(name, cancellationToken).ConfigureAwait(false);
+        var arn = model.ModelArn ?? throw new UnexpectedResponseException($"GetImportedModel returned no ARN for '{name}'.", 200, null);
+        _log.Verbose($"Imported model '{name}' is {arn}.");
+        return arn;
+    }
+
+    /// <summary>The chat template of the model's source (chat_template.jinja, or chat_template in tokenizer_config.json),
+    /// read once per source; null when the source has none or cannot be read (a warning says why). A model that is
+    /// gone is no reason to warn: ResourceNotFoundException goes to the caller and nothing is remembered.</summary>
+    public Task<ChatTemplate?> GetChatTemplateAsync(string modelArn, CancellationToken cancellationToken)
+        => ChatTemplateCache.Shared.GetOrLoadAsync(modelArn, async token =>
+        {
+            try
+            {
+                var model = await _control.Value.GetImportedModelAsync(modelArn, token).ConfigureAwait(false);
+                if (model.S3Uri == null || !S3Uri.TryParse(model.S3Uri, out var folder))
                 {
-                    _log.Warning($"Could not read the chat template of {modelArn} ({error.ErrorCode}: {error.Message}); messages go out in the OpenAI chat format.");
                     return null;
                 }
-            }, cancellationToken);
 
-        /// <summary>Sends one prepared request. With <paramref name="stream"/>, text is handed to <paramref name="onText"/>
-        /// as it arrives and the stream is closed as soon as a stop sequence appears, so no more tokens are paid for.</summary>
-        public async Task<InvocationResult> InvokeAsync(string modelArn, PreparedInvocation prepared, StopSequenceSet stops, bool stream,
-            Action<string>? onText, CancellationToken cancellationToken)
+                using var source = new S3PrefixSource(_session, folder!, _log, _retry);
+                var jinja = await source.ReadTextAsync(ChatTemplateSource.TemplateFileName, MaxTemplateFileBytes, token).ConfigureAwait(false);
+                var tokenizerConfig = await source.ReadTextAsync(ChatTemplateSource.TokenizerConfigFileName, MaxTemplateFileBytes, token).ConfigureAwait(false);
+                var template = ChatTemplateSource.Read(jinja, tokenizerConfig);
+                _log.Verbose(template == null
+                    ? $"The source of {modelArn} ({model.S3Uri}) has no chat template: messages go out in the OpenAI chat format."
+                    : $"Using the chat template of {model.S3Uri} for messages.");
+                return template;
+            }
+            catch (AwsServiceException error) when (!(error is ResourceNotFoundException))
+            {
+                _log.Warning($"Could not read the chat template of {modelArn} ({error.ErrorCode}: {error.Message}); messages go out in the OpenAI chat format.");
+                return null;
+            }
+        }, cancellationToken);
+
+    /// <summary>Sends one prepared request. With <paramref name="stream"/>, text is handed to <paramref name="onText"/>
+    /// as it arrives and the stream is closed as soon as a stop sequence appears, so no more tokens are paid for.</summary>
+    public async Task<InvocationResult> InvokeAsync(string modelArn, PreparedInvocation prepared, StopSequenceSet stops, bool stream,
+        Action<string>? onText, CancellationToken cancellationToken)
+    {
+        if (prepared.Body.Length > MaxBodyBytes)
         {
-            if (prepared.Body.Length > MaxBodyBytes)
-            {
-                throw new InvocationValidationException(
-                    $"The request body is {prepared.Body.Length:N0} bytes; InvokeModel accepts at most {MaxBodyBytes:N0}. Shorten the prompt.", "Prompt");
-            }
-
-            var request = new InvokeModelRequest { ModelId = modelArn, Body = prepared.Body };
-            var clock = Stopwatch.StartNew();
-            InvocationResult result;
-            if (!stream)
-            {
-                var response = await _runtime.InvokeModelAsync(request, cancellationToken).ConfigureAwait(false);
-                result = InvocationResponseParser.Parse(response, stops);
-            }
-            else
-            {
-                var accumulator = new StreamAccumulator(stops);
-                long? firstToken = null;
-                await foreach (var chunk in _runtime.InvokeModelWithResponseStreamAsync(request, cancellationToken).ConfigureAwait(false))
-                {
-                    var step = accumulator.Add(chunk.Bytes);
-                    if (step.ReceivedText && firstToken == null)
-                    {
-                        firstToken = clock.ElapsedMilliseconds;
-                    }
-
-                    if (step.Text.Length > 0)
-                    {
-                        onText?.Invoke(step.Text);
-                    }
-
-                    if (step.StopSequenceReached)
-                    {
-                        _log.Verbose($"Stop sequence reached after {accumulator.ChunkCount} chunks: closing the stream.");
-                        break;
-                    }
-                }
-
-                var rest = accumulator.Complete();
-                if (rest.Text.Length > 0)
-                {
-                    onText?.Invoke(rest.Text);
-                }
-
-                result = accumulator.ToResult();
-                result.FirstTokenMs = firstToken;
-            }
-
-            result.LatencyMs = clock.ElapsedMilliseconds;
-            result.ModelArn = modelArn;
-            result.Prompt ??= prepared.Prompt;
-            return result;
+            throw new InvocationValidationException(
+                $"The request body is {prepared.Body.Length:N0} bytes; InvokeModel accepts at most {MaxBodyBytes:N0}. Shorten the prompt.", "Prompt");
         }
 
-        public void Dispose()
+        var request = new InvokeModelRequest { ModelId = modelArn, Body = prepared.Body };
+        var clock = Stopwatch.StartNew();
+        InvocationResult result;
+        if (!stream)
         {
-            _runtime.Dispose();
-            if (_control.IsValueCreated)
+            var response = await _runtime.InvokeModelAsync(request, cancellationToken).ConfigureAwait(false);
+            result = InvocationResponseParser.Parse(response, stops);
+        }
+        else
+        {
+            var accumulator = new StreamAccumulator(stops);
+            long? firstToken = null;
+            await foreach (var chunk in _runtime.InvokeModelWithResponseStreamAsync(request, cancellationToken).ConfigureAwait(false))
             {
-                _control.Value.Dispose();
+                var step = accumulator.Add(chunk.Bytes);
+                if (step.ReceivedText && firstToken == null)
+                {
+                    firstToken = clock.ElapsedMilliseconds;
+                }
+
+                if (step.Text.Length > 0)
+                {
+                    onText?.Invoke(step.Text);
+                }
+
+                if (step.StopSequenceReached)
+                {
+                    _log.Verbose($"Stop sequence reached after {accumulator.ChunkCount} chunks: closing the stream.");
+                    break;
+                }
             }
+
+            var rest = accumulator.Complete();
+            if (rest.Text.Length > 0)
+            {
+                onText?.Invoke(rest.Text);
+            }
+
+            result = accumulator.ToResult();
+            result.FirstTokenMs = firstToken;
+        }
+
+        result.LatencyMs = clock.ElapsedMilliseconds;
+        result.ModelArn = modelArn;
+        result.Prompt ??= prepared.Prompt;
+        return result;
+    }
+
+    public void Dispose()
+    {
+        _runtime.Dispose();
+        if (_control.IsValueCreated)
+        {
+            _control.Value.Dispose();
         }
     }
 }

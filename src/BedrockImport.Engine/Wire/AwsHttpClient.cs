@@ -1,80 +1,75 @@
-using System;
-using System.Net.Http;
-using System.Threading;
-using System.Threading.Tasks;
 using BedrockImport.Engine.Credentials;
 using BedrockImport.Engine.Diagnostics;
 
-namespace BedrockImport.Engine.Wire
+namespace BedrockImport.Engine.Wire;
+
+/// <summary>The one place that builds the signed HttpClient: SigV4SigningHandler (AWSSDK.Core) over an inner handler,
+/// the service's signing name from the catalogue, region from the session.
+/// Non-2xx answers become typed AwsServiceExceptions.</summary>
+internal sealed class AwsHttpClient : IDisposable
 {
-    /// <summary>The one place that builds the signed HttpClient: SigV4SigningHandler (AWSSDK.Core) over an inner handler,
-    /// the service's signing name from the catalogue, region from the session.
-    /// Non-2xx answers become typed AwsServiceExceptions.</summary>
-    internal sealed class AwsHttpClient : IDisposable
+    private readonly HttpClient _http;
+    private readonly IEngineLog _log;
+
+    /// <param name="innerHandler">The transport under the signer; null for a real HttpClientHandler. Tests pass a fake.</param>
+    public AwsHttpClient(AwsSession session, AwsService service, RetryOptions options, IEngineLog log, HttpMessageHandler? innerHandler = null)
     {
-        private readonly HttpClient _http;
-        private readonly IEngineLog _log;
-
-        /// <param name="innerHandler">The transport under the signer; null for a real HttpClientHandler. Tests pass a fake.</param>
-        public AwsHttpClient(AwsSession session, AwsService service, RetryOptions options, IEngineLog log, HttpMessageHandler? innerHandler = null)
-        {
-            Session = session ?? throw new ArgumentNullException(nameof(session));
-            Service = service ?? throw new ArgumentNullException(nameof(service));
-            Endpoint = session.ResolveEndpoint(service);
-            _log = log;
-            var signer = new Amazon.Runtime.Signing.SigV4SigningHandler(
-                session.Credentials,
-                Amazon.RegionEndpoint.GetBySystemName(session.Region),
-                service.SigningName,
-                innerHandler ?? new HttpClientHandler { AllowAutoRedirect = false }); // a redirect would carry a signature for another URL
-            _http = new HttpClient(signer, disposeHandler: true) { Timeout = options.RequestTimeout };
-        }
-
-        public AwsSession Session { get; }
-        public AwsService Service { get; }
-        public Uri Endpoint { get; }
-        private string ServiceDisplayName => Service.DisplayName;
-
-        /// <summary>One Verbose line per API call (not per attempt).</summary>
-        public void LogOperation(string operation)
-            => _log.Verbose($"Invoking {ServiceDisplayName} operation '{operation}' in region '{Session.Region}' on endpoint '{DisplayEndpoint}'");
-
-        /// <summary>The endpoint without any user-info part, for messages.</summary>
-        public string DisplayEndpoint => Endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
-
-        /// <summary>Sends one attempt. A non-2xx answer is read and thrown as the typed exception for its error code;
-        /// an HttpClient timeout becomes TimeoutException (retryable), caller cancellation stays OperationCanceledException.</summary>
-        public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
-        {
-            HttpResponseMessage response;
-            try
-            {
-                response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception signing) when (signing is Amazon.Runtime.AmazonClientException || signing is Amazon.Runtime.AmazonServiceException)
-            {
-                // Only the signer (credential refresh: assume-role, SSO, process) throws SDK exceptions here; keep SDK types out of the API.
-                throw new CredentialResolutionException(CredentialProblem.NoCredentials,
-                    $"Could not obtain AWS credentials ({Session.CredentialSource}) to sign the {ServiceDisplayName} request: {signing.Message}", signing);
-            }
-            catch (OperationCanceledException timeout) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException(
-                    $"The {ServiceDisplayName} request {request.Method} {request.RequestUri?.AbsolutePath} did not complete within {RetryPolicy.FormatDuration(_http.Timeout)}.",
-                    timeout);
-            }
-
-            if ((int)response.StatusCode >= 200 && (int)response.StatusCode < 300)
-            {
-                return response;
-            }
-
-            using (response)
-            {
-                throw await AwsErrors.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        public void Dispose() => _http.Dispose();
+        Session = session ?? throw new ArgumentNullException(nameof(session));
+        Service = service ?? throw new ArgumentNullException(nameof(service));
+        Endpoint = session.ResolveEndpoint(service);
+        _log = log;
+        var signer = new Amazon.Runtime.Signing.SigV4SigningHandler(
+            session.Credentials,
+            Amazon.RegionEndpoint.GetBySystemName(session.Region),
+            service.SigningName,
+            innerHandler ?? new HttpClientHandler { AllowAutoRedirect = false }); // a redirect would carry a signature for another URL
+        _http = new HttpClient(signer, disposeHandler: true) { Timeout = options.RequestTimeout };
     }
+
+    public AwsSession Session { get; }
+    public AwsService Service { get; }
+    public Uri Endpoint { get; }
+    private string ServiceDisplayName => Service.DisplayName;
+
+    /// <summary>One Verbose line per API call (not per attempt).</summary>
+    public void LogOperation(string operation)
+        => _log.Verbose($"Invoking {ServiceDisplayName} operation '{operation}' in region '{Session.Region}' on endpoint '{DisplayEndpoint}'");
+
+    /// <summary>The endpoint without any user-info part, for messages.</summary>
+    public string DisplayEndpoint => Endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+
+    /// <summary>Sends one attempt. A non-2xx answer is read and thrown as the typed exception for its error code;
+    /// an HttpClient timeout becomes TimeoutException (retryable), caller cancellation stays OperationCanceledException.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception signing) when (signing is Amazon.Runtime.AmazonClientException || signing is Amazon.Runtime.AmazonServiceException)
+        {
+            // Only the signer (credential refresh: assume-role, SSO, process) throws SDK exceptions here; keep SDK types out of the API.
+            throw new CredentialResolutionException(CredentialProblem.NoCredentials,
+                $"Could not obtain AWS credentials ({Session.CredentialSource}) to sign the {ServiceDisplayName} request: {signing.Message}", signing);
+        }
+        catch (OperationCanceledException timeout) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"The {ServiceDisplayName} request {request.Method} {request.RequestUri?.AbsolutePath} did not complete within {RetryPolicy.FormatDuration(_http.Timeout)}.",
+                timeout);
+        }
+
+        if ((int)response.StatusCode >= 200 && (int)response.StatusCode < 300)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            throw await AwsErrors.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
 }

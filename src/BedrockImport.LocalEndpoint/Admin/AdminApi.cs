@@ -3,9 +3,6 @@ using System.Text.Json;
 using BedrockImport.LocalEndpoint.Hosting;
 using BedrockImport.LocalEndpoint.Knobs;
 using BedrockImport.LocalEndpoint.S3;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace BedrockImport.LocalEndpoint.Admin;
 

@@ -2,7 +2,6 @@ using System.Text.Json;
 using BedrockImport.Engine.Json;
 using BedrockImport.LocalEndpoint.Auth;
 using BedrockImport.LocalEndpoint.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace BedrockImport.LocalEndpoint.Bedrock;

@@ -1,4 +1,3 @@
-using BedrockImport.Engine.Import;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -6,9 +5,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BedrockImport.Engine.EventStream;
+using BedrockImport.Engine.Import;
 using BedrockImport.LocalEndpoint.Hosting;
 using BedrockImport.LocalEndpoint.Knobs;
-using Microsoft.AspNetCore.Http;
 
 namespace BedrockImport.LocalEndpoint.Bedrock;
 

@@ -1,12 +1,11 @@
-using BedrockImport.Engine.Import;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using BedrockImport.Engine.Bedrock;
+using BedrockImport.Engine.Import;
 using BedrockImport.Engine.Json;
 using BedrockImport.LocalEndpoint.Hosting;
-using Microsoft.AspNetCore.Http;
 
 namespace BedrockImport.LocalEndpoint.Bedrock;
 

@@ -1,7 +1,6 @@
 using System.Security;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 
 namespace BedrockImport.LocalEndpoint.Hosting;
 

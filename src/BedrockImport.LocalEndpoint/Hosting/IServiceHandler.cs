@@ -1,6 +1,4 @@
 using BedrockImport.LocalEndpoint.Auth;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace BedrockImport.LocalEndpoint.Hosting;
 

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-
 namespace BedrockImport.LocalEndpoint.Hub;
 
 /// <summary>Who may see a mirrored repository: its .hub.json settings against the request's bearer token.</summary>

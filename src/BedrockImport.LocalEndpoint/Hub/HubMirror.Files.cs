@@ -1,6 +1,5 @@
 using System.Globalization;
 using BedrockImport.LocalEndpoint.Hosting;
-using Microsoft.AspNetCore.Http;
 
 namespace BedrockImport.LocalEndpoint.Hub;
 

@@ -3,9 +3,6 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using BedrockImport.LocalEndpoint.Hosting;
 using BedrockImport.LocalEndpoint.Knobs;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace BedrockImport.LocalEndpoint.Hub;
 

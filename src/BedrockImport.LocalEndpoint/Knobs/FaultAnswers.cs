@@ -1,5 +1,4 @@
 using BedrockImport.LocalEndpoint.Hosting;
-using Microsoft.AspNetCore.Http;
 
 namespace BedrockImport.LocalEndpoint.Knobs;
 

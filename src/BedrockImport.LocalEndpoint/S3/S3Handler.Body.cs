@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using BedrockImport.LocalEndpoint.Auth;
-using Microsoft.AspNetCore.Http;
 
 namespace BedrockImport.LocalEndpoint.S3;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Xml.Linq;
 using BedrockImport.LocalEndpoint.Auth;
-using Microsoft.AspNetCore.Http;
 
 namespace BedrockImport.LocalEndpoint.S3;
 

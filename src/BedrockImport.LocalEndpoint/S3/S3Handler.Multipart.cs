@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Xml.Linq;
 using BedrockImport.LocalEndpoint.Auth;
-using Microsoft.AspNetCore.Http;
 
 namespace BedrockImport.LocalEndpoint.S3;
 

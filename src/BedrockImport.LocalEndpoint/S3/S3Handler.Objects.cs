@@ -1,9 +1,7 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Xml.Linq;
 using BedrockImport.LocalEndpoint.Auth;
 using BedrockImport.LocalEndpoint.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
 namespace BedrockImport.LocalEndpoint.S3;

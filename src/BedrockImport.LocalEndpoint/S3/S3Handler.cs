@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Xml.Linq;
 using BedrockImport.LocalEndpoint.Auth;
 using BedrockImport.LocalEndpoint.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace BedrockImport.LocalEndpoint.S3;

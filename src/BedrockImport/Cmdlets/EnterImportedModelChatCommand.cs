@@ -1,357 +1,352 @@
-using System;
-using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Text;
-using System.Threading;
-using System.Threading.Tasks;
 using BedrockImport.Engine.Invocation;
 using BedrockImport.Engine.Wire;
 using BedrockImport.Infrastructure;
 
-namespace BedrockImport.Cmdlets
+namespace BedrockImport.Cmdlets;
+
+/// <summary>An interactive console chat with an imported model, like `ollama run`: streamed replies, history kept,
+/// slash commands, multi-line input, Ctrl+C stops the current reply without leaving.</summary>
+[Cmdlet(VerbsCommon.Enter, "ImportedModelChat")]
+[OutputType(typeof(void))]
+public sealed class EnterImportedModelChatCommand : ImportedModelCmdlet
 {
-    /// <summary>An interactive console chat with an imported model, like `ollama run`: streamed replies, history kept,
-    /// slash commands, multi-line input, Ctrl+C stops the current reply without leaving.</summary>
-    [Cmdlet(VerbsCommon.Enter, "ImportedModelChat")]
-    [OutputType(typeof(void))]
-    public sealed class EnterImportedModelChatCommand : ImportedModelCmdlet
+    /// <summary>A line holding only this character stands for Ctrl+C when input is redirected (scripted sessions, tests).</summary>
+    private const string RedirectedInterrupt = "\u0003";
+    private const string MultiLineFence = "\"\"\"";
+
+    [Parameter]
+    public string? SystemPrompt { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.0, 2.0)]
+    public double? Temperature { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int? MaxTokens { get; set; }
+
+    [Parameter]
+    [EnumName(typeof(BodyFormat)), ValidateEnumName]
+    public BodyFormat? Format { get; set; }
+
+    private IChatInput? _input;
+
+    protected override async Task ProcessRecordAsync()
     {
-        /// <summary>A line holding only this character stands for Ctrl+C when input is redirected (scripted sessions, tests).</summary>
-        private const string RedirectedInterrupt = "\u0003";
-        private const string MultiLineFence = "\"\"\"";
-
-        [Parameter]
-        public string? SystemPrompt { get; set; }
-
-        [Parameter]
-        [ValidateRange(0.0, 2.0)]
-        public double? Temperature { get; set; }
-
-        [Parameter]
-        [ValidateRange(1, 1_000_000)]
-        public int? MaxTokens { get; set; }
-
-        [Parameter]
-        [EnumName(typeof(BodyFormat)), ValidateEnumName]
-        public BodyFormat? Format { get; set; }
-
-        private IChatInput? _input;
-
-        protected override async Task ProcessRecordAsync()
+        using var invoker = new ImportedModelInvoker(ResolveSession(), new RetryOptions { ColdStartBudget = TimeSpan.FromSeconds(MaxColdStartWait) }, Log);
+        var format = Format.ToEngine();
+        // The template is read before the chat starts, so a problem with it is said first; each reply takes it from the cache.
+        var modelArn = await invoker.WithModelAsync(ModelId, async arn =>
         {
-            using var invoker = new ImportedModelInvoker(ResolveSession(), new RetryOptions { ColdStartBudget = TimeSpan.FromSeconds(MaxColdStartWait) }, Log);
-            var format = Format.ToEngine();
-            // The template is read before the chat starts, so a problem with it is said first; each reply takes it from the cache.
-            var modelArn = await invoker.WithModelAsync(ModelId, async arn =>
+            await TemplateAsync(invoker, arn, format, CancellationToken).ConfigureAwait(false);
+            return arn;
+        }, CancellationToken).ConfigureAwait(false);
+        var session = new ChatSession(modelArn) { SystemPrompt = SystemPrompt, Temperature = Temperature, MaxTokens = MaxTokens };
+        _input = Console.IsInputRedirected ? new RedirectedChatInput() : (IChatInput)new ConsoleChatInput();
+        try
+        {
+            Say($"Chatting with {ModelId}. /help for commands, /bye to leave.");
+            while (!CancellationToken.IsCancellationRequested)
             {
-                await TemplateAsync(invoker, arn, format, CancellationToken).ConfigureAwait(false);
-                return arn;
-            }, CancellationToken).ConfigureAwait(false);
-            var session = new ChatSession(modelArn) { SystemPrompt = SystemPrompt, Temperature = Temperature, MaxTokens = MaxTokens };
-            _input = Console.IsInputRedirected ? new RedirectedChatInput() : (IChatInput)new ConsoleChatInput();
-            try
-            {
-                Say($"Chatting with {ModelId}. /help for commands, /bye to leave.");
-                while (!CancellationToken.IsCancellationRequested)
+                var message = ReadMessage();
+                if (message == null)
                 {
-                    var message = ReadMessage();
-                    if (message == null)
+                    break;
+                }
+
+                if (message.Trim().Length == 0)
+                {
+                    continue;
+                }
+
+                var outcome = session.Handle(message, path => GetUnresolvedProviderPathFromPSPath(path));
+                if (outcome != ChatCommandOutcome.Message)
+                {
+                    Say(session.Feedback);
+                    if (outcome == ChatCommandOutcome.Leave)
                     {
                         break;
                     }
 
-                    if (message.Trim().Length == 0)
-                    {
-                        continue;
-                    }
-
-                    var outcome = session.Handle(message, path => GetUnresolvedProviderPathFromPSPath(path));
-                    if (outcome != ChatCommandOutcome.Message)
-                    {
-                        Say(session.Feedback);
-                        if (outcome == ChatCommandOutcome.Leave)
-                        {
-                            break;
-                        }
-
-                        continue;
-                    }
-
-                    await ReplyAsync(invoker, session, format, message).ConfigureAwait(false);
+                    continue;
                 }
+
+                await ReplyAsync(invoker, session, format, message).ConfigureAwait(false);
             }
-            finally
+        }
+        finally
+        {
+            _input.Dispose();
+        }
+    }
+
+    private static Task<ChatTemplate?> TemplateAsync(ImportedModelInvoker invoker, string modelArn, InvocationFormat? format,
+        CancellationToken cancellationToken)
+        => format == InvocationFormat.OpenAIChat ? Task.FromResult<ChatTemplate?>(null) : invoker.GetChatTemplateAsync(modelArn, cancellationToken);
+
+    private async Task ReplyAsync(ImportedModelInvoker invoker, ChatSession session, InvocationFormat? format, string message)
+    {
+        var request = new InvocationRequest
+        {
+            Format = format,
+            Messages = session.WithUserMessage(message),
+            SystemPrompt = session.SystemPrompt,
+            Temperature = session.Temperature,
+            MaxTokens = session.MaxTokens,
+            StopSequences = StopSequence,
+        };
+        var shown = new StringBuilder();
+        using var reply = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken);
+        using var watcher = _input!.WatchForInterrupt(reply.Cancel);
+        try
+        {
+            var result = await invoker.WithModelAsync(ModelId, async modelArn =>
             {
-                _input.Dispose();
+                request.ChatTemplate = await TemplateAsync(invoker, modelArn, format, reply.Token).ConfigureAwait(false);
+                var prepared = InvocationRequestBuilder.Build(request);
+                return await invoker.InvokeAsync(modelArn, prepared, new StopSequenceSet(prepared.StopSequences), stream: true,
+                    text => { shown.Append(text); Write(text); }, reply.Token).ConfigureAwait(false);
+            }, reply.Token).ConfigureAwait(false);
+            Write(Environment.NewLine);
+            session.Record(message, result.Completion ?? shown.ToString());
+        }
+        catch (OperationCanceledException) when (!CancellationToken.IsCancellationRequested)
+        {
+            Write(Environment.NewLine);
+            Say("[reply stopped]");
+            session.Record(message, shown.ToString());
+        }
+        catch (Exception error) when (!(error is OperationCanceledException))
+        {
+            Write(Environment.NewLine);
+            WriteError(ErrorRecords.From(error, message, Redact));
+        }
+    }
+
+    private string? ReadMessage()
+    {
+        Write(">>> ");
+        var line = _input!.ReadLine();
+        if (line == null || line.Trim() != MultiLineFence && !line.TrimStart().StartsWith(MultiLineFence, StringComparison.Ordinal))
+        {
+            return line;
+        }
+
+        var text = new StringBuilder(line.TrimStart().Substring(MultiLineFence.Length));
+        while (true)
+        {
+            Write("... ");
+            var next = _input.ReadLine();
+            if (next == null)
+            {
+                return text.ToString();
+            }
+
+            var end = next.IndexOf(MultiLineFence, StringComparison.Ordinal);
+            if (end >= 0)
+            {
+                if (end > 0)
+                {
+                    AppendLine(text, next.Substring(0, end));
+                }
+
+                return text.ToString();
+            }
+
+            AppendLine(text, next);
+        }
+    }
+
+    private static void AppendLine(StringBuilder text, string line)
+    {
+        if (text.Length > 0)
+        {
+            text.Append('\n');
+        }
+
+        text.Append(line);
+    }
+
+    private void Say(string text) => Write(text + Environment.NewLine);
+
+    private void Write(string text) => OnPipelineThread(() => Host.UI.Write(text));
+
+    private interface IChatInput : IDisposable
+    {
+        string? ReadLine();
+
+        /// <summary>Calls <paramref name="interrupt"/> when the user presses Ctrl+C, until disposed.</summary>
+        IDisposable WatchForInterrupt(Action interrupt);
+    }
+
+    /// <summary>Scripted input: lines come from standard input. A line holding only U+0003 right after a message is a
+    /// Ctrl+C pressed while that message's reply streams (it fires shortly after the reply starts).</summary>
+    private sealed class RedirectedChatInput : IChatInput
+    {
+        private static readonly TimeSpan InterruptDelay = TimeSpan.FromMilliseconds(300);
+        private readonly System.Collections.Generic.Queue<string?> _lines = new System.Collections.Generic.Queue<string?>();
+        private readonly SemaphoreSlim _available = new SemaphoreSlim(0);
+
+        public RedirectedChatInput()
+        {
+            var reader = new Thread(() =>
+            {
+                string? line;
+                do
+                {
+                    line = Console.In.ReadLine();
+                    lock (_lines)
+                    {
+                        _lines.Enqueue(line);
+                    }
+
+                    _available.Release();
+                }
+                while (line != null);
+            })
+            { IsBackground = true, Name = "Enter-ImportedModelChat input" };
+            reader.Start();
+        }
+
+        public string? ReadLine()
+        {
+            _available.Wait();
+            lock (_lines)
+            {
+                var line = _lines.Dequeue();
+                if (line == null)
+                {
+                    _lines.Enqueue(null);
+                    _available.Release();
+                }
+
+                return line == RedirectedInterrupt ? "" : line;
             }
         }
 
-        private static Task<ChatTemplate?> TemplateAsync(ImportedModelInvoker invoker, string modelArn, InvocationFormat? format,
-            CancellationToken cancellationToken)
-            => format == InvocationFormat.OpenAIChat ? Task.FromResult<ChatTemplate?>(null) : invoker.GetChatTemplateAsync(modelArn, cancellationToken);
-
-        private async Task ReplyAsync(ImportedModelInvoker invoker, ChatSession session, InvocationFormat? format, string message)
+        public IDisposable WatchForInterrupt(Action interrupt)
         {
-            var request = new InvocationRequest
+            // Wait briefly for the reader to have queued what follows the message; take one count only if we dequeue.
+            if (!_available.Wait(TimeSpan.FromMilliseconds(200)))
             {
-                Format = format,
-                Messages = session.WithUserMessage(message),
-                SystemPrompt = session.SystemPrompt,
-                Temperature = session.Temperature,
-                MaxTokens = session.MaxTokens,
-                StopSequences = StopSequence,
-            };
-            var shown = new StringBuilder();
-            using var reply = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken);
-            using var watcher = _input!.WatchForInterrupt(reply.Cancel);
-            try
-            {
-                var result = await invoker.WithModelAsync(ModelId, async modelArn =>
-                {
-                    request.ChatTemplate = await TemplateAsync(invoker, modelArn, format, reply.Token).ConfigureAwait(false);
-                    var prepared = InvocationRequestBuilder.Build(request);
-                    return await invoker.InvokeAsync(modelArn, prepared, new StopSequenceSet(prepared.StopSequences), stream: true,
-                        text => { shown.Append(text); Write(text); }, reply.Token).ConfigureAwait(false);
-                }, reply.Token).ConfigureAwait(false);
-                Write(Environment.NewLine);
-                session.Record(message, result.Completion ?? shown.ToString());
-            }
-            catch (OperationCanceledException) when (!CancellationToken.IsCancellationRequested)
-            {
-                Write(Environment.NewLine);
-                Say("[reply stopped]");
-                session.Record(message, shown.ToString());
-            }
-            catch (Exception error) when (!(error is OperationCanceledException))
-            {
-                Write(Environment.NewLine);
-                WriteError(ErrorRecords.From(error, message, Redact));
-            }
-        }
-
-        private string? ReadMessage()
-        {
-            Write(">>> ");
-            var line = _input!.ReadLine();
-            if (line == null || line.Trim() != MultiLineFence && !line.TrimStart().StartsWith(MultiLineFence, StringComparison.Ordinal))
-            {
-                return line;
-            }
-
-            var text = new StringBuilder(line.TrimStart().Substring(MultiLineFence.Length));
-            while (true)
-            {
-                Write("... ");
-                var next = _input.ReadLine();
-                if (next == null)
-                {
-                    return text.ToString();
-                }
-
-                var end = next.IndexOf(MultiLineFence, StringComparison.Ordinal);
-                if (end >= 0)
-                {
-                    if (end > 0)
-                    {
-                        AppendLine(text, next.Substring(0, end));
-                    }
-
-                    return text.ToString();
-                }
-
-                AppendLine(text, next);
-            }
-        }
-
-        private static void AppendLine(StringBuilder text, string line)
-        {
-            if (text.Length > 0)
-            {
-                text.Append('\n');
-            }
-
-            text.Append(line);
-        }
-
-        private void Say(string text) => Write(text + Environment.NewLine);
-
-        private void Write(string text) => OnPipelineThread(() => Host.UI.Write(text));
-
-        private interface IChatInput : IDisposable
-        {
-            string? ReadLine();
-
-            /// <summary>Calls <paramref name="interrupt"/> when the user presses Ctrl+C, until disposed.</summary>
-            IDisposable WatchForInterrupt(Action interrupt);
-        }
-
-        /// <summary>Scripted input: lines come from standard input. A line holding only U+0003 right after a message is a
-        /// Ctrl+C pressed while that message's reply streams (it fires shortly after the reply starts).</summary>
-        private sealed class RedirectedChatInput : IChatInput
-        {
-            private static readonly TimeSpan InterruptDelay = TimeSpan.FromMilliseconds(300);
-            private readonly System.Collections.Generic.Queue<string?> _lines = new System.Collections.Generic.Queue<string?>();
-            private readonly SemaphoreSlim _available = new SemaphoreSlim(0);
-
-            public RedirectedChatInput()
-            {
-                var reader = new Thread(() =>
-                {
-                    string? line;
-                    do
-                    {
-                        line = Console.In.ReadLine();
-                        lock (_lines)
-                        {
-                            _lines.Enqueue(line);
-                        }
-
-                        _available.Release();
-                    }
-                    while (line != null);
-                })
-                { IsBackground = true, Name = "Enter-ImportedModelChat input" };
-                reader.Start();
-            }
-
-            public string? ReadLine()
-            {
-                _available.Wait();
-                lock (_lines)
-                {
-                    var line = _lines.Dequeue();
-                    if (line == null)
-                    {
-                        _lines.Enqueue(null);
-                        _available.Release();
-                    }
-
-                    return line == RedirectedInterrupt ? "" : line;
-                }
-            }
-
-            public IDisposable WatchForInterrupt(Action interrupt)
-            {
-                // Wait briefly for the reader to have queued what follows the message; take one count only if we dequeue.
-                if (!_available.Wait(TimeSpan.FromMilliseconds(200)))
-                {
-                    return new Callback(() => { });
-                }
-
-                bool interrupted;
-                lock (_lines)
-                {
-                    interrupted = _lines.Peek() == RedirectedInterrupt;
-                    if (interrupted)
-                    {
-                        _lines.Dequeue();
-                    }
-                    else
-                    {
-                        _available.Release();
-                    }
-                }
-
-                if (interrupted)
-                {
-                    var timer = new Timer(_ => interrupt(), null, InterruptDelay, Timeout.InfiniteTimeSpan);
-                    return timer;
-                }
-
                 return new Callback(() => { });
             }
 
-            public void Dispose() => _available.Dispose();
-        }
-
-        /// <summary>A terminal: Ctrl+C is read as a key while chatting, so it stops a reply instead of the command.</summary>
-        private sealed class ConsoleChatInput : IChatInput
-        {
-            private readonly bool _treatControlCAsInput;
-
-            public ConsoleChatInput()
+            bool interrupted;
+            lock (_lines)
             {
-                _treatControlCAsInput = Console.TreatControlCAsInput;
-                Console.TreatControlCAsInput = true;
-            }
-
-            public string? ReadLine()
-            {
-                var line = new StringBuilder();
-                while (true)
+                interrupted = _lines.Peek() == RedirectedInterrupt;
+                if (interrupted)
                 {
-                    var key = Console.ReadKey(intercept: true);
-                    if (key.Key == ConsoleKey.C && key.Modifiers.HasFlag(ConsoleModifiers.Control))
-                    {
-                        Console.WriteLine();
-                        Console.WriteLine("Use /bye or Ctrl+D to leave.");
-                        return "";
-                    }
-
-                    if (key.Key == ConsoleKey.D && key.Modifiers.HasFlag(ConsoleModifiers.Control) && line.Length == 0)
-                    {
-                        Console.WriteLine();
-                        return null;
-                    }
-
-                    switch (key.Key)
-                    {
-                        case ConsoleKey.Enter:
-                            Console.WriteLine();
-                            return line.ToString();
-                        case ConsoleKey.Backspace:
-                            if (line.Length > 0)
-                            {
-                                line.Length--;
-                                Console.Write("\b \b");
-                            }
-
-                            break;
-                        default:
-                            if (!char.IsControl(key.KeyChar))
-                            {
-                                line.Append(key.KeyChar);
-                                Console.Write(key.KeyChar);
-                            }
-
-                            break;
-                    }
+                    _lines.Dequeue();
+                }
+                else
+                {
+                    _available.Release();
                 }
             }
 
-            public IDisposable WatchForInterrupt(Action interrupt)
+            if (interrupted)
             {
-                var done = new CancellationTokenSource();
-                _ = Task.Run(async () =>
-                {
-                    while (!done.IsCancellationRequested)
-                    {
-                        while (Console.KeyAvailable)
-                        {
-                            var key = Console.ReadKey(intercept: true);
-                            if (key.Key == ConsoleKey.C && key.Modifiers.HasFlag(ConsoleModifiers.Control))
-                            {
-                                interrupt();
-                                return;
-                            }
-                        }
-
-                        await Task.Delay(50).ConfigureAwait(false);
-                    }
-                });
-                return new Callback(() => done.Cancel());
+                var timer = new Timer(_ => interrupt(), null, InterruptDelay, Timeout.InfiniteTimeSpan);
+                return timer;
             }
 
-            public void Dispose() => Console.TreatControlCAsInput = _treatControlCAsInput;
+            return new Callback(() => { });
         }
 
-        private sealed class Callback : IDisposable
+        public void Dispose() => _available.Dispose();
+    }
+
+    /// <summary>A terminal: Ctrl+C is read as a key while chatting, so it stops a reply instead of the command.</summary>
+    private sealed class ConsoleChatInput : IChatInput
+    {
+        private readonly bool _treatControlCAsInput;
+
+        public ConsoleChatInput()
         {
-            private Action? _action;
-
-            public Callback(Action action) => _action = action;
-
-            public void Dispose() => Interlocked.Exchange(ref _action, null)?.Invoke();
+            _treatControlCAsInput = Console.TreatControlCAsInput;
+            Console.TreatControlCAsInput = true;
         }
+
+        public string? ReadLine()
+        {
+            var line = new StringBuilder();
+            while (true)
+            {
+                var key = Console.ReadKey(intercept: true);
+                if (key.Key == ConsoleKey.C && key.Modifiers.HasFlag(ConsoleModifiers.Control))
+                {
+                    Console.WriteLine();
+                    Console.WriteLine("Use /bye or Ctrl+D to leave.");
+                    return "";
+                }
+
+                if (key.Key == ConsoleKey.D && key.Modifiers.HasFlag(ConsoleModifiers.Control) && line.Length == 0)
+                {
+                    Console.WriteLine();
+                    return null;
+                }
+
+                switch (key.Key)
+                {
+                    case ConsoleKey.Enter:
+                        Console.WriteLine();
+                        return line.ToString();
+                    case ConsoleKey.Backspace:
+                        if (line.Length > 0)
+                        {
+                            line.Length--;
+                            Console.Write("\b \b");
+                        }
+
+                        break;
+                    default:
+                        if (!char.IsControl(key.KeyChar))
+                        {
+                            line.Append(key.KeyChar);
+                            Console.Write(key.KeyChar);
+                        }
+
+                        break;
+                }
+            }
+        }
+
+        public IDisposable WatchForInterrupt(Action interrupt)
+        {
+            var done = new CancellationTokenSource();
+            _ = Task.Run(async () =>
+            {
+                while (!done.IsCancellationRequested)
+                {
+                    while (Console.KeyAvailable)
+                    {
+                        var key = Console.ReadKey(intercept: true);
+                        if (key.Key == ConsoleKey.C && key.Modifiers.HasFlag(ConsoleModifiers.Control))
+                        {
+                            interrupt();
+                            return;
+                        }
+                    }
+
+                    await Task.Delay(50).ConfigureAwait(false);
+                }
+            });
+            return new Callback(() => done.Cancel());
+        }
+
+        public void Dispose() => Console.TreatControlCAsInput = _treatControlCAsInput;
+    }
+
+    private sealed class Callback : IDisposable
+    {
+        private Action? _action;
+
+        public Callback(Action action) => _action = action;
+
+        public void Dispose() => Interlocked.Exchange(ref _action, null)?.Invoke();
     }
 }

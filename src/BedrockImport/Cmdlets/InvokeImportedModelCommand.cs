@@ -1,331 +1,325 @@
-using System;
 using System.Collections;
-using System.Collections.Generic;
-using System.Linq;
 using System.Management.Automation;
-using System.Threading;
-using System.Threading.Tasks;
 using BedrockImport.Engine.Invocation;
 using BedrockImport.Engine.Wire;
 using BedrockImport.Infrastructure;
 
-namespace BedrockImport.Cmdlets
+namespace BedrockImport.Cmdlets;
+
+/// <summary>Invokes an imported model with prompts, messages or a raw body; one request per piped prompt, optionally
+/// several at once with output in input order; stop sequences enforced even when the service ignores them.</summary>
+[Cmdlet(VerbsLifecycle.Invoke, "ImportedModel", DefaultParameterSetName = PromptSet)]
+[OutputType(typeof(InvocationResult))]
+public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
 {
-    /// <summary>Invokes an imported model with prompts, messages or a raw body; one request per piped prompt, optionally
-    /// several at once with output in input order; stop sequences enforced even when the service ignores them.</summary>
-    [Cmdlet(VerbsLifecycle.Invoke, "ImportedModel", DefaultParameterSetName = PromptSet)]
-    [OutputType(typeof(InvocationResult))]
-    public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
+    private const string PromptSet = "Prompt";
+    private const string MessagesSet = "Messages";
+    private const string BodySet = "Body";
+
+    [Parameter(ParameterSetName = PromptSet, Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
+    public string[] Prompt { get; set; } = Array.Empty<string>();
+
+    /// <summary>A conversation: hashtables or objects with role (system, user, assistant) and content.</summary>
+    [Parameter(ParameterSetName = MessagesSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Message")]
+    public object[] Messages { get; set; } = Array.Empty<object>();
+
+    /// <summary>A caller-built JSON body (string, hashtable or object), sent as is.</summary>
+    [Parameter(ParameterSetName = BodySet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    public object? Body { get; set; }
+
+    [Parameter(ParameterSetName = PromptSet)]
+    [Parameter(ParameterSetName = MessagesSet)]
+    public string? SystemPrompt { get; set; }
+
+    /// <summary>Carried to the output, to match answers to inputs (binds from CSV or JSONL rows).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public object? Id { get; set; }
+
+    [Parameter(ParameterSetName = PromptSet)]
+    [Parameter(ParameterSetName = MessagesSet)]
+    [EnumName(typeof(BodyFormat)), ValidateEnumName]
+    public BodyFormat? Format { get; set; }
+
+    [Parameter(ParameterSetName = PromptSet)]
+    [Parameter(ParameterSetName = MessagesSet)]
+    [ValidateRange(1, 1_000_000)]
+    public int? MaxTokens { get; set; }
+
+    [Parameter(ParameterSetName = PromptSet)]
+    [Parameter(ParameterSetName = MessagesSet)]
+    [ValidateRange(0.0, 2.0)]
+    public double? Temperature { get; set; }
+
+    [Parameter(ParameterSetName = PromptSet)]
+    [Parameter(ParameterSetName = MessagesSet)]
+    [ValidateRange(0.0, 1.0)]
+    public double? TopP { get; set; }
+
+    [Parameter(ParameterSetName = PromptSet)]
+    [Parameter(ParameterSetName = MessagesSet)]
+    [ValidateRange(1, int.MaxValue)]
+    public int? TopK { get; set; }
+
+    /// <summary>Keeps the stop sequence at the end of the completion (it is dropped by default).</summary>
+    [Parameter]
+    public SwitchParameter IncludeStopSequence { get; set; }
+
+    /// <summary>Streams the answer (InvokeModelWithResponseStream), writing text to the host as it arrives.</summary>
+    [Parameter]
+    public SwitchParameter Stream { get; set; }
+
+    /// <summary>How many requests run at once; output stays in input order.</summary>
+    [Parameter]
+    [ValidateRange(1, 256)]
+    public int ThrottleLimit { get; set; } = 1;
+
+    /// <summary>Retries of a throttled, failed (5xx) or dropped request, as Invoke-RestMethod's parameter of that name.</summary>
+    [Parameter]
+    [ValidateRange(0, 100)]
+    public int MaximumRetryCount { get; set; } = 4;
+
+    /// <summary>Never renders messages with the model's chat template.</summary>
+    [Parameter(ParameterSetName = MessagesSet)]
+    public SwitchParameter NoChatTemplate { get; set; }
+
+    private const int ColdStartProgressId = 0x1C0D;
+    private ImportedModelInvoker? _invoker;
+    private string? _invokerKey;
+    private readonly Queue<Pending> _pending = new Queue<Pending>();
+    private SemaphoreSlim? _slots;
+    private int _coldStartShown;
+
+    private sealed class Pending
     {
-        private const string PromptSet = "Prompt";
-        private const string MessagesSet = "Messages";
-        private const string BodySet = "Body";
-
-        [Parameter(ParameterSetName = PromptSet, Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [AllowEmptyString]
-        public string[] Prompt { get; set; } = Array.Empty<string>();
-
-        /// <summary>A conversation: hashtables or objects with role (system, user, assistant) and content.</summary>
-        [Parameter(ParameterSetName = MessagesSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("Message")]
-        public object[] Messages { get; set; } = Array.Empty<object>();
-
-        /// <summary>A caller-built JSON body (string, hashtable or object), sent as is.</summary>
-        [Parameter(ParameterSetName = BodySet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        public object? Body { get; set; }
-
-        [Parameter(ParameterSetName = PromptSet)]
-        [Parameter(ParameterSetName = MessagesSet)]
-        public string? SystemPrompt { get; set; }
-
-        /// <summary>Carried to the output, to match answers to inputs (binds from CSV or JSONL rows).</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
-        public object? Id { get; set; }
-
-        [Parameter(ParameterSetName = PromptSet)]
-        [Parameter(ParameterSetName = MessagesSet)]
-        [EnumName(typeof(BodyFormat)), ValidateEnumName]
-        public BodyFormat? Format { get; set; }
-
-        [Parameter(ParameterSetName = PromptSet)]
-        [Parameter(ParameterSetName = MessagesSet)]
-        [ValidateRange(1, 1_000_000)]
-        public int? MaxTokens { get; set; }
-
-        [Parameter(ParameterSetName = PromptSet)]
-        [Parameter(ParameterSetName = MessagesSet)]
-        [ValidateRange(0.0, 2.0)]
-        public double? Temperature { get; set; }
-
-        [Parameter(ParameterSetName = PromptSet)]
-        [Parameter(ParameterSetName = MessagesSet)]
-        [ValidateRange(0.0, 1.0)]
-        public double? TopP { get; set; }
-
-        [Parameter(ParameterSetName = PromptSet)]
-        [Parameter(ParameterSetName = MessagesSet)]
-        [ValidateRange(1, int.MaxValue)]
-        public int? TopK { get; set; }
-
-        /// <summary>Keeps the stop sequence at the end of the completion (it is dropped by default).</summary>
-        [Parameter]
-        public SwitchParameter IncludeStopSequence { get; set; }
-
-        /// <summary>Streams the answer (InvokeModelWithResponseStream), writing text to the host as it arrives.</summary>
-        [Parameter]
-        public SwitchParameter Stream { get; set; }
-
-        /// <summary>How many requests run at once; output stays in input order.</summary>
-        [Parameter]
-        [ValidateRange(1, 256)]
-        public int ThrottleLimit { get; set; } = 1;
-
-        /// <summary>Retries of a throttled, failed (5xx) or dropped request, as Invoke-RestMethod's parameter of that name.</summary>
-        [Parameter]
-        [ValidateRange(0, 100)]
-        public int MaximumRetryCount { get; set; } = 4;
-
-        /// <summary>Never renders messages with the model's chat template.</summary>
-        [Parameter(ParameterSetName = MessagesSet)]
-        public SwitchParameter NoChatTemplate { get; set; }
-
-        private const int ColdStartProgressId = 0x1C0D;
-        private ImportedModelInvoker? _invoker;
-        private string? _invokerKey;
-        private readonly Queue<Pending> _pending = new Queue<Pending>();
-        private SemaphoreSlim? _slots;
-        private int _coldStartShown;
-
-        private sealed class Pending
+        public Pending(object target, Task<InvocationResult> work)
         {
-            public Pending(object target, Task<InvocationResult> work)
-            {
-                Target = target;
-                Work = work;
-            }
-
-            public object Target { get; }
-            public Task<InvocationResult> Work { get; }
+            Target = target;
+            Work = work;
         }
 
-        protected override async Task ProcessRecordAsync()
-        {
-            var invoker = Invoker();
-            var modelId = ModelId;
-            // A name is resolved here, one record at a time: the requests of a batch then find it remembered (one lookup,
-            // not one per request in flight), and a name of no model fails before any request is queued.
-            await invoker.ResolveModelArnAsync(modelId, CancellationToken).ConfigureAwait(false);
-            var showText = Stream && ThrottleLimit == 1;
-            var id = Id?.ToString();
+        public object Target { get; }
+        public Task<InvocationResult> Work { get; }
+    }
 
-            // Everything bound for this record is captured now: with -ThrottleLimit the work runs after later records bind.
-            foreach (var item in WorkItems())
-            {
-                var work = RunAsync(invoker, modelId, item, showText, id);
-                _pending.Enqueue(new Pending(item.Target, work));
-                // Up to ThrottleLimit requests run (the semaphore); a few times more may wait or be done, so one slow
-                // request at the head of the output order does not idle the other slots.
-                await FlushAsync(keep: ThrottleLimit == 1 ? 0 : ThrottleLimit * 4).ConfigureAwait(false);
-            }
+    protected override async Task ProcessRecordAsync()
+    {
+        var invoker = Invoker();
+        var modelId = ModelId;
+        // A name is resolved here, one record at a time: the requests of a batch then find it remembered (one lookup,
+        // not one per request in flight), and a name of no model fails before any request is queued.
+        await invoker.ResolveModelArnAsync(modelId, CancellationToken).ConfigureAwait(false);
+        var showText = Stream && ThrottleLimit == 1;
+        var id = Id?.ToString();
+
+        // Everything bound for this record is captured now: with -ThrottleLimit the work runs after later records bind.
+        foreach (var item in WorkItems())
+        {
+            var work = RunAsync(invoker, modelId, item, showText, id);
+            _pending.Enqueue(new Pending(item.Target, work));
+            // Up to ThrottleLimit requests run (the semaphore); a few times more may wait or be done, so one slow
+            // request at the head of the output order does not idle the other slots.
+            await FlushAsync(keep: ThrottleLimit == 1 ? 0 : ThrottleLimit * 4).ConfigureAwait(false);
         }
+    }
 
-        protected override Task EndProcessingAsync() => FlushAsync(keep: 0);
+    protected override Task EndProcessingAsync() => FlushAsync(keep: 0);
 
-        /// <summary>Writes finished results in input order, waiting for the oldest while more than <paramref name="keep"/> are in flight.</summary>
-        private async Task FlushAsync(int keep)
+    /// <summary>Writes finished results in input order, waiting for the oldest while more than <paramref name="keep"/> are in flight.</summary>
+    private async Task FlushAsync(int keep)
+    {
+        while (_pending.Count > 0 && (_pending.Count > keep || _pending.Peek().Work.IsCompleted))
         {
-            while (_pending.Count > 0 && (_pending.Count > keep || _pending.Peek().Work.IsCompleted))
-            {
-                var next = _pending.Dequeue();
-                try
-                {
-                    WriteObject(await next.Work.ConfigureAwait(false));
-                }
-                catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
-                {
-                    throw;
-                }
-                catch (Exception exception)
-                {
-                    WriteError(ErrorRecords.From(exception, next.Target, Redact));
-                }
-            }
-        }
-
-        /// <summary>One request to send: a raw body, or a request to build (after loading the chat template if it may need one).</summary>
-        private sealed class WorkItem
-        {
-            public WorkItem(object target, InvocationRequest? request, object? body, bool mayUseTemplate)
-            {
-                Target = target;
-                Request = request;
-                Body = body;
-                MayUseTemplate = mayUseTemplate;
-            }
-
-            public object Target { get; }
-            public InvocationRequest? Request { get; }
-            public object? Body { get; }
-            public bool MayUseTemplate { get; }
-        }
-
-        private IEnumerable<WorkItem> WorkItems()
-        {
-            switch (ParameterSetName)
-            {
-                case BodySet:
-                    var body = Body is PSObject wrapped ? wrapped.BaseObject : Body;
-                    yield return new WorkItem(body ?? "", null, body, false);
-                    break;
-
-                case MessagesSet:
-                    var request = Request(null, Messages.Select(ToMessage).ToList());
-                    yield return new WorkItem(Messages, request, null, !NoChatTemplate && request.Format != InvocationFormat.OpenAIChat);
-                    break;
-
-                default:
-                    foreach (var prompt in Prompt)
-                    {
-                        var promptRequest = Request(prompt, null);
-                        yield return new WorkItem(prompt, promptRequest, null, SystemPrompt != null && promptRequest.Format != InvocationFormat.OpenAIChat);
-                    }
-
-                    break;
-            }
-        }
-
-        private InvocationRequest Request(string? prompt, IReadOnlyList<ChatMessage>? messages) => new InvocationRequest
-        {
-            Format = Format.ToEngine(),
-            Prompt = prompt,
-            Messages = messages,
-            SystemPrompt = SystemPrompt,
-            MaxTokens = MaxTokens,
-            Temperature = Temperature,
-            TopP = TopP,
-            TopK = TopK,
-            StopSequences = StopSequence,
-        };
-
-        private static PreparedInvocation FromBody(object? body) => body switch
-        {
-            byte[] bytes => InvocationRequestBuilder.FromBody(bytes),
-            string json => InvocationRequestBuilder.FromBody(json),
-            _ => InvocationRequestBuilder.FromBody(System.Text.Json.JsonSerializer.Serialize(ToPlain(body))),
-        };
-
-        private async Task<InvocationResult> RunAsync(ImportedModelInvoker invoker, string modelId, WorkItem item,
-            bool showText, string? id)
-        {
-            _slots ??= new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
-            await _slots.WaitAsync(CancellationToken).ConfigureAwait(false);
+            var next = _pending.Dequeue();
             try
             {
-                var result = await invoker.WithModelAsync(modelId, async modelArn =>
-                {
-                    if (item.Request != null && item.MayUseTemplate)
-                    {
-                        item.Request.ChatTemplate = await invoker.GetChatTemplateAsync(modelArn, CancellationToken).ConfigureAwait(false);
-                    }
+                WriteObject(await next.Work.ConfigureAwait(false));
+            }
+            catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception exception)
+            {
+                WriteError(ErrorRecords.From(exception, next.Target, Redact));
+            }
+        }
+    }
 
-                    var prepared = item.Request != null ? InvocationRequestBuilder.Build(item.Request) : FromBody(item.Body);
-                    var stops = new StopSequenceSet(prepared.StopSequences, IncludeStopSequence);
-                    return await invoker.InvokeAsync(modelArn, prepared, stops, Stream, showText ? WriteText : null, CancellationToken).ConfigureAwait(false);
-                }, CancellationToken).ConfigureAwait(false);
-                if (showText)
+    /// <summary>One request to send: a raw body, or a request to build (after loading the chat template if it may need one).</summary>
+    private sealed class WorkItem
+    {
+        public WorkItem(object target, InvocationRequest? request, object? body, bool mayUseTemplate)
+        {
+            Target = target;
+            Request = request;
+            Body = body;
+            MayUseTemplate = mayUseTemplate;
+        }
+
+        public object Target { get; }
+        public InvocationRequest? Request { get; }
+        public object? Body { get; }
+        public bool MayUseTemplate { get; }
+    }
+
+    private IEnumerable<WorkItem> WorkItems()
+    {
+        switch (ParameterSetName)
+        {
+            case BodySet:
+                var body = Body is PSObject wrapped ? wrapped.BaseObject : Body;
+                yield return new WorkItem(body ?? "", null, body, false);
+                break;
+
+            case MessagesSet:
+                var request = Request(null, Messages.Select(ToMessage).ToList());
+                yield return new WorkItem(Messages, request, null, !NoChatTemplate && request.Format != InvocationFormat.OpenAIChat);
+                break;
+
+            default:
+                foreach (var prompt in Prompt)
                 {
-                    WriteText(Environment.NewLine);
+                    var promptRequest = Request(prompt, null);
+                    yield return new WorkItem(prompt, promptRequest, null, SystemPrompt != null && promptRequest.Format != InvocationFormat.OpenAIChat);
                 }
 
-                if (Interlocked.Exchange(ref _coldStartShown, 0) == 1)
+                break;
+        }
+    }
+
+    private InvocationRequest Request(string? prompt, IReadOnlyList<ChatMessage>? messages) => new InvocationRequest
+    {
+        Format = Format.ToEngine(),
+        Prompt = prompt,
+        Messages = messages,
+        SystemPrompt = SystemPrompt,
+        MaxTokens = MaxTokens,
+        Temperature = Temperature,
+        TopP = TopP,
+        TopK = TopK,
+        StopSequences = StopSequence,
+    };
+
+    private static PreparedInvocation FromBody(object? body) => body switch
+    {
+        byte[] bytes => InvocationRequestBuilder.FromBody(bytes),
+        string json => InvocationRequestBuilder.FromBody(json),
+        _ => InvocationRequestBuilder.FromBody(System.Text.Json.JsonSerializer.Serialize(ToPlain(body))),
+    };
+
+    private async Task<InvocationResult> RunAsync(ImportedModelInvoker invoker, string modelId, WorkItem item,
+        bool showText, string? id)
+    {
+        _slots ??= new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
+        await _slots.WaitAsync(CancellationToken).ConfigureAwait(false);
+        try
+        {
+            var result = await invoker.WithModelAsync(modelId, async modelArn =>
+            {
+                if (item.Request != null && item.MayUseTemplate)
                 {
-                    WriteProgress(new ProgressRecord(ColdStartProgressId, "Waiting for the imported model", "Ready") { RecordType = ProgressRecordType.Completed });
+                    item.Request.ChatTemplate = await invoker.GetChatTemplateAsync(modelArn, CancellationToken).ConfigureAwait(false);
                 }
 
-                result.Id = id;
-                return result;
-            }
-            finally
+                var prepared = item.Request != null ? InvocationRequestBuilder.Build(item.Request) : FromBody(item.Body);
+                var stops = new StopSequenceSet(prepared.StopSequences, IncludeStopSequence);
+                return await invoker.InvokeAsync(modelArn, prepared, stops, Stream, showText ? WriteText : null, CancellationToken).ConfigureAwait(false);
+            }, CancellationToken).ConfigureAwait(false);
+            if (showText)
             {
-                _slots.Release();
+                WriteText(Environment.NewLine);
             }
+
+            if (Interlocked.Exchange(ref _coldStartShown, 0) == 1)
+            {
+                WriteProgress(new ProgressRecord(ColdStartProgressId, "Waiting for the imported model", "Ready") { RecordType = ProgressRecordType.Completed });
+            }
+
+            result.Id = id;
+            return result;
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private void WriteText(string text)
+        => WriteInformation(new HostInformationMessage { Message = text, NoNewLine = true }, new[] { "PSHOST" });
+
+    private ImportedModelInvoker Invoker()
+    {
+        var session = ResolveSession();
+        var key = string.Join("|", session.ResolveEndpoint(Engine.Wire.AwsService.BedrockRuntime), session.Region, session.CredentialSource);
+        if (_invoker != null && key == _invokerKey)
+        {
+            return _invoker;
         }
 
-        private void WriteText(string text)
-            => WriteInformation(new HostInformationMessage { Message = text, NoNewLine = true }, new[] { "PSHOST" });
-
-        private ImportedModelInvoker Invoker()
+        _invoker?.Dispose();
+        var retry = new RetryOptions
         {
-            var session = ResolveSession();
-            var key = string.Join("|", session.ResolveEndpoint(Engine.Wire.AwsService.BedrockRuntime), session.Region, session.CredentialSource);
-            if (_invoker != null && key == _invokerKey)
+            MaxAttempts = MaximumRetryCount + 1,
+            ColdStartBudget = TimeSpan.FromSeconds(MaxColdStartWait),
+            OnColdStartWait = wait =>
             {
-                return _invoker;
-            }
-
-            _invoker?.Dispose();
-            var retry = new RetryOptions
-            {
-                MaxAttempts = MaximumRetryCount + 1,
-                ColdStartBudget = TimeSpan.FromSeconds(MaxColdStartWait),
-                OnColdStartWait = wait =>
+                Interlocked.Exchange(ref _coldStartShown, 1);
+                WriteVerbose(wait.Message);
+                WriteProgress(new ProgressRecord(ColdStartProgressId, "Waiting for the imported model",
+                    $"The model is loading (cold start): waited {wait.Elapsed.TotalSeconds:F0} s of at most {wait.Budget.TotalSeconds:F0} s")
                 {
-                    Interlocked.Exchange(ref _coldStartShown, 1);
-                    WriteVerbose(wait.Message);
-                    WriteProgress(new ProgressRecord(ColdStartProgressId, "Waiting for the imported model",
-                        $"The model is loading (cold start): waited {wait.Elapsed.TotalSeconds:F0} s of at most {wait.Budget.TotalSeconds:F0} s")
-                    {
-                        PercentComplete = wait.PercentOfBudget,
-                    });
-                },
-            };
-            _invokerKey = key;
-            return _invoker = new ImportedModelInvoker(session, retry, Log);
+                    PercentComplete = wait.PercentOfBudget,
+                });
+            },
+        };
+        _invokerKey = key;
+        return _invoker = new ImportedModelInvoker(session, retry, Log);
+    }
+
+    private static ChatMessage ToMessage(object message)
+    {
+        var value = message is PSObject wrapped ? wrapped.BaseObject : message;
+        if (value is IDictionary map)
+        {
+            return ChatMessage.FromDictionary(map);
         }
 
-        private static ChatMessage ToMessage(object message)
+        var properties = PSObject.AsPSObject(message).Properties;
+        var table = new Hashtable(StringComparer.OrdinalIgnoreCase)
         {
-            var value = message is PSObject wrapped ? wrapped.BaseObject : message;
-            if (value is IDictionary map)
-            {
-                return ChatMessage.FromDictionary(map);
-            }
+            ["role"] = properties["role"]?.Value,
+            ["content"] = properties["content"]?.Value,
+        };
+        return ChatMessage.FromDictionary(table);
+    }
 
-            var properties = PSObject.AsPSObject(message).Properties;
-            var table = new Hashtable(StringComparer.OrdinalIgnoreCase)
-            {
-                ["role"] = properties["role"]?.Value,
-                ["content"] = properties["content"]?.Value,
-            };
-            return ChatMessage.FromDictionary(table);
-        }
-
-        /// <summary>Hashtables and PSObjects as plain dictionaries and lists, for System.Text.Json.</summary>
-        private static object? ToPlain(object? value)
+    /// <summary>Hashtables and PSObjects as plain dictionaries and lists, for System.Text.Json.</summary>
+    private static object? ToPlain(object? value)
+    {
+        value = value is PSObject wrapped ? wrapped.BaseObject : value;
+        switch (value)
         {
-            value = value is PSObject wrapped ? wrapped.BaseObject : value;
-            switch (value)
-            {
-                case null:
-                case string:
-                case ValueType:
-                    return value;
-                case IDictionary map:
-                    var dictionary = new Dictionary<string, object?>();
-                    foreach (DictionaryEntry entry in map)
-                    {
-                        dictionary[entry.Key.ToString() ?? ""] = ToPlain(entry.Value);
-                    }
+            case null:
+            case string:
+            case ValueType:
+                return value;
+            case IDictionary map:
+                var dictionary = new Dictionary<string, object?>();
+                foreach (DictionaryEntry entry in map)
+                {
+                    dictionary[entry.Key.ToString() ?? ""] = ToPlain(entry.Value);
+                }
 
-                    return dictionary;
-                case IEnumerable items:
-                    return items.Cast<object?>().Select(ToPlain).ToList();
-                case PSCustomObject:
-                    return PSObject.AsPSObject(value).Properties.ToDictionary(p => p.Name, p => ToPlain(p.Value));
-                default:
-                    var psObject = PSObject.AsPSObject(value);
-                    return psObject.Properties.ToDictionary(p => p.Name, p => ToPlain(p.Value));
-            }
+                return dictionary;
+            case IEnumerable items:
+                return items.Cast<object?>().Select(ToPlain).ToList();
+            case PSCustomObject:
+                return PSObject.AsPSObject(value).Properties.ToDictionary(p => p.Name, p => ToPlain(p.Value));
+            default:
+                var psObject = PSObject.AsPSObject(value);
+                return psObject.Properties.ToDictionary(p => p.Name, p => ToPlain(p.Value));
         }
     }
 }

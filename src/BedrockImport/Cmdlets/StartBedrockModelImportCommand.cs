@@ -1,142 +1,137 @@
-using System;
 using System.Collections;
-using System.Collections.Generic;
-using System.Linq;
 using System.Management.Automation;
-using System.Threading.Tasks;
 using BedrockImport.Engine.Bedrock;
 using BedrockImport.Engine.Import;
 using BedrockImport.Infrastructure;
 
-namespace BedrockImport.Cmdlets
+namespace BedrockImport.Cmdlets;
+
+/// <summary>Starts a model import job (CreateModelImportJob) and outputs the job.</summary>
+[Cmdlet(VerbsLifecycle.Start, "BedrockModelImport", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = S3Set)]
+[OutputType(typeof(ModelImportJob))]
+public sealed class StartBedrockModelImportCommand : ModelSourceCmdlet
 {
-    /// <summary>Starts a model import job (CreateModelImportJob) and outputs the job.</summary>
-    [Cmdlet(VerbsLifecycle.Start, "BedrockModelImport", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = S3Set)]
-    [OutputType(typeof(ModelImportJob))]
-    public sealed class StartBedrockModelImportCommand : ModelSourceCmdlet
+    private const string S3Set = "S3Uri";
+    private const string PathSet = "Path";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("ImportedModelName")]
+    [ValidateNotNullOrEmpty]
+    public string ModelName { get; set; } = "";
+
+    [Parameter(ParameterSetName = S3Set, Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Alias("S3DataSource_S3Uri", "ModelDataSource_S3DataSource_S3Uri")]
+    [ValidateNotNullOrEmpty]
+    public string S3Uri { get; set; } = "";
+
+    /// <summary>A local model folder: copied to -StagingS3Uri first (as Copy-BedrockModelSource does), then imported.</summary>
+    [Parameter(ParameterSetName = PathSet, Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    [Parameter(ParameterSetName = PathSet, Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string StagingS3Uri { get; set; } = "";
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string RoleArn { get; set; } = "";
+
+    /// <summary>Defaults to &lt;ModelName&gt;-&lt;yyyyMMdd-HHmmss&gt; from the current UTC time.</summary>
+    [Parameter]
+    public string? JobName { get; set; }
+
+    /// <summary>Defaults to a token derived from the job's values, so a retried call creates nothing new.</summary>
+    [Parameter]
+    public string? ClientRequestToken { get; set; }
+
+    [Parameter]
+    [Alias("JobTag")]
+    public Hashtable? Tag { get; set; }
+
+    [Parameter]
+    [Alias("ImportedModelTag")]
+    public Hashtable? ModelTag { get; set; }
+
+    [Parameter]
+    [Alias("ImportedModelKmsKeyId")]
+    public string? KmsKeyId { get; set; }
+
+    [Parameter]
+    [Alias("VpcConfig_SubnetId")]
+    public string[]? VpcSubnetId { get; set; }
+
+    [Parameter]
+    [Alias("VpcConfig_SecurityGroupId")]
+    public string[]? VpcSecurityGroupId { get; set; }
+
+    protected override async Task ProcessRecordAsync()
     {
-        private const string S3Set = "S3Uri";
-        private const string PathSet = "Path";
-
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-        [Alias("ImportedModelName")]
-        [ValidateNotNullOrEmpty]
-        public string ModelName { get; set; } = "";
-
-        [Parameter(ParameterSetName = S3Set, Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-        [Alias("S3DataSource_S3Uri", "ModelDataSource_S3DataSource_S3Uri")]
-        [ValidateNotNullOrEmpty]
-        public string S3Uri { get; set; } = "";
-
-        /// <summary>A local model folder: copied to -StagingS3Uri first (as Copy-BedrockModelSource does), then imported.</summary>
-        [Parameter(ParameterSetName = PathSet, Mandatory = true)]
-        [ValidateNotNullOrEmpty]
-        public string Path { get; set; } = "";
-
-        [Parameter(ParameterSetName = PathSet, Mandatory = true)]
-        [ValidateNotNullOrEmpty]
-        public string StagingS3Uri { get; set; } = "";
-
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
-        public string RoleArn { get; set; } = "";
-
-        /// <summary>Defaults to &lt;ModelName&gt;-&lt;yyyyMMdd-HHmmss&gt; from the current UTC time.</summary>
-        [Parameter]
-        public string? JobName { get; set; }
-
-        /// <summary>Defaults to a token derived from the job's values, so a retried call creates nothing new.</summary>
-        [Parameter]
-        public string? ClientRequestToken { get; set; }
-
-        [Parameter]
-        [Alias("JobTag")]
-        public Hashtable? Tag { get; set; }
-
-        [Parameter]
-        [Alias("ImportedModelTag")]
-        public Hashtable? ModelTag { get; set; }
-
-        [Parameter]
-        [Alias("ImportedModelKmsKeyId")]
-        public string? KmsKeyId { get; set; }
-
-        [Parameter]
-        [Alias("VpcConfig_SubnetId")]
-        public string[]? VpcSubnetId { get; set; }
-
-        [Parameter]
-        [Alias("VpcConfig_SecurityGroupId")]
-        public string[]? VpcSecurityGroupId { get; set; }
-
-        protected override async Task ProcessRecordAsync()
+        if (ParameterSetName == PathSet)
         {
-            if (ParameterSetName == PathSet)
-            {
-                if (!TryParseS3Uri(StagingS3Uri, out var staging))
-                {
-                    return;
-                }
-
-                var copy = await CopyFolderAsync(GetUnresolvedProviderPathFromPSPath(Path), staging, new CopySettings()).ConfigureAwait(false);
-                if (copy == null && !MyInvocation.BoundParameters.ContainsKey("WhatIf"))
-                {
-                    return;
-                }
-
-                S3Uri = copy?.S3Uri ?? "s3://" + staging.Bucket + "/" + staging.FolderPrefix;
-            }
-
-            var request = new CreateModelImportJobRequest
-            {
-                ImportedModelName = ModelName,
-                JobName = JobName ?? ImportJobRules.DefaultJobName(ModelName, TestHooks.Now),
-                RoleArn = RoleArn,
-                ModelDataSource = new ModelDataSource { S3DataSource = new S3DataSource { S3Uri = S3Uri } },
-                JobTags = ToTags(Tag),
-                ImportedModelTags = ToTags(ModelTag),
-                ImportedModelKmsKeyId = KmsKeyId,
-                VpcConfig = VpcSubnetId == null && VpcSecurityGroupId == null ? null : new VpcConfig
-                {
-                    SubnetIds = (VpcSubnetId ?? Array.Empty<string>()).ToList(),
-                    SecurityGroupIds = (VpcSecurityGroupId ?? Array.Empty<string>()).ToList(),
-                },
-            };
-            request.ClientRequestToken = ClientRequestToken ?? ImportJobRules.DeriveClientRequestToken(request);
-
-            var problems = ImportJobRules.Validate(request).ToList();
-            if (JobName == null && problems.Any(p => p.Parameter == "ModelName"))
-            {
-                // The job name was derived from the bad model name: one error, about what the user typed.
-                problems.RemoveAll(p => p.Parameter == "JobName");
-            }
-
-            if (problems.Count > 0)
-            {
-                foreach (var problem in problems)
-                {
-                    WriteError(ErrorRecords.Argument("InvalidImportParameter", problem.Message, problem.Parameter));
-                }
-
-                return;
-            }
-
-            var target = $"{request.ImportedModelName} from {S3Uri}";
-            if (!await ShouldProcessAsync(target, $"Start model import job '{request.JobName}'").ConfigureAwait(false))
+            if (!TryParseS3Uri(StagingS3Uri, out var staging))
             {
                 return;
             }
 
-            using var client = new BedrockControlClient(ResolveSession(), log: Log);
-            var jobArn = await client.CreateModelImportJobAsync(request, CancellationToken).ConfigureAwait(false);
-            WriteVerbose($"Started model import job '{request.JobName}' ({jobArn}).");
-            WriteObject(await client.GetModelImportJobAsync(jobArn, CancellationToken).ConfigureAwait(false));
+            var copy = await CopyFolderAsync(GetUnresolvedProviderPathFromPSPath(Path), staging, new CopySettings()).ConfigureAwait(false);
+            if (copy == null && !MyInvocation.BoundParameters.ContainsKey("WhatIf"))
+            {
+                return;
+            }
+
+            S3Uri = copy?.S3Uri ?? "s3://" + staging.Bucket + "/" + staging.FolderPrefix;
         }
 
-        private static List<Tag>? ToTags(Hashtable? table)
-            => table?.Cast<DictionaryEntry>()
-                .Select(e => new Tag { Key = e.Key?.ToString() ?? "", Value = e.Value?.ToString() ?? "" })
-                .OrderBy(t => t.Key, StringComparer.Ordinal)
-                .ToList();
+        var request = new CreateModelImportJobRequest
+        {
+            ImportedModelName = ModelName,
+            JobName = JobName ?? ImportJobRules.DefaultJobName(ModelName, TestHooks.Now),
+            RoleArn = RoleArn,
+            ModelDataSource = new ModelDataSource { S3DataSource = new S3DataSource { S3Uri = S3Uri } },
+            JobTags = ToTags(Tag),
+            ImportedModelTags = ToTags(ModelTag),
+            ImportedModelKmsKeyId = KmsKeyId,
+            VpcConfig = VpcSubnetId == null && VpcSecurityGroupId == null ? null : new VpcConfig
+            {
+                SubnetIds = (VpcSubnetId ?? Array.Empty<string>()).ToList(),
+                SecurityGroupIds = (VpcSecurityGroupId ?? Array.Empty<string>()).ToList(),
+            },
+        };
+        request.ClientRequestToken = ClientRequestToken ?? ImportJobRules.DeriveClientRequestToken(request);
+
+        var problems = ImportJobRules.Validate(request).ToList();
+        if (JobName == null && problems.Any(p => p.Parameter == "ModelName"))
+        {
+            // The job name was derived from the bad model name: one error, about what the user typed.
+            problems.RemoveAll(p => p.Parameter == "JobName");
+        }
+
+        if (problems.Count > 0)
+        {
+            foreach (var problem in problems)
+            {
+                WriteError(ErrorRecords.Argument("InvalidImportParameter", problem.Message, problem.Parameter));
+            }
+
+            return;
+        }
+
+        var target = $"{request.ImportedModelName} from {S3Uri}";
+        if (!await ShouldProcessAsync(target, $"Start model import job '{request.JobName}'").ConfigureAwait(false))
+        {
+            return;
+        }
+
+        using var client = new BedrockControlClient(ResolveSession(), log: Log);
+        var jobArn = await client.CreateModelImportJobAsync(request, CancellationToken).ConfigureAwait(false);
+        WriteVerbose($"Started model import job '{request.JobName}' ({jobArn}).");
+        WriteObject(await client.GetModelImportJobAsync(jobArn, CancellationToken).ConfigureAwait(false));
     }
+
+    private static List<Tag>? ToTags(Hashtable? table)
+        => table?.Cast<DictionaryEntry>()
+            .Select(e => new Tag { Key = e.Key?.ToString() ?? "", Value = e.Value?.ToString() ?? "" })
+            .OrderBy(t => t.Key, StringComparer.Ordinal)
+            .ToList();
 }

@@ -1,80 +1,77 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using System.Management.Automation;
-using System.Threading.Tasks;
 using BedrockImport.Engine.Bedrock;
 
-namespace BedrockImport.Infrastructure
+namespace BedrockImport.Infrastructure;
+
+/// <summary>Base of the Get- cmdlets that list Bedrock resources: the filters both list operations take.</summary>
+public abstract class ListCmdlet : AwsCmdlet
 {
-    /// <summary>Base of the Get- cmdlets that list Bedrock resources: the filters both list operations take.</summary>
-    public abstract class ListCmdlet : AwsCmdlet
+    protected const string ListSet = "List";
+    protected const string IdentifierSet = "Identifier";
+
+    [Parameter(ParameterSetName = ListSet)]
+    public string? NameContains { get; set; }
+
+    [Parameter(ParameterSetName = ListSet)]
+    public DateTime? CreatedAfter { get; set; }
+
+    [Parameter(ParameterSetName = ListSet)]
+    public DateTime? CreatedBefore { get; set; }
+
+    [Parameter(ParameterSetName = ListSet)]
+    [EnumName(typeof(SortOrder)), ValidateEnumName]
+    public SortOrder? SortOrder { get; set; }
+
+    /// <summary>Sets this cmdlet's filters on a list request (times in UTC; the only sort key is the creation time).
+    /// Not generic over the request type on purpose: a constraint naming an engine type would load the engine when
+    /// PowerShell reflects over the cmdlets, before ModuleInitializer can serve it from the private load context.</summary>
+    protected void ApplyFilters(ListRequest request)
     {
-        protected const string ListSet = "List";
-        protected const string IdentifierSet = "Identifier";
+        request.NameContains = NameContains;
+        request.CreationTimeAfter = CreatedAfter?.ToUniversalTime();
+        request.CreationTimeBefore = CreatedBefore?.ToUniversalTime();
+        request.SortBy = SortOrder == null ? null : "CreationTime";
+        request.SortOrder = SortOrder.ToService();
+    }
 
-        [Parameter(ParameterSetName = ListSet)]
-        public string? NameContains { get; set; }
-
-        [Parameter(ParameterSetName = ListSet)]
-        public DateTime? CreatedAfter { get; set; }
-
-        [Parameter(ParameterSetName = ListSet)]
-        public DateTime? CreatedBefore { get; set; }
-
-        [Parameter(ParameterSetName = ListSet)]
-        [EnumName(typeof(SortOrder)), ValidateEnumName]
-        public SortOrder? SortOrder { get; set; }
-
-        /// <summary>A list request with this cmdlet's filters (times in UTC; the only sort key is the creation time).</summary>
-        protected T Filtered<T>() where T : ListRequest, new() => new T
+    /// <summary>The List parameter set writes <paramref name="listFiltered"/>. Otherwise each identifier writes what it
+    /// names: a wildcard pattern filters <paramref name="listAll"/> by name or ARN; anything else is fetched by name or
+    /// ARN, and a failure is a non-terminating error for that identifier alone.</summary>
+    protected async Task WriteListedAsync<T>(Func<Task<IReadOnlyList<T>>> listFiltered, IEnumerable<string> identifiers,
+        Func<string, Task<T>> getOne, Func<Task<IReadOnlyList<T>>> listAll, Func<T, string?> name, Func<T, string?> arn)
+    {
+        if (ParameterSetName == ListSet)
         {
-            NameContains = NameContains,
-            CreationTimeAfter = CreatedAfter?.ToUniversalTime(),
-            CreationTimeBefore = CreatedBefore?.ToUniversalTime(),
-            SortBy = SortOrder == null ? null : "CreationTime",
-            SortOrder = SortOrder.ToService(),
-        };
-
-        /// <summary>The List parameter set writes <paramref name="listFiltered"/>. Otherwise each identifier writes what it
-        /// names: a wildcard pattern filters <paramref name="listAll"/> by name or ARN; anything else is fetched by name or
-        /// ARN, and a failure is a non-terminating error for that identifier alone.</summary>
-        protected async Task WriteListedAsync<T>(Func<Task<IReadOnlyList<T>>> listFiltered, IEnumerable<string> identifiers,
-            Func<string, Task<T>> getOne, Func<Task<IReadOnlyList<T>>> listAll, Func<T, string?> name, Func<T, string?> arn)
-        {
-            if (ParameterSetName == ListSet)
+            foreach (var item in await listFiltered().ConfigureAwait(false))
             {
-                foreach (var item in await listFiltered().ConfigureAwait(false))
+                WriteObject(item);
+            }
+
+            return;
+        }
+
+        IReadOnlyList<T>? all = null;
+        foreach (var identifier in identifiers)
+        {
+            if (WildcardPattern.ContainsWildcardCharacters(identifier))
+            {
+                var pattern = new WildcardPattern(identifier, WildcardOptions.IgnoreCase);
+                all ??= await listAll().ConfigureAwait(false);
+                foreach (var item in all.Where(i => pattern.IsMatch(name(i) ?? "") || pattern.IsMatch(arn(i) ?? "")))
                 {
                     WriteObject(item);
                 }
 
-                return;
+                continue;
             }
 
-            IReadOnlyList<T>? all = null;
-            foreach (var identifier in identifiers)
+            try
             {
-                if (WildcardPattern.ContainsWildcardCharacters(identifier))
-                {
-                    var pattern = new WildcardPattern(identifier, WildcardOptions.IgnoreCase);
-                    all ??= await listAll().ConfigureAwait(false);
-                    foreach (var item in all.Where(i => pattern.IsMatch(name(i) ?? "") || pattern.IsMatch(arn(i) ?? "")))
-                    {
-                        WriteObject(item);
-                    }
-
-                    continue;
-                }
-
-                try
-                {
-                    WriteObject(await getOne(identifier).ConfigureAwait(false));
-                }
-                catch (Exception exception) when (!(exception is OperationCanceledException))
-                {
-                    WriteError(ErrorRecords.From(exception, identifier, Redact));
-                }
+                WriteObject(await getOne(identifier).ConfigureAwait(false));
+            }
+            catch (Exception exception) when (!(exception is OperationCanceledException))
+            {
+                WriteError(ErrorRecords.From(exception, identifier, Redact));
             }
         }
     }

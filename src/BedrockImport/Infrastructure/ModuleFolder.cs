@@ -1,29 +1,24 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using System.Management.Automation;
 
-namespace BedrockImport.Infrastructure
-{
-    /// <summary>Where the module is laid out: the manifest folder holds core/ or desktop/ with this assembly.</summary>
-    internal static class ModuleFolder
-    {
-        public static string Path
-        {
-            get
-            {
-                var assemblyFolder = System.IO.Path.GetDirectoryName(typeof(ModuleFolder).Assembly.Location) ?? ".";
-                return Directory.GetParent(assemblyFolder)?.FullName ?? assemblyFolder;
-            }
-        }
+namespace BedrockImport.Infrastructure;
 
-        /// <summary>Names of the cmdlets that take the AWS common parameters.</summary>
-        public static IEnumerable<string> AwsCmdletNames()
-            => typeof(ModuleFolder).Assembly.GetTypes()
-                .Where(t => typeof(AwsCmdlet).IsAssignableFrom(t) && !t.IsAbstract)
-                .Select(t => t.GetCustomAttributes(typeof(CmdletAttribute), false).OfType<CmdletAttribute>().FirstOrDefault())
-                .Where(a => a != null)
-                .Select(a => a!.VerbName + "-" + a.NounName);
+/// <summary>Where the module is laid out: the manifest folder holds core/ or desktop/ with this assembly.</summary>
+internal static class ModuleFolder
+{
+    public static string Path
+    {
+        get
+        {
+            var assemblyFolder = System.IO.Path.GetDirectoryName(typeof(ModuleFolder).Assembly.Location) ?? ".";
+            return Directory.GetParent(assemblyFolder)?.FullName ?? assemblyFolder;
+        }
     }
+
+    /// <summary>Names of the cmdlets that take the AWS common parameters.</summary>
+    public static IEnumerable<string> AwsCmdletNames()
+        => typeof(ModuleFolder).Assembly.GetTypes()
+            .Where(t => typeof(AwsCmdlet).IsAssignableFrom(t) && !t.IsAbstract)
+            .Select(t => t.GetCustomAttributes(typeof(CmdletAttribute), false).OfType<CmdletAttribute>().FirstOrDefault())
+            .Where(a => a != null)
+            .Select(a => a!.VerbName + "-" + a.NounName);
 }

@@ -1,13 +1,10 @@
-using System;
+namespace BedrockImport.Infrastructure;
 
-namespace BedrockImport.Infrastructure
+/// <summary>Seams for tests of the built module (set from Pester): never set in normal use.</summary>
+public static class TestHooks
 {
-    /// <summary>Seams for tests of the built module (set from Pester): never set in normal use.</summary>
-    public static class TestHooks
-    {
-        /// <summary>When set, the clock the cmdlets read instead of the system clock (e.g. to cross a month boundary).</summary>
-        public static DateTimeOffset? UtcNow { get; set; }
+    /// <summary>When set, the clock the cmdlets read instead of the system clock (e.g. to cross a month boundary).</summary>
+    public static DateTimeOffset? UtcNow { get; set; }
 
-        internal static DateTimeOffset Now => UtcNow ?? DateTimeOffset.UtcNow;
-    }
+    internal static DateTimeOffset Now => UtcNow ?? DateTimeOffset.UtcNow;
 }

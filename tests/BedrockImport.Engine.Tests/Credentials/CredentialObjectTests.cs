@@ -35,7 +35,7 @@ namespace BedrockImport.Engine.Tests.Credentials
         }
 
         [Fact]
-        public void A_foreign_credential_object_keeps_refreshing_on_every_request()
+        public async Task A_foreign_credential_object_keeps_refreshing_on_every_request()
         {
             var foreign = Refreshing();
             var session = Resolve(new CredentialRequest { Credential = foreign });
@@ -43,7 +43,7 @@ namespace BedrockImport.Engine.Tests.Credentials
             Assert.Equal(0, foreign.Calls); // resolving must not fetch credentials
             var first = session.Credentials.GetCredentials();
             var second = session.Credentials.GetCredentials();
-            var third = session.Credentials.GetCredentialsAsync().GetAwaiter().GetResult();
+            var third = await session.Credentials.GetCredentialsAsync();
 
             Assert.Equal("AKIAFOREIGN00000001", first.AccessKey);
             Assert.Equal(("AKIAFOREIGN00000002", "secret-foreign-2", "token-foreign-2"), (second.AccessKey, second.SecretKey, second.Token));

@@ -1,3 +1,5 @@
+#nullable enable annotations
+
 using BedrockImport.Engine.Invocation;
 
 namespace BedrockImport.Engine.Tests.Invocation;

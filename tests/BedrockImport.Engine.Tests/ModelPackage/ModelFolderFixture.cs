@@ -1,4 +1,3 @@
-using BedrockImport.Engine.ModelPackage;
 using BedrockImport.Engine.Sources;
 
 namespace BedrockImport.Engine.Tests.ModelPackage;

@@ -13,217 +13,216 @@ using BedrockImport.Engine.Wire;
 using BedrockImport.LocalEndpoint;
 using BedrockImport.LocalEndpoint.Hosting;
 
-namespace BedrockImport.Engine.Tests.Transfer
+namespace BedrockImport.Engine.Tests.Transfer;
+
+/// <summary>The local endpoint in-process on 127.0.0.1 with a bucket, a temporary model folder and a session for both.</summary>
+internal sealed class LocalS3 : IAsyncDisposable
 {
-    /// <summary>The local endpoint in-process on 127.0.0.1 with a bucket, a temporary model folder and a session for both.</summary>
-    internal sealed class LocalS3 : IAsyncDisposable
+    public const string Bucket = "models";
+    public const long MiB = 1024 * 1024;
+
+    private LocalS3(LocalEndpointServer server, string root)
     {
-        public const string Bucket = "models";
-        public const long MiB = 1024 * 1024;
+        Server = server;
+        Root = root;
+        Folder = Path.Combine(root, "model");
+        Directory.CreateDirectory(Folder);
+        Session = SessionFor(server.BaseUrl.ToString(), server.AccessKeyId, server.SecretAccessKey);
+    }
 
-        private LocalS3(LocalEndpointServer server, string root)
+    public LocalEndpointServer Server { get; }
+    public string Root { get; }
+    public string Folder { get; }
+    public AwsSession Session { get; }
+
+    /// <summary>Tiny backoff so retried faults do not slow the tests.</summary>
+    public static RetryOptions FastRetry(int maxAttempts = 10) => new RetryOptions
+    {
+        MaxAttempts = maxAttempts,
+        TransientBaseDelay = TimeSpan.FromMilliseconds(1),
+        ThrottleBaseDelay = TimeSpan.FromMilliseconds(1),
+        MaxDelay = TimeSpan.FromMilliseconds(5),
+    };
+
+    public static AwsSession SessionFor(string endpoint, string accessKey, string secretKey)
+        => new AwsSession(new BasicAWSCredentials(accessKey, secretKey), "us-east-1", "test keys", "test region", endpoint,
+            new FakeEnvironment());
+
+    public static async Task<LocalS3> StartAsync()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "bi-transfer-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        var server = await LocalEndpointServer.StartAsync(new LocalEndpointOptions { Port = 0, DataDirectory = Path.Combine(root, "endpoint") });
+        server.Context.S3.CreateBucket(Bucket);
+        return new LocalS3(server, root);
+    }
+
+    public AmazonS3Client Client() => S3ClientFactory.Create(Session, new RetryOptions());
+
+    public UploadRequest Request(string prefix = "llama/", AwsSession session = null) => new UploadRequest(new LocalFolderSource(Folder), S3Uri.Parse($"s3://{Bucket}/{prefix}"), session ?? Session)
+    {
+        Retry = FastRetry(),
+        Log = new RecordingLog(),
+    };
+
+    /// <summary>Writes a file of pseudo-random bytes (deterministic per seed) and returns its path.</summary>
+    public string WriteFile(string relativePath, long size, int seed = 1)
+    {
+        var path = Path.Combine(Folder, relativePath.Replace('/', Path.DirectorySeparatorChar));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var random = new Random(seed);
+        var buffer = new byte[1024 * 1024];
+        using var stream = File.Create(path);
+        for (var left = size; left > 0; left -= buffer.Length)
         {
-            Server = server;
-            Root = root;
-            Folder = Path.Combine(root, "model");
-            Directory.CreateDirectory(Folder);
-            Session = SessionFor(server.BaseUrl.ToString(), server.AccessKeyId, server.SecretAccessKey);
+            random.NextBytes(buffer);
+            stream.Write(buffer, 0, (int)Math.Min(buffer.Length, left));
         }
 
-        public LocalEndpointServer Server { get; }
-        public string Root { get; }
-        public string Folder { get; }
-        public AwsSession Session { get; }
+        return path;
+    }
 
-        /// <summary>Tiny backoff so retried faults do not slow the tests.</summary>
-        public static RetryOptions FastRetry(int maxAttempts = 10) => new RetryOptions
+    public static string Sha256OfFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(SHA256.HashData(stream));
+    }
+
+    public async Task<string> Sha256OfObjectAsync(string key)
+    {
+        using var client = Client();
+        using var response = await client.GetObjectAsync(Bucket, key);
+        using var sha = SHA256.Create();
+        return Convert.ToHexString(await sha.ComputeHashAsync(response.ResponseStream));
+    }
+
+    public async Task<List<MultipartUpload>> ListUploadsAsync()
+    {
+        using var client = Client();
+        var response = await client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = Bucket });
+        return response.MultipartUploads ?? new List<MultipartUpload>();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>Reports synchronously on the worker thread (Progress&lt;T&gt; would post asynchronously).</summary>
+internal sealed class InlineProgress : IProgress<TransferProgress>
+{
+    private readonly Action<TransferProgress> _onReport;
+    public InlineProgress(Action<TransferProgress> onReport) => _onReport = onReport;
+    public List<TransferProgress> Reports { get; } = new();
+    public void Report(TransferProgress value)
+    {
+        lock (Reports)
         {
-            MaxAttempts = maxAttempts,
-            TransientBaseDelay = TimeSpan.FromMilliseconds(1),
-            ThrottleBaseDelay = TimeSpan.FromMilliseconds(1),
-            MaxDelay = TimeSpan.FromMilliseconds(5),
-        };
-
-        public static AwsSession SessionFor(string endpoint, string accessKey, string secretKey)
-            => new AwsSession(new BasicAWSCredentials(accessKey, secretKey), "us-east-1", "test keys", "test region", endpoint,
-                new FakeEnvironment());
-
-        public static async Task<LocalS3> StartAsync()
-        {
-            var root = Path.Combine(Path.GetTempPath(), "bi-transfer-tests", Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(root);
-            var server = await LocalEndpointServer.StartAsync(new LocalEndpointOptions { Port = 0, DataDirectory = Path.Combine(root, "endpoint") });
-            server.Context.S3.CreateBucket(Bucket);
-            return new LocalS3(server, root);
+            Reports.Add(value);
         }
 
-        public AmazonS3Client Client() => S3ClientFactory.Create(Session, new RetryOptions());
+        _onReport?.Invoke(value);
+    }
+}
 
-        public UploadRequest Request(string prefix = "llama/", AwsSession session = null) => new UploadRequest(new LocalFolderSource(Folder), S3Uri.Parse($"s3://{Bucket}/{prefix}"), session ?? Session)
-        {
-            Retry = FastRetry(),
-            Log = new RecordingLog(),
-        };
+/// <summary>A loopback TCP relay that records the request headers the client sends (the bytes pass through unchanged,
+/// so SigV4 still verifies: the client signs the relay's host, which is what the endpoint receives).</summary>
+internal sealed class RecordingRelay : IDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly IPEndPoint _target;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly StringBuilder _sent = new();
 
-        /// <summary>Writes a file of pseudo-random bytes (deterministic per seed) and returns its path.</summary>
-        public string WriteFile(string relativePath, long size, int seed = 1)
+    public RecordingRelay(Uri target)
+    {
+        _target = new IPEndPoint(IPAddress.Loopback, target.Port);
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener.Start();
+        Url = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/";
+        _ = AcceptLoopAsync();
+    }
+
+    public string Url { get; }
+
+    /// <summary>The header blocks of every request sent through the relay.</summary>
+    public List<string> RequestHeads()
+    {
+        string text;
+        lock (_sent)
         {
-            var path = Path.Combine(Folder, relativePath.Replace('/', Path.DirectorySeparatorChar));
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var random = new Random(seed);
-            var buffer = new byte[1024 * 1024];
-            using var stream = File.Create(path);
-            for (var left = size; left > 0; left -= buffer.Length)
+            text = _sent.ToString();
+        }
+
+        return System.Text.RegularExpressions.Regex.Matches(text, @"(?:PUT|POST|GET|HEAD|DELETE) \S+ HTTP/1\.1\r\n.*?\r\n\r\n",
+                System.Text.RegularExpressions.RegexOptions.Singleline)
+            .Select(m => m.Value).ToList();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
             {
-                random.NextBytes(buffer);
-                stream.Write(buffer, 0, (int)Math.Min(buffer.Length, left));
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception)
+            {
+                return;
             }
 
-            return path;
-        }
-
-        public static string Sha256OfFile(string path)
-        {
-            using var stream = File.OpenRead(path);
-            return Convert.ToHexString(SHA256.HashData(stream));
-        }
-
-        public async Task<string> Sha256OfObjectAsync(string key)
-        {
-            using var client = Client();
-            using var response = await client.GetObjectAsync(Bucket, key);
-            using var sha = SHA256.Create();
-            return Convert.ToHexString(await sha.ComputeHashAsync(response.ResponseStream));
-        }
-
-        public async Task<List<MultipartUpload>> ListUploadsAsync()
-        {
-            using var client = Client();
-            var response = await client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = Bucket });
-            return response.MultipartUploads ?? new List<MultipartUpload>();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Server.DisposeAsync();
-            try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            _ = RelayAsync(client);
         }
     }
 
-    /// <summary>Reports synchronously on the worker thread (Progress&lt;T&gt; would post asynchronously).</summary>
-    internal sealed class InlineProgress : IProgress<TransferProgress>
+    private async Task RelayAsync(TcpClient client)
     {
-        private readonly Action<TransferProgress> _onReport;
-        public InlineProgress(Action<TransferProgress> onReport) => _onReport = onReport;
-        public List<TransferProgress> Reports { get; } = new();
-        public void Report(TransferProgress value)
+        using (client)
+        using (var upstream = new TcpClient())
         {
-            lock (Reports)
+            try
             {
-                Reports.Add(value);
+                await upstream.ConnectAsync(_target.Address, _target.Port, _stop.Token);
+                var down = client.GetStream();
+                var up = upstream.GetStream();
+                var toServer = CopyAsync(down, up, record: true);
+                var toClient = CopyAsync(up, down, record: false);
+                await Task.WhenAny(toServer, toClient);
             }
-
-            _onReport?.Invoke(value);
+            catch (Exception)
+            {
+            }
         }
     }
 
-    /// <summary>A loopback TCP relay that records the request headers the client sends (the bytes pass through unchanged,
-    /// so SigV4 still verifies: the client signs the relay's host, which is what the endpoint receives).</summary>
-    internal sealed class RecordingRelay : IDisposable
+    private async Task CopyAsync(Stream from, Stream to, bool record)
     {
-        private readonly TcpListener _listener;
-        private readonly IPEndPoint _target;
-        private readonly CancellationTokenSource _stop = new();
-        private readonly StringBuilder _sent = new();
-
-        public RecordingRelay(Uri target)
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
         {
-            _target = new IPEndPoint(IPAddress.Loopback, target.Port);
-            _listener = new TcpListener(IPAddress.Loopback, 0);
-            _listener.Start();
-            Url = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/";
-            _ = AcceptLoopAsync();
-        }
-
-        public string Url { get; }
-
-        /// <summary>The header blocks of every request sent through the relay.</summary>
-        public List<string> RequestHeads()
-        {
-            string text;
-            lock (_sent)
+            if (record)
             {
-                text = _sent.ToString();
+                lock (_sent)
+                {
+                    // Latin-1 keeps one char per byte; bodies are recorded too but only header blocks are parsed.
+                    _sent.Append(Encoding.Latin1.GetString(buffer, 0, read));
+                }
             }
 
-            return System.Text.RegularExpressions.Regex.Matches(text, @"(?:PUT|POST|GET|HEAD|DELETE) \S+ HTTP/1\.1\r\n.*?\r\n\r\n",
-                    System.Text.RegularExpressions.RegexOptions.Singleline)
-                .Select(m => m.Value).ToList();
+            await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
         }
 
-        private async Task AcceptLoopAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                TcpClient client;
-                try
-                {
-                    client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                }
-                catch (Exception)
-                {
-                    return;
-                }
+        to.Close();
+    }
 
-                _ = RelayAsync(client);
-            }
-        }
-
-        private async Task RelayAsync(TcpClient client)
-        {
-            using (client)
-            using (var upstream = new TcpClient())
-            {
-                try
-                {
-                    await upstream.ConnectAsync(_target.Address, _target.Port, _stop.Token);
-                    var down = client.GetStream();
-                    var up = upstream.GetStream();
-                    var toServer = CopyAsync(down, up, record: true);
-                    var toClient = CopyAsync(up, down, record: false);
-                    await Task.WhenAny(toServer, toClient);
-                }
-                catch (Exception)
-                {
-                }
-            }
-        }
-
-        private async Task CopyAsync(Stream from, Stream to, bool record)
-        {
-            var buffer = new byte[81920];
-            int read;
-            while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
-            {
-                if (record)
-                {
-                    lock (_sent)
-                    {
-                        // Latin-1 keeps one char per byte; bodies are recorded too but only header blocks are parsed.
-                        _sent.Append(Encoding.Latin1.GetString(buffer, 0, read));
-                    }
-                }
-
-                await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
-            }
-
-            to.Close();
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Stop();
-        }
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
     }
 }

@@ -4,7 +4,6 @@ using System.Text.Json;
 using Amazon.S3.Model;
 using BedrockImport.Engine.EventStream;
 using BedrockImport.Engine.ModelPackage;
-using BedrockImport.LocalEndpoint.Hosting;
 using EndpointKnobs = BedrockImport.LocalEndpoint.Knobs.Knobs;
 
 namespace BedrockImport.LocalEndpoint.Tests.Bedrock;

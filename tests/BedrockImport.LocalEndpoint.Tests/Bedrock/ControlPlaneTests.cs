@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using BedrockImport.Engine.ModelPackage;
 
 namespace BedrockImport.LocalEndpoint.Tests.Bedrock;

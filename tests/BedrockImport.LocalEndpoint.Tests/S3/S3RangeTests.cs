@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace BedrockImport.LocalEndpoint.Tests.S3;
 
 // GetObject's answer for each kind of Range header, sent byte-exact in a signed request.

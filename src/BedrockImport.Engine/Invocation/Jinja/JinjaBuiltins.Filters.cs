@@ -1,222 +1,217 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
-using System.Text;
 
-namespace BedrockImport.Engine.Invocation.Jinja
+namespace BedrockImport.Engine.Invocation.Jinja;
+
+internal static partial class JinjaBuiltins
 {
-    internal static partial class JinjaBuiltins
+    public static object? ApplyFilter(string name, object? value, List<object?> args, Dictionary<string, object?> kwargs, RenderContext context, int line)
     {
-        public static object? ApplyFilter(string name, object? value, List<object?> args, Dictionary<string, object?> kwargs, RenderContext context, int line)
-        {
-            object? Arg(int i, string keyword, object? whenMissing) =>
-                i < args.Count ? args[i] : kwargs.TryGetValue(keyword, out var named) ? named : whenMissing;
+        object? Arg(int i, string keyword, object? whenMissing) =>
+            i < args.Count ? args[i] : kwargs.TryGetValue(keyword, out var named) ? named : whenMissing;
 
-            switch (name)
+        switch (name)
+        {
+            case "trim":
             {
-                case "trim":
-                {
-                    var chars = Arg(0, "chars", null);
-                    var text = JinjaValues.ToStr(value);
-                    return chars is string c ? text.Trim(c.ToCharArray()) : text.Trim(PythonWhitespace);
-                }
-                case "length":
-                case "count":
-                    return (long)JinjaValues.Length(value, line);
-                case "string":
-                    return JinjaValues.ToStr(value);
-                case "upper":
-                    return JinjaValues.ToStr(value).ToUpperInvariant();
-                case "lower":
-                    return JinjaValues.ToStr(value).ToLowerInvariant();
-                case "capitalize":
-                    return Capitalize(JinjaValues.ToStr(value));
-                case "title":
-                    return CultureInfo.InvariantCulture.TextInfo.ToTitleCase(JinjaValues.ToStr(value).ToLowerInvariant());
-                case "safe":
-                case "e":
-                case "escape":
-                case "forceescape":
-                    return name == "safe" ? value : Escape(JinjaValues.ToStr(value));
-                case "default":
-                case "d":
-                {
-                    var fallback = Arg(0, "default_value", "");
-                    var boolean = JinjaValues.Truthy(Arg(1, "boolean", false));
-                    return value is Undefined || (boolean && !JinjaValues.Truthy(value)) ? fallback : value;
-                }
-                case "first":
-                {
-                    var items = JinjaValues.Iterate(value, line);
-                    return items.Count > 0 ? items[0] : Undefined.Instance;
-                }
-                case "last":
-                {
-                    var items = JinjaValues.Iterate(value, line);
-                    return items.Count > 0 ? items[items.Count - 1] : Undefined.Instance;
-                }
-                case "list":
-                    return JinjaValues.Iterate(value, line).ToList();
-                case "reverse":
-                    return value is string rs ? new string(rs.Reverse().ToArray()) : (object)JinjaValues.Iterate(value, line).AsEnumerable().Reverse().ToList();
-                case "join":
-                {
-                    var separator = JinjaValues.ToStr(Arg(0, "d", ""));
-                    var attribute = Arg(1, "attribute", null);
-                    var items = JinjaValues.Iterate(value, line);
-                    return string.Join(separator, items.Select(i => JinjaValues.ToStr(attribute is string a ? GetAttribute(i, a, line) : i)));
-                }
-                case "tojson":
-                {
-                    var indent = Arg(0, "indent", null);
-                    var indentWidth = indent == null || indent is Undefined ? (int?)null : (int)JinjaValues.ToLong(indent, line);
-                    var separators = Arg(1, "separators", null) as List<object?>;
-                    var itemSeparator = separators != null && separators.Count == 2 ? JinjaValues.ToStr(separators[0]) : indentWidth == null ? ", " : ",";
-                    var keySeparator = separators != null && separators.Count == 2 ? JinjaValues.ToStr(separators[1]) : ": ";
-                    return JinjaValues.ToJson(value, indentWidth, itemSeparator, keySeparator, JinjaValues.Truthy(kwargs.TryGetValue("sort_keys", out var sort) ? sort : false));
-                }
-                case "items":
-                    if (value is Dictionary<string, object?> map)
-                        return map.Select(p => (object?)new List<object?> { p.Key, p.Value }).ToList();
-                    if (value is Undefined) return new List<object?>();
-                    throw new ChatTemplateException("The items filter needs a mapping.", line);
-                case "replace":
-                {
-                    var text = JinjaValues.ToStr(value);
-                    var old = JinjaValues.ToStr(Arg(0, "old", ""));
-                    var replacement = JinjaValues.ToStr(Arg(1, "new", ""));
-                    return old.Length == 0 ? text : text.Replace(old, replacement);
-                }
-                case "int":
-                    return ToInt(value, Arg(0, "default", 0L));
-                case "float":
-                    return ToFloat(value, Arg(0, "default", 0.0));
-                case "abs":
-                    return value is double dv ? Math.Abs(dv) : (object)Math.Abs(JinjaValues.ToLong(value, line));
-                case "unique":
-                {
-                    var unique = new List<object?>();
-                    foreach (var item in JinjaValues.Iterate(value, line))
-                        if (!unique.Any(u => JinjaValues.AreEqual(u, item))) unique.Add(item);
-                    return unique;
-                }
-                case "select":
-                case "reject":
-                {
-                    var testName = args.Count > 0 ? JinjaValues.ToStr(args[0]) : null;
-                    var testArgs = args.Skip(1).ToList();
-                    var keep = name == "select";
-                    return JinjaValues.Iterate(value, line)
-                        .Where(i => (testName == null ? JinjaValues.Truthy(i) : ApplyTest(testName, i, testArgs, context, line)) == keep)
-                        .ToList();
-                }
-                case "selectattr":
-                case "rejectattr":
-                {
-                    var attribute = JinjaValues.ToStr(Arg(0, "attribute", ""));
-                    var testName = args.Count > 1 ? JinjaValues.ToStr(args[1]) : null;
-                    var testArgs = args.Skip(2).ToList();
-                    var keep = name == "selectattr";
-                    return JinjaValues.Iterate(value, line)
-                        .Where(i =>
-                        {
-                            var v = GetAttribute(i, attribute, line);
-                            return (testName == null ? JinjaValues.Truthy(v) : ApplyTest(testName, v, testArgs, context, line)) == keep;
-                        })
-                        .ToList();
-                }
-                case "map":
-                {
-                    var items = JinjaValues.Iterate(value, line);
-                    if (kwargs.TryGetValue("attribute", out var attribute))
+                var chars = Arg(0, "chars", null);
+                var text = JinjaValues.ToStr(value);
+                return chars is string c ? text.Trim(c.ToCharArray()) : text.Trim(PythonWhitespace);
+            }
+            case "length":
+            case "count":
+                return (long)JinjaValues.Length(value, line);
+            case "string":
+                return JinjaValues.ToStr(value);
+            case "upper":
+                return JinjaValues.ToStr(value).ToUpperInvariant();
+            case "lower":
+                return JinjaValues.ToStr(value).ToLowerInvariant();
+            case "capitalize":
+                return Capitalize(JinjaValues.ToStr(value));
+            case "title":
+                return CultureInfo.InvariantCulture.TextInfo.ToTitleCase(JinjaValues.ToStr(value).ToLowerInvariant());
+            case "safe":
+            case "e":
+            case "escape":
+            case "forceescape":
+                return name == "safe" ? value : Escape(JinjaValues.ToStr(value));
+            case "default":
+            case "d":
+            {
+                var fallback = Arg(0, "default_value", "");
+                var boolean = JinjaValues.Truthy(Arg(1, "boolean", false));
+                return value is Undefined || (boolean && !JinjaValues.Truthy(value)) ? fallback : value;
+            }
+            case "first":
+            {
+                var items = JinjaValues.Iterate(value, line);
+                return items.Count > 0 ? items[0] : Undefined.Instance;
+            }
+            case "last":
+            {
+                var items = JinjaValues.Iterate(value, line);
+                return items.Count > 0 ? items[items.Count - 1] : Undefined.Instance;
+            }
+            case "list":
+                return JinjaValues.Iterate(value, line).ToList();
+            case "reverse":
+                return value is string rs ? new string(rs.Reverse().ToArray()) : (object)JinjaValues.Iterate(value, line).AsEnumerable().Reverse().ToList();
+            case "join":
+            {
+                var separator = JinjaValues.ToStr(Arg(0, "d", ""));
+                var attribute = Arg(1, "attribute", null);
+                var items = JinjaValues.Iterate(value, line);
+                return string.Join(separator, items.Select(i => JinjaValues.ToStr(attribute is string a ? GetAttribute(i, a, line) : i)));
+            }
+            case "tojson":
+            {
+                var indent = Arg(0, "indent", null);
+                var indentWidth = indent == null || indent is Undefined ? (int?)null : (int)JinjaValues.ToLong(indent, line);
+                var separators = Arg(1, "separators", null) as List<object?>;
+                var itemSeparator = separators != null && separators.Count == 2 ? JinjaValues.ToStr(separators[0]) : indentWidth == null ? ", " : ",";
+                var keySeparator = separators != null && separators.Count == 2 ? JinjaValues.ToStr(separators[1]) : ": ";
+                return JinjaValues.ToJson(value, indentWidth, itemSeparator, keySeparator, JinjaValues.Truthy(kwargs.TryGetValue("sort_keys", out var sort) ? sort : false));
+            }
+            case "items":
+                if (value is Dictionary<string, object?> map)
+                    return map.Select(p => (object?)new List<object?> { p.Key, p.Value }).ToList();
+                if (value is Undefined) return new List<object?>();
+                throw new ChatTemplateException("The items filter needs a mapping.", line);
+            case "replace":
+            {
+                var text = JinjaValues.ToStr(value);
+                var old = JinjaValues.ToStr(Arg(0, "old", ""));
+                var replacement = JinjaValues.ToStr(Arg(1, "new", ""));
+                return old.Length == 0 ? text : text.Replace(old, replacement);
+            }
+            case "int":
+                return ToInt(value, Arg(0, "default", 0L));
+            case "float":
+                return ToFloat(value, Arg(0, "default", 0.0));
+            case "abs":
+                return value is double dv ? Math.Abs(dv) : (object)Math.Abs(JinjaValues.ToLong(value, line));
+            case "unique":
+            {
+                var unique = new List<object?>();
+                foreach (var item in JinjaValues.Iterate(value, line))
+                    if (!unique.Any(u => JinjaValues.AreEqual(u, item))) unique.Add(item);
+                return unique;
+            }
+            case "select":
+            case "reject":
+            {
+                var testName = args.Count > 0 ? JinjaValues.ToStr(args[0]) : null;
+                var testArgs = args.Skip(1).ToList();
+                var keep = name == "select";
+                return JinjaValues.Iterate(value, line)
+                    .Where(i => (testName == null ? JinjaValues.Truthy(i) : ApplyTest(testName, i, testArgs, context, line)) == keep)
+                    .ToList();
+            }
+            case "selectattr":
+            case "rejectattr":
+            {
+                var attribute = JinjaValues.ToStr(Arg(0, "attribute", ""));
+                var testName = args.Count > 1 ? JinjaValues.ToStr(args[1]) : null;
+                var testArgs = args.Skip(2).ToList();
+                var keep = name == "selectattr";
+                return JinjaValues.Iterate(value, line)
+                    .Where(i =>
                     {
-                        var fallback = kwargs.TryGetValue("default", out var d) ? d : Undefined.Instance;
-                        return items.Select(i =>
-                        {
-                            var v = GetAttribute(i, JinjaValues.ToStr(attribute), line);
-                            return v is Undefined ? fallback : v;
-                        }).ToList();
-                    }
-                    if (args.Count == 0) throw new ChatTemplateException("map needs a filter name or attribute=.", line);
-                    var filter = JinjaValues.ToStr(args[0]);
-                    var filterArgs = args.Skip(1).ToList();
-                    return items.Select(i => ApplyFilter(filter, i, filterArgs, new Dictionary<string, object?>(), context, line)).ToList();
-                }
-                case "sort":
+                        var v = GetAttribute(i, attribute, line);
+                        return (testName == null ? JinjaValues.Truthy(v) : ApplyTest(testName, v, testArgs, context, line)) == keep;
+                    })
+                    .ToList();
+            }
+            case "map":
+            {
+                var items = JinjaValues.Iterate(value, line);
+                if (kwargs.TryGetValue("attribute", out var attribute))
                 {
-                    var reverse = JinjaValues.Truthy(Arg(0, "reverse", false));
-                    var attribute = Arg(2, "attribute", null) as string;
-                    var items = JinjaValues.Iterate(value, line).ToList();
-                    items.Sort((a, b) => JinjaValues.Compare(attribute == null ? a : GetAttribute(a, attribute, line), attribute == null ? b : GetAttribute(b, attribute, line), line));
-                    if (reverse) items.Reverse();
-                    return items;
-                }
-                case "indent":
-                {
-                    var width = Arg(0, "width", 4L);
-                    var pad = width is string ps ? ps : new string(' ', (int)JinjaValues.ToLong(width, line));
-                    var first = JinjaValues.Truthy(Arg(1, "first", false));
-                    var lines = JinjaValues.ToStr(value).Split('\n');
-                    for (var i = 0; i < lines.Length; i++)
-                        if ((i > 0 || first) && lines[i].Length > 0) lines[i] = pad + lines[i];
-                    return string.Join("\n", lines);
-                }
-                case "wordcount":
-                    return (long)JinjaValues.ToStr(value).Split(PythonWhitespace, StringSplitOptions.RemoveEmptyEntries).Length;
-                case "min":
-                case "max":
-                {
-                    var items = JinjaValues.Iterate(value, line);
-                    if (items.Count == 0) return Undefined.Instance;
-                    var best = items[0];
-                    foreach (var item in items.Skip(1))
+                    var fallback = kwargs.TryGetValue("default", out var d) ? d : Undefined.Instance;
+                    return items.Select(i =>
                     {
-                        var c = JinjaValues.Compare(item, best, line);
-                        if (name == "min" ? c < 0 : c > 0) best = item;
-                    }
-                    return best;
+                        var v = GetAttribute(i, JinjaValues.ToStr(attribute), line);
+                        return v is Undefined ? fallback : v;
+                    }).ToList();
                 }
-                case "sum":
+                if (args.Count == 0) throw new ChatTemplateException("map needs a filter name or attribute=.", line);
+                var filter = JinjaValues.ToStr(args[0]);
+                var filterArgs = args.Skip(1).ToList();
+                return items.Select(i => ApplyFilter(filter, i, filterArgs, new Dictionary<string, object?>(), context, line)).ToList();
+            }
+            case "sort":
+            {
+                var reverse = JinjaValues.Truthy(Arg(0, "reverse", false));
+                var attribute = Arg(2, "attribute", null) as string;
+                var items = JinjaValues.Iterate(value, line).ToList();
+                items.Sort((a, b) => JinjaValues.Compare(attribute == null ? a : GetAttribute(a, attribute, line), attribute == null ? b : GetAttribute(b, attribute, line), line));
+                if (reverse) items.Reverse();
+                return items;
+            }
+            case "indent":
+            {
+                var width = Arg(0, "width", 4L);
+                var pad = width is string ps ? ps : new string(' ', (int)JinjaValues.ToLong(width, line));
+                var first = JinjaValues.Truthy(Arg(1, "first", false));
+                var lines = JinjaValues.ToStr(value).Split('\n');
+                for (var i = 0; i < lines.Length; i++)
+                    if ((i > 0 || first) && lines[i].Length > 0) lines[i] = pad + lines[i];
+                return string.Join("\n", lines);
+            }
+            case "wordcount":
+                return (long)JinjaValues.ToStr(value).Split(PythonWhitespace, StringSplitOptions.RemoveEmptyEntries).Length;
+            case "min":
+            case "max":
+            {
+                var items = JinjaValues.Iterate(value, line);
+                if (items.Count == 0) return Undefined.Instance;
+                var best = items[0];
+                foreach (var item in items.Skip(1))
                 {
-                    object? total = 0L;
-                    foreach (var item in JinjaValues.Iterate(value, line)) total = Arithmetic("+", total, item, line);
-                    return total;
+                    var c = JinjaValues.Compare(item, best, line);
+                    if (name == "min" ? c < 0 : c > 0) best = item;
                 }
-                default:
-                    throw new ChatTemplateException("Unknown filter '" + name + "'.", line);
+                return best;
             }
-        }
-
-        private static object? ToInt(object? value, object? fallback)
-        {
-            switch (value)
+            case "sum":
             {
-                case long l: return l;
-                case bool b: return b ? 1L : 0L;
-                case double d: return (long)Math.Truncate(d);
-                case string s when long.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed): return parsed;
-                case string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var real): return (long)Math.Truncate(real);
-                default: return fallback;
+                object? total = 0L;
+                foreach (var item in JinjaValues.Iterate(value, line)) total = Arithmetic("+", total, item, line);
+                return total;
             }
+            default:
+                throw new ChatTemplateException("Unknown filter '" + name + "'.", line);
         }
-
-        private static object? ToFloat(object? value, object? fallback)
-        {
-            switch (value)
-            {
-                case long l: return (double)l;
-                case bool b: return b ? 1.0 : 0.0;
-                case double d: return d;
-                case string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var real): return real;
-                default: return fallback;
-            }
-        }
-
-        private static string Capitalize(string text) =>
-            text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text.Substring(1).ToLowerInvariant();
-
-        private static string Escape(string text) =>
-            text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&#34;").Replace("'", "&#39;");
     }
+
+    private static object? ToInt(object? value, object? fallback)
+    {
+        switch (value)
+        {
+            case long l: return l;
+            case bool b: return b ? 1L : 0L;
+            case double d: return (long)Math.Truncate(d);
+            case string s when long.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed): return parsed;
+            case string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var real): return (long)Math.Truncate(real);
+            default: return fallback;
+        }
+    }
+
+    private static object? ToFloat(object? value, object? fallback)
+    {
+        switch (value)
+        {
+            case long l: return (double)l;
+            case bool b: return b ? 1.0 : 0.0;
+            case double d: return d;
+            case string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var real): return real;
+            default: return fallback;
+        }
+    }
+
+    private static string Capitalize(string text) =>
+        text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text.Substring(1).ToLowerInvariant();
+
+    private static string Escape(string text) =>
+        text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&#34;").Replace("'", "&#39;");
 }

@@ -1,328 +1,324 @@
-using System;
 using System.Collections;
-using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
 using System.Text;
 
-namespace BedrockImport.Engine.Invocation.Jinja
+namespace BedrockImport.Engine.Invocation.Jinja;
+
+/// <summary>A name the template used but nobody defined. Renders as "", is falsy, iterates as empty.</summary>
+internal sealed class Undefined
 {
-    /// <summary>A name the template used but nobody defined. Renders as "", is falsy, iterates as empty.</summary>
-    internal sealed class Undefined
+    public static readonly Undefined Instance = new Undefined();
+    private Undefined() { }
+    public override string ToString() => "";
+}
+
+/// <summary>namespace(...): the one mutable object a template can change from inside a loop.</summary>
+internal sealed class JinjaNamespace
+{
+    public readonly Dictionary<string, object?> Attributes = new Dictionary<string, object?>(StringComparer.Ordinal);
+}
+
+internal delegate object? JinjaCallable(List<object?> args, Dictionary<string, object?> kwargs);
+
+internal sealed class JinjaFunction
+{
+    public JinjaFunction(string name, JinjaCallable call)
     {
-        public static readonly Undefined Instance = new Undefined();
-        private Undefined() { }
-        public override string ToString() => "";
+        Name = name;
+        Call = call;
     }
 
-    /// <summary>namespace(...): the one mutable object a template can change from inside a loop.</summary>
-    internal sealed class JinjaNamespace
-    {
-        public readonly Dictionary<string, object?> Attributes = new Dictionary<string, object?>(StringComparer.Ordinal);
-    }
+    public string Name { get; }
+    public JinjaCallable Call { get; }
+}
 
-    internal delegate object? JinjaCallable(List<object?> args, Dictionary<string, object?> kwargs);
+/// <summary>Python/Jinja semantics over the value model: null (none), Undefined, bool, long, double, string,
+/// List&lt;object?&gt; (list and tuple), Dictionary&lt;string, object?&gt; (dict), JinjaNamespace, JinjaFunction.</summary>
+internal static class JinjaValues
+{
+    public static bool IsUndefined(object? value) => value is Undefined;
 
-    internal sealed class JinjaFunction
+    public static bool IsNumber(object? value) => value is long || value is double || value is bool;
+
+    public static bool Truthy(object? value)
     {
-        public JinjaFunction(string name, JinjaCallable call)
+        switch (value)
         {
-            Name = name;
-            Call = call;
+            case null: return false;
+            case Undefined _: return false;
+            case bool b: return b;
+            case long l: return l != 0;
+            case double d: return d != 0;
+            case string s: return s.Length > 0;
+            case List<object?> list: return list.Count > 0;
+            case Dictionary<string, object?> dict: return dict.Count > 0;
+            default: return true;
         }
-
-        public string Name { get; }
-        public JinjaCallable Call { get; }
     }
 
-    /// <summary>Python/Jinja semantics over the value model: null (none), Undefined, bool, long, double, string,
-    /// List&lt;object?&gt; (list and tuple), Dictionary&lt;string, object?&gt; (dict), JinjaNamespace, JinjaFunction.</summary>
-    internal static class JinjaValues
+    /// <summary>Converts caller-supplied .NET values (dictionaries, enumerables, numbers) into the value model.</summary>
+    public static object? FromDotNet(object? value)
     {
-        public static bool IsUndefined(object? value) => value is Undefined;
-
-        public static bool IsNumber(object? value) => value is long || value is double || value is bool;
-
-        public static bool Truthy(object? value)
+        switch (value)
         {
-            switch (value)
-            {
-                case null: return false;
-                case Undefined _: return false;
-                case bool b: return b;
-                case long l: return l != 0;
-                case double d: return d != 0;
-                case string s: return s.Length > 0;
-                case List<object?> list: return list.Count > 0;
-                case Dictionary<string, object?> dict: return dict.Count > 0;
-                default: return true;
-            }
+            case null: return null;
+            case string s: return s;
+            case bool b: return b;
+            case int i: return (long)i;
+            case long l: return l;
+            case short sh: return (long)sh;
+            case byte by: return (long)by;
+            case uint ui: return (long)ui;
+            case double d: return d;
+            case float f: return (double)f;
+            case decimal m: return (double)m;
+            case ChatMessage message:
+                return new Dictionary<string, object?>(StringComparer.Ordinal) { ["role"] = message.Role, ["content"] = message.Content };
+            case Undefined _:
+            case JinjaNamespace _:
+            case JinjaFunction _:
+                return value;
+            case IDictionary dictionary:
+                var map = new Dictionary<string, object?>(StringComparer.Ordinal);
+                foreach (DictionaryEntry entry in dictionary) map[Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? ""] = FromDotNet(entry.Value);
+                return map;
+            case IEnumerable<KeyValuePair<string, object?>> pairs:
+                var pairMap = new Dictionary<string, object?>(StringComparer.Ordinal);
+                foreach (var pair in pairs) pairMap[pair.Key] = FromDotNet(pair.Value);
+                return pairMap;
+            case IEnumerable sequence:
+                var list = new List<object?>();
+                foreach (var item in sequence) list.Add(FromDotNet(item));
+                return list;
+            default:
+                return Convert.ToString(value, CultureInfo.InvariantCulture);
         }
+    }
 
-        /// <summary>Converts caller-supplied .NET values (dictionaries, enumerables, numbers) into the value model.</summary>
-        public static object? FromDotNet(object? value)
+    /// <summary>str(value) as Python prints it.</summary>
+    public static string ToStr(object? value)
+    {
+        switch (value)
         {
-            switch (value)
+            case null: return "None";
+            case Undefined _: return "";
+            case string s: return s;
+            case bool b: return b ? "True" : "False";
+            case long l: return l.ToString(CultureInfo.InvariantCulture);
+            case double d: return FloatRepr(d);
+            case List<object?> list: return "[" + string.Join(", ", list.Select(Repr)) + "]";
+            case Dictionary<string, object?> dict: return "{" + string.Join(", ", dict.Select(p => Repr(p.Key) + ": " + Repr(p.Value))) + "}";
+            case JinjaNamespace _: return "<Namespace>";
+            case JinjaFunction f: return "<function " + f.Name + ">";
+            default: return value.ToString() ?? "";
+        }
+    }
+
+    /// <summary>repr(value): strings quoted, the rest as str().</summary>
+    public static string Repr(object? value)
+    {
+        if (!(value is string s)) return ToStr(value);
+        var quote = s.IndexOf('\'') >= 0 && s.IndexOf('"') < 0 ? '"' : '\'';
+        var builder = new StringBuilder().Append(quote);
+        foreach (var c in s)
+        {
+            switch (c)
             {
-                case null: return null;
-                case string s: return s;
-                case bool b: return b;
-                case int i: return (long)i;
-                case long l: return l;
-                case short sh: return (long)sh;
-                case byte by: return (long)by;
-                case uint ui: return (long)ui;
-                case double d: return d;
-                case float f: return (double)f;
-                case decimal m: return (double)m;
-                case ChatMessage message:
-                    return new Dictionary<string, object?>(StringComparer.Ordinal) { ["role"] = message.Role, ["content"] = message.Content };
-                case Undefined _:
-                case JinjaNamespace _:
-                case JinjaFunction _:
-                    return value;
-                case IDictionary dictionary:
-                    var map = new Dictionary<string, object?>(StringComparer.Ordinal);
-                    foreach (DictionaryEntry entry in dictionary) map[Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? ""] = FromDotNet(entry.Value);
-                    return map;
-                case IEnumerable<KeyValuePair<string, object?>> pairs:
-                    var pairMap = new Dictionary<string, object?>(StringComparer.Ordinal);
-                    foreach (var pair in pairs) pairMap[pair.Key] = FromDotNet(pair.Value);
-                    return pairMap;
-                case IEnumerable sequence:
-                    var list = new List<object?>();
-                    foreach (var item in sequence) list.Add(FromDotNet(item));
-                    return list;
+                case '\\': builder.Append("\\\\"); break;
+                case '\n': builder.Append("\\n"); break;
+                case '\r': builder.Append("\\r"); break;
+                case '\t': builder.Append("\\t"); break;
                 default:
-                    return Convert.ToString(value, CultureInfo.InvariantCulture);
+                    if (c == quote) builder.Append('\\');
+                    builder.Append(c);
+                    break;
             }
         }
+        return builder.Append(quote).ToString();
+    }
 
-        /// <summary>str(value) as Python prints it.</summary>
-        public static string ToStr(object? value)
+    public static string FloatRepr(double d)
+    {
+        if (double.IsNaN(d)) return "nan";
+        if (double.IsPositiveInfinity(d)) return "inf";
+        if (double.IsNegativeInfinity(d)) return "-inf";
+        if (Math.Floor(d) == d && Math.Abs(d) < 1e16) return d.ToString("F1", CultureInfo.InvariantCulture);
+        var text = d.ToString("R", CultureInfo.InvariantCulture);
+        var e = text.IndexOf('E');
+        if (e < 0) return text;
+        var exponent = int.Parse(text.Substring(e + 1), CultureInfo.InvariantCulture);
+        return text.Substring(0, e) + "e" + (exponent < 0 ? "-" : "+") + Math.Abs(exponent).ToString("00", CultureInfo.InvariantCulture);
+    }
+
+    public static string TypeName(object? value) => value switch
+    {
+        null => "NoneType",
+        Undefined _ => "Undefined",
+        bool _ => "bool",
+        long _ => "int",
+        double _ => "float",
+        string _ => "str",
+        List<object?> _ => "list",
+        Dictionary<string, object?> _ => "dict",
+        _ => value.GetType().Name,
+    };
+
+    public static bool AreEqual(object? a, object? b)
+    {
+        if (a is Undefined || b is Undefined) return a is Undefined && b is Undefined;
+        if (a == null || b == null) return a == null && b == null;
+        if (IsNumber(a) && IsNumber(b)) return ToDouble(a) == ToDouble(b);
+        if (a is string sa && b is string sb) return string.Equals(sa, sb, StringComparison.Ordinal);
+        if (a is List<object?> la && b is List<object?> lb) return la.Count == lb.Count && la.Zip(lb, AreEqual).All(x => x);
+        if (a is Dictionary<string, object?> da && b is Dictionary<string, object?> db)
+            return da.Count == db.Count && da.All(p => db.TryGetValue(p.Key, out var v) && AreEqual(p.Value, v));
+        return ReferenceEquals(a, b);
+    }
+
+    public static int Compare(object? a, object? b, int line)
+    {
+        if (IsNumber(a) && IsNumber(b)) return ToDouble(a).CompareTo(ToDouble(b));
+        if (a is string sa && b is string sb) return string.CompareOrdinal(sa, sb);
+        if (a is List<object?> la && b is List<object?> lb)
         {
-            switch (value)
+            for (var i = 0; i < Math.Min(la.Count, lb.Count); i++)
             {
-                case null: return "None";
-                case Undefined _: return "";
-                case string s: return s;
-                case bool b: return b ? "True" : "False";
-                case long l: return l.ToString(CultureInfo.InvariantCulture);
-                case double d: return FloatRepr(d);
-                case List<object?> list: return "[" + string.Join(", ", list.Select(Repr)) + "]";
-                case Dictionary<string, object?> dict: return "{" + string.Join(", ", dict.Select(p => Repr(p.Key) + ": " + Repr(p.Value))) + "}";
-                case JinjaNamespace _: return "<Namespace>";
-                case JinjaFunction f: return "<function " + f.Name + ">";
-                default: return value.ToString() ?? "";
+                var c = Compare(la[i], lb[i], line);
+                if (c != 0) return c;
             }
+            return la.Count.CompareTo(lb.Count);
         }
+        throw new ChatTemplateException("Cannot compare " + TypeName(a) + " with " + TypeName(b) + ".", line);
+    }
 
-        /// <summary>repr(value): strings quoted, the rest as str().</summary>
-        public static string Repr(object? value)
+    public static double ToDouble(object? value) => value switch
+    {
+        long l => l,
+        double d => d,
+        bool b => b ? 1 : 0,
+        _ => throw new InvalidCastException(),
+    };
+
+    public static long ToLong(object? value, int line) => value switch
+    {
+        long l => l,
+        bool b => b ? 1 : 0,
+        double d when Math.Floor(d) == d => (long)d,
+        _ => throw new ChatTemplateException("Expected an integer, got " + TypeName(value) + ".", line),
+    };
+
+    public static bool Contains(object? container, object? item, int line)
+    {
+        switch (container)
         {
-            if (!(value is string s)) return ToStr(value);
-            var quote = s.IndexOf('\'') >= 0 && s.IndexOf('"') < 0 ? '"' : '\'';
-            var builder = new StringBuilder().Append(quote);
-            foreach (var c in s)
-            {
-                switch (c)
+            case string s:
+                if (!(item is string sub)) throw new ChatTemplateException("'in <string>' requires a string, not " + TypeName(item) + ".", line);
+                return s.IndexOf(sub, StringComparison.Ordinal) >= 0;
+            case List<object?> list: return list.Any(x => AreEqual(x, item));
+            case Dictionary<string, object?> dict: return item is string key && dict.ContainsKey(key);
+            case JinjaNamespace ns: return item is string name && ns.Attributes.ContainsKey(name);
+            case Undefined _: return false;
+            case null: throw new ChatTemplateException("Argument of type 'NoneType' is not iterable.", line);
+            default: throw new ChatTemplateException("Argument of type '" + TypeName(container) + "' is not iterable.", line);
+        }
+    }
+
+    public static List<object?> Iterate(object? value, int line)
+    {
+        switch (value)
+        {
+            case List<object?> list: return list;
+            case Dictionary<string, object?> dict: return dict.Keys.Cast<object?>().ToList();
+            case string s: return s.Select(c => (object?)c.ToString()).ToList();
+            case Undefined _: return new List<object?>();
+            default: throw new ChatTemplateException("'" + TypeName(value) + "' object is not iterable.", line);
+        }
+    }
+
+    public static int Length(object? value, int line) => value switch
+    {
+        string s => s.Length,
+        List<object?> l => l.Count,
+        Dictionary<string, object?> d => d.Count,
+        Undefined _ => 0,
+        _ => throw new ChatTemplateException("Object of type '" + TypeName(value) + "' has no len().", line),
+    };
+
+    /// <summary>json.dumps(value, ensure_ascii=False, indent=indent, separators=..., sort_keys=...) as Hugging Face's tojson does.</summary>
+    public static string ToJson(object? value, int? indent, string itemSeparator, string keySeparator, bool sortKeys)
+    {
+        var builder = new StringBuilder();
+        WriteJson(builder, value, indent, itemSeparator, keySeparator, sortKeys, 0);
+        return builder.ToString();
+    }
+
+    private static void WriteJson(StringBuilder b, object? value, int? indent, string itemSep, string keySep, bool sortKeys, int depth)
+    {
+        switch (value)
+        {
+            case null:
+            case Undefined _:
+                b.Append("null");
+                return;
+            case bool x: b.Append(x ? "true" : "false"); return;
+            case long l: b.Append(l.ToString(CultureInfo.InvariantCulture)); return;
+            case double d: b.Append(double.IsNaN(d) ? "NaN" : double.IsInfinity(d) ? (d > 0 ? "Infinity" : "-Infinity") : FloatRepr(d)); return;
+            case string s: JsonString(b, s); return;
+            case List<object?> list:
+                WriteContainer(b, '[', ']', list.Count, indent, itemSep, depth, i => WriteJson(b, list[i], indent, itemSep, keySep, sortKeys, depth + 1));
+                return;
+            case Dictionary<string, object?> dict:
+                var keys = sortKeys ? dict.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList() : dict.Keys.ToList();
+                WriteContainer(b, '{', '}', keys.Count, indent, itemSep, depth, i =>
                 {
-                    case '\\': builder.Append("\\\\"); break;
-                    case '\n': builder.Append("\\n"); break;
-                    case '\r': builder.Append("\\r"); break;
-                    case '\t': builder.Append("\\t"); break;
-                    default:
-                        if (c == quote) builder.Append('\\');
-                        builder.Append(c);
-                        break;
-                }
-            }
-            return builder.Append(quote).ToString();
+                    JsonString(b, keys[i]);
+                    b.Append(keySep);
+                    WriteJson(b, dict[keys[i]], indent, itemSep, keySep, sortKeys, depth + 1);
+                });
+                return;
+            case JinjaNamespace ns:
+                WriteJson(b, new Dictionary<string, object?>(ns.Attributes), indent, itemSep, keySep, sortKeys, depth);
+                return;
+            default:
+                JsonString(b, ToStr(value));
+                return;
         }
+    }
 
-        public static string FloatRepr(double d)
+    private static void WriteContainer(StringBuilder b, char open, char close, int count, int? indent, string itemSep, int depth, Action<int> writeItem)
+    {
+        b.Append(open);
+        if (count == 0) { b.Append(close); return; }
+        for (var i = 0; i < count; i++)
         {
-            if (double.IsNaN(d)) return "nan";
-            if (double.IsPositiveInfinity(d)) return "inf";
-            if (double.IsNegativeInfinity(d)) return "-inf";
-            if (Math.Floor(d) == d && Math.Abs(d) < 1e16) return d.ToString("F1", CultureInfo.InvariantCulture);
-            var text = d.ToString("R", CultureInfo.InvariantCulture);
-            var e = text.IndexOf('E');
-            if (e < 0) return text;
-            var exponent = int.Parse(text.Substring(e + 1), CultureInfo.InvariantCulture);
-            return text.Substring(0, e) + "e" + (exponent < 0 ? "-" : "+") + Math.Abs(exponent).ToString("00", CultureInfo.InvariantCulture);
+            if (i > 0) b.Append(itemSep);
+            if (indent != null) b.Append('\n').Append(' ', indent.Value * (depth + 1));
+            writeItem(i);
         }
+        if (indent != null) b.Append('\n').Append(' ', indent.Value * depth);
+        b.Append(close);
+    }
 
-        public static string TypeName(object? value) => value switch
+    private static void JsonString(StringBuilder b, string s)
+    {
+        b.Append('"');
+        foreach (var c in s)
         {
-            null => "NoneType",
-            Undefined _ => "Undefined",
-            bool _ => "bool",
-            long _ => "int",
-            double _ => "float",
-            string _ => "str",
-            List<object?> _ => "list",
-            Dictionary<string, object?> _ => "dict",
-            _ => value.GetType().Name,
-        };
-
-        public static bool AreEqual(object? a, object? b)
-        {
-            if (a is Undefined || b is Undefined) return a is Undefined && b is Undefined;
-            if (a == null || b == null) return a == null && b == null;
-            if (IsNumber(a) && IsNumber(b)) return ToDouble(a) == ToDouble(b);
-            if (a is string sa && b is string sb) return string.Equals(sa, sb, StringComparison.Ordinal);
-            if (a is List<object?> la && b is List<object?> lb) return la.Count == lb.Count && la.Zip(lb, AreEqual).All(x => x);
-            if (a is Dictionary<string, object?> da && b is Dictionary<string, object?> db)
-                return da.Count == db.Count && da.All(p => db.TryGetValue(p.Key, out var v) && AreEqual(p.Value, v));
-            return ReferenceEquals(a, b);
-        }
-
-        public static int Compare(object? a, object? b, int line)
-        {
-            if (IsNumber(a) && IsNumber(b)) return ToDouble(a).CompareTo(ToDouble(b));
-            if (a is string sa && b is string sb) return string.CompareOrdinal(sa, sb);
-            if (a is List<object?> la && b is List<object?> lb)
+            switch (c)
             {
-                for (var i = 0; i < Math.Min(la.Count, lb.Count); i++)
-                {
-                    var c = Compare(la[i], lb[i], line);
-                    if (c != 0) return c;
-                }
-                return la.Count.CompareTo(lb.Count);
-            }
-            throw new ChatTemplateException("Cannot compare " + TypeName(a) + " with " + TypeName(b) + ".", line);
-        }
-
-        public static double ToDouble(object? value) => value switch
-        {
-            long l => l,
-            double d => d,
-            bool b => b ? 1 : 0,
-            _ => throw new InvalidCastException(),
-        };
-
-        public static long ToLong(object? value, int line) => value switch
-        {
-            long l => l,
-            bool b => b ? 1 : 0,
-            double d when Math.Floor(d) == d => (long)d,
-            _ => throw new ChatTemplateException("Expected an integer, got " + TypeName(value) + ".", line),
-        };
-
-        public static bool Contains(object? container, object? item, int line)
-        {
-            switch (container)
-            {
-                case string s:
-                    if (!(item is string sub)) throw new ChatTemplateException("'in <string>' requires a string, not " + TypeName(item) + ".", line);
-                    return s.IndexOf(sub, StringComparison.Ordinal) >= 0;
-                case List<object?> list: return list.Any(x => AreEqual(x, item));
-                case Dictionary<string, object?> dict: return item is string key && dict.ContainsKey(key);
-                case JinjaNamespace ns: return item is string name && ns.Attributes.ContainsKey(name);
-                case Undefined _: return false;
-                case null: throw new ChatTemplateException("Argument of type 'NoneType' is not iterable.", line);
-                default: throw new ChatTemplateException("Argument of type '" + TypeName(container) + "' is not iterable.", line);
-            }
-        }
-
-        public static List<object?> Iterate(object? value, int line)
-        {
-            switch (value)
-            {
-                case List<object?> list: return list;
-                case Dictionary<string, object?> dict: return dict.Keys.Cast<object?>().ToList();
-                case string s: return s.Select(c => (object?)c.ToString()).ToList();
-                case Undefined _: return new List<object?>();
-                default: throw new ChatTemplateException("'" + TypeName(value) + "' object is not iterable.", line);
-            }
-        }
-
-        public static int Length(object? value, int line) => value switch
-        {
-            string s => s.Length,
-            List<object?> l => l.Count,
-            Dictionary<string, object?> d => d.Count,
-            Undefined _ => 0,
-            _ => throw new ChatTemplateException("Object of type '" + TypeName(value) + "' has no len().", line),
-        };
-
-        /// <summary>json.dumps(value, ensure_ascii=False, indent=indent, separators=..., sort_keys=...) as Hugging Face's tojson does.</summary>
-        public static string ToJson(object? value, int? indent, string itemSeparator, string keySeparator, bool sortKeys)
-        {
-            var builder = new StringBuilder();
-            WriteJson(builder, value, indent, itemSeparator, keySeparator, sortKeys, 0);
-            return builder.ToString();
-        }
-
-        private static void WriteJson(StringBuilder b, object? value, int? indent, string itemSep, string keySep, bool sortKeys, int depth)
-        {
-            switch (value)
-            {
-                case null:
-                case Undefined _:
-                    b.Append("null");
-                    return;
-                case bool x: b.Append(x ? "true" : "false"); return;
-                case long l: b.Append(l.ToString(CultureInfo.InvariantCulture)); return;
-                case double d: b.Append(double.IsNaN(d) ? "NaN" : double.IsInfinity(d) ? (d > 0 ? "Infinity" : "-Infinity") : FloatRepr(d)); return;
-                case string s: JsonString(b, s); return;
-                case List<object?> list:
-                    WriteContainer(b, '[', ']', list.Count, indent, itemSep, depth, i => WriteJson(b, list[i], indent, itemSep, keySep, sortKeys, depth + 1));
-                    return;
-                case Dictionary<string, object?> dict:
-                    var keys = sortKeys ? dict.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList() : dict.Keys.ToList();
-                    WriteContainer(b, '{', '}', keys.Count, indent, itemSep, depth, i =>
-                    {
-                        JsonString(b, keys[i]);
-                        b.Append(keySep);
-                        WriteJson(b, dict[keys[i]], indent, itemSep, keySep, sortKeys, depth + 1);
-                    });
-                    return;
-                case JinjaNamespace ns:
-                    WriteJson(b, new Dictionary<string, object?>(ns.Attributes), indent, itemSep, keySep, sortKeys, depth);
-                    return;
+                case '"': b.Append("\\\""); break;
+                case '\\': b.Append("\\\\"); break;
+                case '\n': b.Append("\\n"); break;
+                case '\r': b.Append("\\r"); break;
+                case '\t': b.Append("\\t"); break;
+                case '\b': b.Append("\\b"); break;
+                case '\f': b.Append("\\f"); break;
                 default:
-                    JsonString(b, ToStr(value));
-                    return;
+                    if (c < 0x20) b.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    else b.Append(c);
+                    break;
             }
         }
-
-        private static void WriteContainer(StringBuilder b, char open, char close, int count, int? indent, string itemSep, int depth, Action<int> writeItem)
-        {
-            b.Append(open);
-            if (count == 0) { b.Append(close); return; }
-            for (var i = 0; i < count; i++)
-            {
-                if (i > 0) b.Append(itemSep);
-                if (indent != null) b.Append('\n').Append(' ', indent.Value * (depth + 1));
-                writeItem(i);
-            }
-            if (indent != null) b.Append('\n').Append(' ', indent.Value * depth);
-            b.Append(close);
-        }
-
-        private static void JsonString(StringBuilder b, string s)
-        {
-            b.Append('"');
-            foreach (var c in s)
-            {
-                switch (c)
-                {
-                    case '"': b.Append("\\\""); break;
-                    case '\\': b.Append("\\\\"); break;
-                    case '\n': b.Append("\\n"); break;
-                    case '\r': b.Append("\\r"); break;
-                    case '\t': b.Append("\\t"); break;
-                    case '\b': b.Append("\\b"); break;
-                    case '\f': b.Append("\\f"); break;
-                    default:
-                        if (c < 0x20) b.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                        else b.Append(c);
-                        break;
-                }
-            }
-            b.Append('"');
-        }
+        b.Append('"');
     }
 }
