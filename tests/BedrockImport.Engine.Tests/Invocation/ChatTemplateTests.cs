@@ -30,6 +30,17 @@ public class ChatTemplateTests
     }
 
     [Fact]
+    public void Llama3_trims_ideographic_and_no_break_spaces_as_transformers_does()
+    {
+        var template = ChatTemplate.Parse(ChatTemplateFixtures.Llama3, "<|begin_of_text|>", "<|eot_id|>");
+
+        var prompt = template.Render(new[] { new ChatMessage("user", "\u3000日本の首都は？\u00a0\n") });
+
+        Assert.Equal("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n日本の首都は？<|eot_id|>" +
+                     "<|start_header_id|>assistant<|end_header_id|>\n\n", prompt);
+    }
+
+    [Fact]
     public void Llama3_without_generation_prompt_ends_at_the_last_message()
     {
         var template = ChatTemplate.Parse(ChatTemplateFixtures.Llama3, "<|begin_of_text|>", "<|eot_id|>");

@@ -222,4 +222,19 @@ public class JinjaConstructTests
         var error = Assert.Throws<ChatTemplateException>(() => Render(template, Vars(("x", "v"))));
         Assert.Contains(fragment, error.Message);
     }
+
+    // Expected values are what CPython 3 prints for the same expressions (str.isspace(), str.strip(), str.split()).
+    [Theory]
+    [InlineData("{{ x | trim }}", "\u3000こんにちは\u00a0", "こんにちは")]
+    [InlineData("{{ x.strip() }}", "\u2003 a b \u205f\u001f", "a b")]
+    [InlineData("{{ x.lstrip() }}|", "\u00a0\u3000a\u3000", "a\u3000|")]
+    [InlineData("{{ x.rstrip() }}|", "\u3000a\u3000\u0085", "\u3000a|")]
+    [InlineData("{{ x.split() | join(',') }}", "a\u3000b\u00a0\u00a0c", "a,b,c")]
+    [InlineData("{{ x.isspace() }}", "\u3000\u1680\u001c", "True")]
+    [InlineData("{{ x.isspace() }}", "\u200b", "False")]
+    [InlineData("{{ x.strip() | length }}", "\u200ba\u200b", "3")]
+    [InlineData("{{ x | int + 1 }}", "\u30007\u3000", "8")]
+    [InlineData("a\u3000{{- x -}}\u00a0b", "-", "a-b")]
+    public void Whitespace_is_what_python_calls_whitespace(string template, string x, string expected)
+        => Assert.Equal(expected, Render(template, Vars(("x", x))));
 }

@@ -15,7 +15,7 @@ internal static partial class JinjaBuiltins
             {
                 var chars = Arg(0, "chars", null);
                 var text = JinjaValues.ToStr(value);
-                return chars is string c ? text.Trim(c.ToCharArray()) : text.Trim(PythonWhitespace);
+                return chars is string c ? text.Trim(c.ToCharArray()) : PythonText.Strip(text);
             }
             case "length":
             case "count":
@@ -159,7 +159,7 @@ internal static partial class JinjaBuiltins
                 return string.Join("\n", lines);
             }
             case "wordcount":
-                return (long)JinjaValues.ToStr(value).Split(PythonWhitespace, StringSplitOptions.RemoveEmptyEntries).Length;
+                return (long)JinjaValues.ToStr(value).Split(PythonText.Whitespace, StringSplitOptions.RemoveEmptyEntries).Length;
             case "min":
             case "max":
             {
@@ -191,8 +191,8 @@ internal static partial class JinjaBuiltins
             case long l: return l;
             case bool b: return b ? 1L : 0L;
             case double d: return (long)Math.Truncate(d);
-            case string s when long.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed): return parsed;
-            case string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var real): return (long)Math.Truncate(real);
+            case string s when long.TryParse(PythonText.Strip(s), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed): return parsed;
+            case string s when double.TryParse(PythonText.Strip(s), NumberStyles.Float, CultureInfo.InvariantCulture, out var real): return (long)Math.Truncate(real);
             default: return fallback;
         }
     }
@@ -204,7 +204,7 @@ internal static partial class JinjaBuiltins
             case long l: return (double)l;
             case bool b: return b ? 1.0 : 0.0;
             case double d: return d;
-            case string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var real): return real;
+            case string s when double.TryParse(PythonText.Strip(s), NumberStyles.Float, CultureInfo.InvariantCulture, out var real): return real;
             default: return fallback;
         }
     }

@@ -28,11 +28,11 @@ internal static partial class JinjaBuiltins
         switch (name)
         {
             case "strip":
-                return new JinjaFunction(name, (args, _) => Chars(args, 0) is string c ? s.Trim(c.ToCharArray()) : s.Trim(PythonWhitespace));
+                return new JinjaFunction(name, (args, _) => Chars(args, 0) is string c ? s.Trim(c.ToCharArray()) : PythonText.Strip(s));
             case "lstrip":
-                return new JinjaFunction(name, (args, _) => Chars(args, 0) is string c ? s.TrimStart(c.ToCharArray()) : s.TrimStart(PythonWhitespace));
+                return new JinjaFunction(name, (args, _) => Chars(args, 0) is string c ? s.TrimStart(c.ToCharArray()) : PythonText.LStrip(s));
             case "rstrip":
-                return new JinjaFunction(name, (args, _) => Chars(args, 0) is string c ? s.TrimEnd(c.ToCharArray()) : s.TrimEnd(PythonWhitespace));
+                return new JinjaFunction(name, (args, _) => Chars(args, 0) is string c ? s.TrimEnd(c.ToCharArray()) : PythonText.RStrip(s));
             case "startswith":
                 return new JinjaFunction(name, (args, _) => Prefixes(args, line).Any(p => s.StartsWith(p, StringComparison.Ordinal)));
             case "endswith":
@@ -71,7 +71,7 @@ internal static partial class JinjaBuiltins
             case "splitlines":
                 return new JinjaFunction(name, (_, __) => s.Replace("\r\n", "\n").Split('\n').Select(x => (object?)x).ToList());
             case "isdigit": return new JinjaFunction(name, (_, __) => s.Length > 0 && s.All(char.IsDigit));
-            case "isspace": return new JinjaFunction(name, (_, __) => s.Length > 0 && s.All(char.IsWhiteSpace));
+            case "isspace": return new JinjaFunction(name, (_, __) => s.Length > 0 && s.All(PythonText.IsSpace));
             default: return null;
         }
     }
@@ -90,15 +90,15 @@ internal static partial class JinjaBuiltins
             var position = 0;
             while (true)
             {
-                while (position < s.Length && char.IsWhiteSpace(s[position])) position++;
+                while (position < s.Length && PythonText.IsSpace(s[position])) position++;
                 if (position >= s.Length) break;
                 if (max >= 0 && parts.Count == max)
                 {
-                    parts.Add(s.Substring(position).TrimEnd(PythonWhitespace));
+                    parts.Add(s.Substring(position).TrimEnd(PythonText.Whitespace));
                     break;
                 }
                 var end = position;
-                while (end < s.Length && !char.IsWhiteSpace(s[end])) end++;
+                while (end < s.Length && !PythonText.IsSpace(s[end])) end++;
                 parts.Add(s.Substring(position, end - position));
                 position = end;
             }

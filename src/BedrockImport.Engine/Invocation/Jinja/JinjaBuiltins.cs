@@ -6,8 +6,6 @@ namespace BedrockImport.Engine.Invocation.Jinja;
 /// sets it up for chat templates) that Llama, Mistral and Qwen templates use.</summary>
 internal static partial class JinjaBuiltins
 {
-    private static readonly char[] PythonWhitespace = { ' ', '\t', '\n', '\r', '\v', '\f' };
-
     public static void AddGlobals(Scope scope, Func<DateTime> now)
     {
         scope.Set("raise_exception", new JinjaFunction("raise_exception", (args, _) =>

@@ -126,12 +126,12 @@ internal static class JinjaLexer
             var p = start + 2;
             var stripBefore = p < source.Length && source[p] == '-';
             if (stripBefore || (p < source.Length && source[p] == '+')) p++;
-            while (p < source.Length && char.IsWhiteSpace(source[p])) p++;
+            while (p < source.Length && PythonText.IsSpace(source[p])) p++;
             if (string.CompareOrdinal(source, p, "endraw", 0, 6) != 0) { search = start + 2; continue; }
             var end = source.IndexOf("%}", p, StringComparison.Ordinal);
             if (end < 0) throw new ChatTemplateException("Unclosed {% endraw %}.", line);
             var text = source.Substring(position, start - position);
-            if (stripBefore) text = text.TrimEnd();
+            if (stripBefore) text = PythonText.RStrip(text);
             pieces.Add(new Piece { Kind = PieceKind.Text, Text = text, Line = line });
             // The endraw tag takes part in whitespace control like any block tag.
             pieces.Add(new Piece { Kind = PieceKind.Comment, Line = line, StripAfter = source[end - 1] == '-', KeepAfter = source[end - 1] == '+' });
@@ -144,7 +144,7 @@ internal static class JinjaLexer
     {
         while (true)
         {
-            while (p < source.Length && char.IsWhiteSpace(source[p]))
+            while (p < source.Length && PythonText.IsSpace(source[p]))
             {
                 if (source[p] == '\n') line++;
                 p++;
@@ -266,12 +266,12 @@ internal static class JinjaLexer
 
             if (before != null)
             {
-                if (tag.StripBefore) before.Text = before.Text.TrimEnd();
+                if (tag.StripBefore) before.Text = PythonText.RStrip(before.Text);
                 else if (isBlock && !tag.KeepBefore) before.Text = LeftStripLine(before.Text, atTemplateStart: i == 1);
             }
             if (after != null)
             {
-                if (tag.StripAfter) after.Text = after.Text.TrimStart();
+                if (tag.StripAfter) after.Text = PythonText.LStrip(after.Text);
                 else if (isBlock && !tag.KeepAfter && after.Text.StartsWith("\n", StringComparison.Ordinal)) after.Text = after.Text.Substring(1);
             }
         }
