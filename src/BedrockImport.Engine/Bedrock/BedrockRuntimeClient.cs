@@ -9,7 +9,7 @@ using BedrockImport.Engine.Wire;
 namespace BedrockImport.Engine.Bedrock;
 
 /// <summary>Bedrock Runtime (host bedrock-runtime.&lt;region&gt;, signing name bedrock).</summary>
-public sealed class BedrockRuntimeClient : RestJsonClient
+public sealed partial class BedrockRuntimeClient : RestJsonClient
 {
     public BedrockRuntimeClient(AwsSession session, RetryOptions? retry = null, IEngineLog? log = null)
         : this(session, new RetryPolicy(retry, log), log, null)
@@ -45,19 +45,25 @@ public sealed class BedrockRuntimeClient : RestJsonClient
 
     /// <summary>Streams `chunk` events as they are decoded. Retried only before the first chunk.
     /// Disposing the enumerator (breaking out of await foreach) closes the connection at once.</summary>
-    public async IAsyncEnumerable<ResponseStreamChunk> InvokeModelWithResponseStreamAsync(InvokeModelRequest request,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<ResponseStreamChunk> InvokeModelWithResponseStreamAsync(InvokeModelRequest request, CancellationToken cancellationToken)
     {
         var uri = ModelUri(request, "invoke-with-response-stream");
+        return StreamAsync("InvokeModelWithResponseStream", () => CreateInvokeRequest(uri, request, streaming: true), ReadChunkAsync, cancellationToken);
+    }
 
-        // Everything up to and including the first chunk runs inside the retry policy; after that, errors surface.
-        var (stream, first) = await SendAsync("InvokeModelWithResponseStream", () => CreateInvokeRequest(uri, request, streaming: true),
-            HttpCompletionOption.ResponseHeadersRead, async (response, token) =>
+    /// <summary>An event-stream operation: the items readNext decodes, until it returns null. Everything up to and
+    /// including the first item runs inside the retry policy; after that, errors surface to the caller. Disposing the
+    /// enumerator closes the connection at once.</summary>
+    private async IAsyncEnumerable<T> StreamAsync<T>(string operation, Func<HttpRequestMessage> createRequest,
+        Func<EventStreamResponse, CancellationToken, Task<T?>> readNext, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where T : class
+    {
+        var (stream, first) = await SendAsync(operation, createRequest, HttpCompletionOption.ResponseHeadersRead, async (response, token) =>
             {
-                var opened = new EventStreamResponse(response, "InvokeModelWithResponseStream");
+                var opened = new EventStreamResponse(response, operation);
                 try
                 {
-                    return (opened, await ReadChunkAsync(opened, token).ConfigureAwait(false));
+                    return (opened, await readNext(opened, token).ConfigureAwait(false));
                 }
                 catch
                 {
@@ -68,11 +74,11 @@ public sealed class BedrockRuntimeClient : RestJsonClient
 
         using (stream)
         {
-            var chunk = first;
-            while (chunk != null)
+            var item = first;
+            while (item != null)
             {
-                yield return chunk;
-                chunk = await ReadChunkAsync(stream, cancellationToken).ConfigureAwait(false);
+                yield return item;
+                item = await readNext(stream, cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -274,6 +274,16 @@ public static class Kit
         var json = "{\"bytes\":\"" + Convert.ToBase64String(Encoding.UTF8.GetBytes(modelJson)) + "\"" + (padding ? ",\"p\":\"abcdefghijklmnopqrstu\"" : "") + "}";
         return EventStreamWriter.Encode(EventStreamMessage.Event("chunk", Encoding.UTF8.GetBytes(json)));
     }
+
+    /// <summary>One event frame of the given :event-type with a JSON payload (ConverseStream's events).</summary>
+    public static byte[] EventFrame(string eventType, string json)
+        => EventStreamWriter.Encode(EventStreamMessage.Event(eventType, Encoding.UTF8.GetBytes(json)));
+
+    /// <summary>One exception frame of the given :exception-type (as the service model names the member, e.g. throttlingException).</summary>
+    public static byte[] ExceptionFrame(string exceptionType, string json)
+        => EventStreamWriter.Encode(EventStreamMessage.Exception(exceptionType, Encoding.UTF8.GetBytes(json)));
+
+    public static byte[] Frames(params byte[][] frames) => frames.SelectMany(f => f).ToArray();
 }
 
 /// <summary>An independent SigV4 verifier: recomputes the canonical request and signature from what went on the wire.</summary>
