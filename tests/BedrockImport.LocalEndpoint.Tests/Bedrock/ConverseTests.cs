@@ -182,6 +182,27 @@ public class ConverseTests : IClassFixture<ConverseModelEndpoint>
         Assert.Equal(FoundationModels.UnsupportedActionMessage, message);
     }
 
+    [Fact]
+    public async Task A_template_that_raises_is_a_validation_exception_with_its_message()
+    {
+        var arn = await _endpoint.ImportModelAsync(new SyntheticModelOptions
+        {
+            ExtraFiles = { ["chat_template.jinja"] = "{% if messages | length > 1 %}{{ raise_exception('Only one message, please.') }}{% endif %}{{ messages[0]['content'] }}" },
+        });
+        await BedrockTestEndpoint.JsonAsync(await ConverseAsync(arn, Body("Hello")), HttpStatusCode.OK);
+        var three = new
+        {
+            messages = new[]
+            {
+                new { role = "user", content = new[] { new { text = "a" } } },
+                new { role = "assistant", content = new[] { new { text = "b" } } },
+                new { role = "user", content = new[] { new { text = "c" } } },
+            },
+        };
+        var message = await BedrockTestEndpoint.ErrorAsync(await ConverseAsync(arn, three), 400, "ValidationException");
+        Assert.Contains("Only one message, please.", message);
+    }
+
     [Theory]
     [InlineData(FoundationModels.ClaudeSonnet, "The capital of France is Paris.")]
     [InlineData(FoundationModels.NovaLite, "Paris is the capital of France.")]
