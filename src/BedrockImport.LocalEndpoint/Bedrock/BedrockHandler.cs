@@ -29,12 +29,14 @@ internal sealed class BedrockHandler : IServiceHandler
 {
     private readonly ControlPlane _control;
     private readonly BedrockRuntime _runtime;
+    private readonly BedrockConverse _converse;
 
     public BedrockHandler(EndpointContext context)
     {
         var store = new ImportJobStore(Path.Combine(context.ServiceDataDirectory("bedrock"), "import-jobs"), context.Clock);
         _control = new ControlPlane(context, store);
         _runtime = new BedrockRuntime(context, store);
+        _converse = new BedrockConverse(context, _runtime);
     }
 
     public string SigningService => "bedrock";
@@ -56,9 +58,11 @@ internal sealed class BedrockHandler : IServiceHandler
                 case "DeleteImportedModel": await _control.DeleteImportedModelAsync(context, identifier!).ConfigureAwait(false); break;
                 case "InvokeModel": await _runtime.InvokeModelAsync(context, identifier!, streaming: false).ConfigureAwait(false); break;
                 case "InvokeModelWithResponseStream": await _runtime.InvokeModelAsync(context, identifier!, streaming: true).ConfigureAwait(false); break;
+                case "Converse": await _converse.ConverseAsync(context, identifier!, streaming: false).ConfigureAwait(false); break;
+                case "ConverseStream": await _converse.ConverseAsync(context, identifier!, streaming: true).ConfigureAwait(false); break;
                 default:
                     throw new BedrockError(404, "UnknownOperationException",
-                        $"The local endpoint does not implement {context.Request.Method} {context.Request.Path}. It serves the six Custom Model Import operations and InvokeModel / InvokeModelWithResponseStream.");
+                        $"The local endpoint does not implement {context.Request.Method} {context.Request.Path}. It serves the six Custom Model Import operations and InvokeModel / InvokeModelWithResponseStream / Converse / ConverseStream.");
             }
         }
         catch (BedrockError e)
@@ -85,6 +89,8 @@ internal sealed class BedrockHandler : IServiceHandler
             case ["imported-models", var model] when HttpMethods.IsDelete(method): return ("DeleteImportedModel", model);
             case ["model", var model, "invoke"] when HttpMethods.IsPost(method): return ("InvokeModel", model);
             case ["model", var model, "invoke-with-response-stream"] when HttpMethods.IsPost(method): return ("InvokeModelWithResponseStream", model);
+            case ["model", var model, "converse"] when HttpMethods.IsPost(method): return ("Converse", model);
+            case ["model", var model, "converse-stream"] when HttpMethods.IsPost(method): return ("ConverseStream", model);
             default: return (null, null);
         }
     }

@@ -54,6 +54,8 @@ internal sealed class BedrockRuntime
     public async Task InvokeModelAsync(HttpContext http, string modelId, bool streaming)
     {
         var started = Stopwatch.StartNew();
+        if (FoundationModels.Find(modelId, _context.Region) is not null)
+            throw BedrockError.Validation(FoundationModels.UnsupportedActionMessage);
         var job = FindModel(modelId);
         var body = ParseBody(await BedrockHandler.ReadBodyAsync(http).ConfigureAwait(false));
         var knobs = _context.Knobs.Current;
@@ -66,7 +68,7 @@ internal sealed class BedrockRuntime
             await AnswerAsync(http, job, body, generation, knobs.Bedrock, started).ConfigureAwait(false);
     }
 
-    private ImportJobRecord FindModel(string modelId)
+    internal ImportJobRecord FindModel(string modelId)
     {
         if (!BedrockPatterns.ImportedModelArn.IsMatch(modelId))
             throw BedrockError.Validation(BedrockPatterns.ImportedModelName.IsMatch(modelId)
@@ -148,7 +150,7 @@ internal sealed class BedrockRuntime
     }
 
     /// <summary>ModelNotReadyException right after import, and for a window once the model was idle (knobs).</summary>
-    private void CheckReady(ImportJobRecord job, BedrockKnobs knobs)
+    internal void CheckReady(ImportJobRecord job, BedrockKnobs knobs)
     {
         var now = _store.Now;
         var readyAt = job.EndTime + TimeSpan.FromMilliseconds(Math.Max(0, knobs.ModelNotReadyAfterImportMs));
@@ -174,7 +176,7 @@ internal sealed class BedrockRuntime
 
     private static BedrockError ModelNotReady() => new(429, "ModelNotReadyException", ModelNotReadyMessage);
 
-    private ResponseBook? Responses(ImportJobRecord job)
+    internal ResponseBook? Responses(ImportJobRecord job)
     {
         var source = S3StoreSource.For(_context.S3, job.S3Uri);
         var info = source?.Find(ResponseBook.FileName);
@@ -326,7 +328,7 @@ internal sealed class BedrockRuntime
         }
     }
 
-    private static EventStreamMessage MidStreamFault(string type)
+    internal static EventStreamMessage MidStreamFault(string type)
     {
         var payload = new JsonObject { ["message"] = type switch
         {
@@ -346,7 +348,7 @@ internal sealed class BedrockRuntime
         return EventStreamMessage.Exception(type, Encoding.UTF8.GetBytes(payload.ToJsonString()));
     }
 
-    private static async Task WriteFrameAsync(HttpContext http, EventStreamMessage message)
+    internal static async Task WriteFrameAsync(HttpContext http, EventStreamMessage message)
     {
         var frame = EventStreamWriter.Encode(message);
         await http.Response.Body.WriteAsync(frame, http.RequestAborted).ConfigureAwait(false);
@@ -354,5 +356,5 @@ internal sealed class BedrockRuntime
     }
 
     // Bedrock pads chunk events with a "p" field of varying length; clients must ignore it.
-    private static string Padding(int index) => "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".Substring(0, 1 + index % 40);
+    internal static string Padding(int index) => "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".Substring(0, 1 + index % 40);
 }

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using BedrockImport.Engine.EventStream;
+using BedrockImport.Engine.Invocation;
+using BedrockImport.Engine.ModelPackage;
+using BedrockImport.LocalEndpoint.Hosting;
+
+namespace BedrockImport.LocalEndpoint.Bedrock;
+
+/// <summary>Converse and ConverseStream: on an imported model the messages are rendered with the model's own chat
+/// template (the Engine's Jinja engine) and TextGenerator answers the rendered prompt as InvokeModel would; on a stand-in
+/// foundation model (FoundationModels) its answer book answers the last user message. Answers in Converse shapes.</summary>
+internal sealed class BedrockConverse
+{
+    /// <summary>model_type values of the architectures the service documents as not supporting Converse
+    /// (Qwen2 / Qwen2.5 share "qwen2"; Qwen3 MoE is a Qwen3).</summary>
+    internal static readonly IReadOnlySet<string> ExcludedModelTypes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "qwen2", "qwen2_vl", "qwen2_5_vl", "qwen3", "qwen3_moe", "gpt_oss",
+    };
+
+    private const int TokensPerMessage = 4;
+    private static readonly string[] StreamExceptionEvents =
+        { "modelStreamErrorException", "throttlingException", "internalServerException", "serviceUnavailableException", "validationException" };
+
+    private readonly EndpointContext _context;
+    private readonly BedrockRuntime _runtime;
+
+    public BedrockConverse(EndpointContext context, BedrockRuntime runtime)
+    {
+        _context = context;
+        _runtime = runtime;
+    }
+
+    public async Task ConverseAsync(HttpContext http, string modelId, bool streaming)
+    {
+        var started = Stopwatch.StartNew();
+        var request = ConverseRequest.Parse(await BedrockHandler.ReadBodyAsync(http).ConfigureAwait(false));
+        var knobs = _context.Knobs.Current;
+
+        string prompt;
+        int promptTokens;
+        ResponseBook? book;
+        if (FoundationModels.Find(modelId, _context.Region) is { } foundation)
+        {
+            prompt = request.LastUserText;
+            promptTokens = request.TemplateMessages.Sum(m => TextGenerator.Tokenize(m.Content).Count + TokensPerMessage);
+            book = foundation.Book;
+        }
+        else
+        {
+            var job = _runtime.FindModel(modelId);
+            CheckSupportsConverse(job);
+            var template = LoadTemplate(job) ?? throw BedrockError.Validation(FoundationModels.UnsupportedActionMessage);
+            prompt = Render(template, request.TemplateMessages);
+            promptTokens = TextGenerator.Tokenize(prompt).Count;
+            _runtime.CheckReady(job, knobs.Bedrock);
+            book = _runtime.Responses(job);
+        }
+
+        var generation = TextGenerator.Generate(knobs.Seed, prompt, request.MaxTokens, request.Stop, knobs.Bedrock.IgnoreStop, book, promptTokens);
+        var stopReason = StopReason(request, generation, knobs.Bedrock.IgnoreStop);
+        if (streaming)
+            await StreamAsync(http, generation, stopReason, knobs.Bedrock, started).ConfigureAwait(false);
+        else
+            await AnswerAsync(http, generation, stopReason, knobs.Bedrock, started).ConfigureAwait(false);
+    }
+
+    /// <summary>max_tokens when the answer was cut at maxTokens; stop_sequence when a stop sequence cut it (the generator
+    /// always reaches one when the request has any, unless ignoreStop lets it talk on); end_turn otherwise.</summary>
+    internal static string StopReason(ConverseRequest request, Generation generation, bool ignoreStop)
+    {
+        if (generation.HitMaxTokens) return "max_tokens";
+        return !ignoreStop && request.Stop.Any(s => s.Length > 0) ? "stop_sequence" : "end_turn";
+    }
+
+    /// <summary>Refuses the architectures the service excludes from Converse. The import record holds config.json's
+    /// model_type (or, when it had none, its architecture name).</summary>
+    private static void CheckSupportsConverse(ImportJobRecord job)
+    {
+        var recorded = job.ModelArchitecture;
+        if (string.IsNullOrEmpty(recorded)) return;
+        var family = SupportedArchitectures.Find(null, recorded) ?? SupportedArchitectures.Find(new[] { recorded! }, null);
+        var modelTypes = family?.ModelTypes ?? new[] { recorded! };
+        if (modelTypes.Any(ExcludedModelTypes.Contains))
+            throw BedrockError.Validation(FoundationModels.UnsupportedActionMessage);
+    }
+
+    private ChatTemplate? LoadTemplate(ImportJobRecord job)
+    {
+        var source = S3StoreSource.For(_context.S3, job.S3Uri);
+        if (source is null) return null;
+        try
+        {
+            return ChatTemplateSource.Read(source.ReadText(ChatTemplateSource.TemplateFileName), source.ReadText(ChatTemplateSource.TokenizerConfigFileName));
+        }
+        catch (ChatTemplateException)
+        {
+            return null;
+        }
+    }
+
+    private string Render(ChatTemplate template, IReadOnlyList<ChatMessage> messages)
+    {
+        template.Clock = () => _context.Clock.GetUtcNow().UtcDateTime;
+        try
+        {
+            return template.Render(messages, addGenerationPrompt: true);
+        }
+        catch (ChatTemplateException e)
+        {
+            // raise_exception of the template (e.g. Mistral on roles that do not alternate) and render failures.
+            throw BedrockError.Validation("The model's chat template could not format the conversation: " + e.Message);
+        }
+    }
+
+    private static JsonObject Usage(Generation generation) => new()
+    {
+        ["inputTokens"] = generation.PromptTokens,
+        ["outputTokens"] = generation.Tokens.Count,
+        ["totalTokens"] = generation.PromptTokens + generation.Tokens.Count,
+    };
+
+    private async Task AnswerAsync(HttpContext http, Generation generation, string stopReason, Knobs.BedrockKnobs knobs, Stopwatch started)
+    {
+        if (knobs.PerTokenLatencyMs > 0 && generation.Tokens.Count > 0)
+            await _context.Delay(TimeSpan.FromMilliseconds((long)knobs.PerTokenLatencyMs * generation.Tokens.Count), http.RequestAborted).ConfigureAwait(false);
+        var response = new JsonObject
+        {
+            ["output"] = new JsonObject
+            {
+                ["message"] = new JsonObject
+                {
+                    ["role"] = ChatRoles.Assistant,
+                    ["content"] = new JsonArray(new JsonObject { ["text"] = generation.Text }),
+                },
+            },
+            ["stopReason"] = stopReason,
+            ["usage"] = Usage(generation),
+            ["metrics"] = new JsonObject { ["latencyMs"] = started.ElapsedMilliseconds },
+        };
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = "application/json";
+        http.Response.Headers["x-amzn-RequestId"] = AwsErrors.RequestId(http);
+        await http.Response.WriteAsync(response.ToJsonString(), http.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task StreamAsync(HttpContext http, Generation generation, string stopReason, Knobs.BedrockKnobs knobs, Stopwatch started)
+    {
+        var faultAfter = knobs.ConverseStreamFaultAfterDeltas is { } n && n >= 0 && n <= generation.Tokens.Count ? n : -1;
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = EventStreamFormat.ContentType;
+        http.Response.Headers["x-amzn-RequestId"] = AwsErrors.RequestId(http);
+        await http.Response.StartAsync(http.RequestAborted).ConfigureAwait(false);
+
+        await WriteEventAsync(http, "messageStart", new JsonObject { ["role"] = ChatRoles.Assistant }, 0).ConfigureAwait(false);
+        for (var i = 0; i <= generation.Tokens.Count; i++)
+        {
+            if (i == faultAfter)
+            {
+                var type = StreamExceptionEvents.Contains(knobs.ConverseStreamFaultType) ? knobs.ConverseStreamFaultType : "modelStreamErrorException";
+                await BedrockRuntime.WriteFrameAsync(http, BedrockRuntime.MidStreamFault(type)).ConfigureAwait(false);
+                return;
+            }
+            if (i == generation.Tokens.Count) break;
+            if (knobs.PerTokenLatencyMs > 0)
+                await _context.Delay(TimeSpan.FromMilliseconds(knobs.PerTokenLatencyMs), http.RequestAborted).ConfigureAwait(false);
+            await WriteEventAsync(http, "contentBlockDelta", new JsonObject
+            {
+                ["contentBlockIndex"] = 0,
+                ["delta"] = new JsonObject { ["text"] = generation.Tokens[i] },
+            }, i).ConfigureAwait(false);
+        }
+        await WriteEventAsync(http, "contentBlockStop", new JsonObject { ["contentBlockIndex"] = 0 }, 0).ConfigureAwait(false);
+        await WriteEventAsync(http, "messageStop", new JsonObject { ["stopReason"] = stopReason }, 0).ConfigureAwait(false);
+        await WriteEventAsync(http, "metadata", new JsonObject
+        {
+            ["usage"] = Usage(generation),
+            ["metrics"] = new JsonObject { ["latencyMs"] = started.ElapsedMilliseconds },
+        }, 0).ConfigureAwait(false);
+    }
+
+    // Bedrock pads Converse stream events with a "p" member too; clients ignore it.
+    private static Task WriteEventAsync(HttpContext http, string type, JsonObject payload, int index)
+    {
+        payload["p"] = BedrockRuntime.Padding(index);
+        return BedrockRuntime.WriteFrameAsync(http, EventStreamMessage.Event(type, Encoding.UTF8.GetBytes(payload.ToJsonString())));
+    }
+}
