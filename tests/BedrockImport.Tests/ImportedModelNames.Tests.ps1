@@ -17,15 +17,17 @@ BeforeAll {
         $uri
     }
 
+    # Each import gets its own job name: two imports of one model name within a second would share the dated default.
     function Import-Sample([string] $Name, [string] $Version, [switch] $ChatTemplate) {
-        Start-BedrockModelImport -ModelName $Name -S3Uri (Send-Sample $Name $Version -ChatTemplate:$ChatTemplate) -RoleArn $role | Wait-BedrockImportJob
+        Start-BedrockModelImport -ModelName $Name -JobName "$Name-$Version-$((New-Guid).ToString('N').Substring(0, 8))" -S3Uri (Send-Sample $Name $Version -ChatTemplate:$ChatTemplate) -RoleArn $role |
+            Wait-BedrockImportJob
     }
 
     # Deletes a model and imports another under its name in a fresh pwsh: another console, whose deletion this session never sees.
     function Invoke-ReimportElsewhere([string] $Name, [string] $S3Uri) {
         $command = "`$ErrorActionPreference = 'Stop'; Import-Module '$env:BEDROCKIMPORT_MODULE'; " +
             "Remove-ImportedModel $Name -Force $connection; " +
-            "(Start-BedrockModelImport -ModelName $Name -S3Uri $S3Uri -RoleArn $role $connection | Wait-BedrockImportJob $connection).ModelArn"
+            "(Start-BedrockModelImport -ModelName $Name -JobName $Name-elsewhere-$((New-Guid).ToString('N').Substring(0, 12)) -S3Uri $S3Uri -RoleArn $role $connection | Wait-BedrockImportJob $connection).ModelArn"
         $arn = & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $command
         $LASTEXITCODE | Should -Be 0 -Because 'the other console removes and imports the model'
         "$arn".Trim()
