@@ -3,12 +3,14 @@ namespace BedrockImport.Engine.ModelPackage;
 /// <summary>One architecture family Custom Model Import accepts.</summary>
 public sealed class SupportedArchitecture
 {
-    public SupportedArchitecture(string family, IReadOnlyList<string> architectures, IReadOnlyList<string> modelTypes, bool multimodal)
+    public SupportedArchitecture(string family, IReadOnlyList<string> architectures, IReadOnlyList<string> modelTypes, bool multimodal,
+        bool supportsConverse = true)
     {
         Family = family;
         Architectures = architectures;
         ModelTypes = modelTypes;
         Multimodal = multimodal;
+        SupportsConverse = supportsConverse;
     }
 
     /// <summary>Family name as the Bedrock documentation writes it, e.g. "Llama (2, 3, 3.1, 3.2, 3.3)".</summary>
@@ -18,6 +20,8 @@ public sealed class SupportedArchitecture
     /// <summary>config.json "model_type" values of this family.</summary>
     public IReadOnlyList<string> ModelTypes { get; }
     public bool Multimodal { get; }
+    /// <summary>False for the families the service documents as not answering Converse once imported (InvokeModel only).</summary>
+    public bool SupportsConverse { get; }
     /// <summary>Largest model folder accepted: 100 GB for multimodal models, 200 GB for text models (decimal GB).</summary>
     public long MaxTotalBytes => Multimodal ? SupportedArchitectures.MultimodalMaxBytes : SupportedArchitectures.TextMaxBytes;
 
@@ -41,12 +45,12 @@ public static class SupportedArchitectures
         new SupportedArchitecture("Mixtral", new[] { "MixtralForCausalLM" }, new[] { "mixtral" }, false),
         new SupportedArchitecture("Flan-T5", new[] { "T5ForConditionalGeneration" }, new[] { "t5" }, false),
         new SupportedArchitecture("GPTBigCode", new[] { "GPTBigCodeForCausalLM" }, new[] { "gpt_bigcode" }, false),
-        new SupportedArchitecture("Qwen2 / Qwen2.5", new[] { "Qwen2ForCausalLM" }, new[] { "qwen2" }, false),
-        new SupportedArchitecture("Qwen2-VL", new[] { "Qwen2VLForConditionalGeneration" }, new[] { "qwen2_vl" }, true),
-        new SupportedArchitecture("Qwen2.5-VL", new[] { "Qwen2_5_VLForConditionalGeneration" }, new[] { "qwen2_5_vl" }, true),
-        new SupportedArchitecture("Qwen3", new[] { "Qwen3ForCausalLM" }, new[] { "qwen3" }, false),
-        new SupportedArchitecture("Qwen3 MoE", new[] { "Qwen3MoeForCausalLM" }, new[] { "qwen3_moe" }, false),
-        new SupportedArchitecture("GPT-OSS", new[] { "GptOssForCausalLM" }, new[] { "gpt_oss" }, false),
+        new SupportedArchitecture("Qwen2 / Qwen2.5", new[] { "Qwen2ForCausalLM" }, new[] { "qwen2" }, false, supportsConverse: false),
+        new SupportedArchitecture("Qwen2-VL", new[] { "Qwen2VLForConditionalGeneration" }, new[] { "qwen2_vl" }, true, supportsConverse: false),
+        new SupportedArchitecture("Qwen2.5-VL", new[] { "Qwen2_5_VLForConditionalGeneration" }, new[] { "qwen2_5_vl" }, true, supportsConverse: false),
+        new SupportedArchitecture("Qwen3", new[] { "Qwen3ForCausalLM" }, new[] { "qwen3" }, false, supportsConverse: false),
+        new SupportedArchitecture("Qwen3 MoE", new[] { "Qwen3MoeForCausalLM" }, new[] { "qwen3_moe" }, false, supportsConverse: false),
+        new SupportedArchitecture("GPT-OSS", new[] { "GptOssForCausalLM" }, new[] { "gpt_oss" }, false, supportsConverse: false),
     };
 
     /// <summary>Finds the family of a config.json. When "architectures" is given it decides (a known model_type

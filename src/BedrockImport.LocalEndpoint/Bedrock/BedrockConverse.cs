@@ -13,12 +13,10 @@ namespace BedrockImport.LocalEndpoint.Bedrock;
 /// foundation model (FoundationModels) its answer book answers the last user message. Answers in Converse shapes.</summary>
 internal sealed class BedrockConverse
 {
-    /// <summary>model_type values of the architectures the service documents as not supporting Converse
-    /// (Qwen2 / Qwen2.5 share "qwen2"; Qwen3 MoE is a Qwen3).</summary>
-    internal static readonly IReadOnlySet<string> ExcludedModelTypes = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "qwen2", "qwen2_vl", "qwen2_5_vl", "qwen3", "qwen3_moe", "gpt_oss",
-    };
+    /// <summary>model_type values of the architectures the service documents as not supporting Converse, from the Engine's
+    /// one architecture list (Qwen2 and Qwen2.5 share "qwen2"; Qwen3 MoE counts as a Qwen3).</summary>
+    internal static readonly IReadOnlySet<string> ExcludedModelTypes = SupportedArchitectures.All
+        .Where(a => !a.SupportsConverse).SelectMany(a => a.ModelTypes).ToHashSet(StringComparer.Ordinal);
 
     private const int TokensPerMessage = 4;
     private static readonly string[] StreamExceptionEvents =

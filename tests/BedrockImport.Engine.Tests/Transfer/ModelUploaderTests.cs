@@ -147,21 +147,7 @@ public class ModelUploaderTests
         await using var s3 = await LocalS3.StartAsync();
         var path = s3.WriteFile("model.safetensors", 17 * MiB, seed: 5);
         var data = await File.ReadAllBytesAsync(path);
-        using var client = s3.Client();
-        var created = await client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
-        {
-            BucketName = LocalS3.Bucket, Key = "llama/model.safetensors", ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
-        });
-        foreach (var number in new[] { 1, 3 })
-        {
-            var slice = data.AsMemory((int)((number - 1) * 5 * MiB), (int)(5 * MiB)).ToArray();
-            await client.UploadPartAsync(new UploadPartRequest
-            {
-                BucketName = LocalS3.Bucket, Key = "llama/model.safetensors", UploadId = created.UploadId, PartNumber = number,
-                InputStream = new MemoryStream(slice), ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
-                ChecksumSHA256 = Convert.ToBase64String(SHA256.HashData(slice)), UseChunkEncoding = false,
-            });
-        }
+        await LeaveInterruptedUploadAsync(s3, "llama/model.safetensors", data, (1, 0, 5 * MiB), (3, 10 * MiB, 5 * MiB));
 
         var request = s3.Request();
         request.PartSizeBytes = 5 * MiB;
@@ -179,18 +165,7 @@ public class ModelUploaderTests
         await using var s3 = await LocalS3.StartAsync();
         var path = s3.WriteFile("model.safetensors", 17 * MiB, seed: 5);
         var data = await File.ReadAllBytesAsync(path);
-        using var client = s3.Client();
-        var created = await client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
-        {
-            BucketName = LocalS3.Bucket, Key = "llama/model.safetensors", ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
-        });
-        var slice = data.AsMemory(0, (int)(6 * MiB)).ToArray();
-        await client.UploadPartAsync(new UploadPartRequest
-        {
-            BucketName = LocalS3.Bucket, Key = "llama/model.safetensors", UploadId = created.UploadId, PartNumber = 1,
-            InputStream = new MemoryStream(slice), ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
-            ChecksumSHA256 = Convert.ToBase64String(SHA256.HashData(slice)), UseChunkEncoding = false,
-        });
+        await LeaveInterruptedUploadAsync(s3, "llama/model.safetensors", data, (1, 0, 6 * MiB));
 
         var request = s3.Request();
         request.PartSizeBytes = 5 * MiB;
@@ -342,5 +317,25 @@ public class ModelUploaderTests
         using var client = s3.Client();
         var listed = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = LocalS3.Bucket, Prefix = "default/" });
         Assert.Equal(new[] { "default/config.json", "default/sub/dir/tokenizer.json" }, listed.S3Objects.Select(o => o.Key));
+    }
+
+    /// <summary>What a killed process leaves: a multipart upload of key holding the given parts (number, offset, size) of data.</summary>
+    private static async Task LeaveInterruptedUploadAsync(LocalS3 s3, string key, byte[] data, params (int Number, long Offset, long Size)[] parts)
+    {
+        using var client = s3.Client();
+        var created = await client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+        {
+            BucketName = LocalS3.Bucket, Key = key, ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
+        });
+        foreach (var (number, offset, size) in parts)
+        {
+            var slice = data.AsMemory((int)offset, (int)size).ToArray();
+            await client.UploadPartAsync(new UploadPartRequest
+            {
+                BucketName = LocalS3.Bucket, Key = key, UploadId = created.UploadId, PartNumber = number,
+                InputStream = new MemoryStream(slice), ChecksumAlgorithm = ChecksumAlgorithm.SHA256,
+                ChecksumSHA256 = Convert.ToBase64String(SHA256.HashData(slice)), UseChunkEncoding = false,
+            });
+        }
     }
 }

@@ -124,8 +124,11 @@ internal sealed class BedrockTestEndpoint : IAsyncDisposable
         => SendAsync(HttpMethod.Post, "model/" + Uri.EscapeDataString(modelId) + (stream ? "/invoke-with-response-stream" : "/invoke"), body);
 
     public async Task<List<EventStreamMessage>> InvokeStreamAsync(string modelId, object body)
+        => await ReadEventStreamAsync(await InvokeAsync(modelId, body, stream: true));
+
+    /// <summary>Every frame of a 200 event-stream answer.</summary>
+    public static async Task<List<EventStreamMessage>> ReadEventStreamAsync(HttpResponseMessage response)
     {
-        var response = await InvokeAsync(modelId, body, stream: true);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(EventStreamFormat.ContentType, response.Content.Headers.ContentType?.MediaType);
         var messages = new List<EventStreamMessage>();

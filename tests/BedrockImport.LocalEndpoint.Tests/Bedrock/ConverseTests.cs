@@ -60,15 +60,7 @@ public class ConverseTests : IClassFixture<ConverseModelEndpoint>
         => _endpoint.SendAsync(HttpMethod.Post, "model/" + Uri.EscapeDataString(modelId) + (stream ? "/converse-stream" : "/converse"), body);
 
     private async Task<List<EventStreamMessage>> StreamAsync(string modelId, object body)
-    {
-        var response = await ConverseAsync(modelId, body, stream: true);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(EventStreamFormat.ContentType, response.Content.Headers.ContentType?.MediaType);
-        var messages = new List<EventStreamMessage>();
-        await foreach (var message in EventStreamDecoder.ReadAllAsync(await response.Content.ReadAsStreamAsync()))
-            messages.Add(message);
-        return messages;
-    }
+        => await BedrockTestEndpoint.ReadEventStreamAsync(await ConverseAsync(modelId, body, stream: true));
 
     private static JsonElement Payload(EventStreamMessage message) => JsonDocument.Parse(message.Payload).RootElement.Clone();
 
