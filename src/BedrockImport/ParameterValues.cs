@@ -10,6 +10,14 @@ public enum BodyFormat
     OpenAIChat,
 }
 
+/// <summary>The runtime API of Invoke-ImportedModel and Enter-ImportedModelChat (-Api); not given: InvokeModel for an
+/// imported model, Converse for Bedrock's own models and inference profiles.</summary>
+public enum InvocationApi
+{
+    InvokeModel,
+    Converse,
+}
+
 /// <summary>The status Get-BedrockImportJob lists (-Status).</summary>
 public enum ImportJobStatus
 {
@@ -43,6 +51,14 @@ internal static class ParameterValues
         BodyFormat.OpenAICompletion => InvocationFormat.OpenAICompletion,
         BodyFormat.OpenAIChat => InvocationFormat.OpenAIChat,
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+    };
+
+    public static RuntimeApi? ToEngine(this InvocationApi? api) => api switch
+    {
+        null => null,
+        InvocationApi.InvokeModel => RuntimeApi.InvokeModel,
+        InvocationApi.Converse => RuntimeApi.Converse,
+        _ => throw new ArgumentOutOfRangeException(nameof(api), api, null),
     };
 
     /// <summary>The statusEquals of ListModelImportJobs.</summary>

@@ -158,11 +158,100 @@ public sealed class ImportedModelInvoker : IDisposable
 
             result = accumulator.ToResult();
             result.FirstTokenMs = firstToken;
+            result.ServiceLatencyMs = accumulator.InvocationLatencyMs;
         }
 
         result.LatencyMs = clock.ElapsedMilliseconds;
         result.ModelArn = modelArn;
         result.Prompt ??= prepared.Prompt;
+        return result;
+    }
+
+    /// <summary>Sends one Converse request (ConverseStream with <paramref name="stream"/>) to any model id Converse takes:
+    /// an imported-model ARN, a foundation model, an inference profile. The answer is cut at the first stop sequence
+    /// and a stream is closed there, as for InvokeModel. An imported model the service will not converse with is a
+    /// <see cref="ConverseNotSupportedException"/>.</summary>
+    public async Task<InvocationResult> ConverseAsync(ConverseRequest request, StopSequenceSet stops, bool stream,
+        Action<string>? onText, CancellationToken cancellationToken)
+    {
+        if (request == null) throw new ArgumentNullException(nameof(request));
+        ConverseInvocation.CheckSize(request);
+        var clock = Stopwatch.StartNew();
+        InvocationResult result;
+        try
+        {
+            if (!stream)
+            {
+                var response = await _runtime.ConverseAsync(request, cancellationToken).ConfigureAwait(false);
+                result = ConverseInvocation.ToResult(response, stops);
+            }
+            else
+            {
+                result = await ConverseStreamAsync(request, stops, onText, clock, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (ValidationException error) when (ModelIdentifier.Classify(request.ModelId).IsImported() && RefusesConverse(error.Message))
+        {
+            throw new ConverseNotSupportedException(request.ModelId, error.Message, error);
+        }
+
+        result.LatencyMs = clock.ElapsedMilliseconds;
+        result.ModelArn = request.ModelId;
+        result.Prompt ??= ConverseInvocation.LastUserText(request);
+        return result;
+    }
+
+    /// <summary>The service's words for "this model does not take this API" ("This action doesn't support the model
+    /// that you provided..."), as opposed to a request it found invalid.</summary>
+    internal static bool RefusesConverse(string? message)
+        => message != null && (message.IndexOf("support", StringComparison.OrdinalIgnoreCase) >= 0
+            || message.IndexOf("Converse", StringComparison.OrdinalIgnoreCase) >= 0);
+
+    private async Task<InvocationResult> ConverseStreamAsync(ConverseRequest request, StopSequenceSet stops, Action<string>? onText,
+        Stopwatch clock, CancellationToken cancellationToken)
+    {
+        // One accumulator over the text of every block: the cut is the one StreamAccumulator makes for InvokeModel.
+        var accumulator = new StreamAccumulator(stops);
+        var events = new List<object?>();
+        long? firstToken = null;
+        string? serviceReason = null;
+        TokenUsage? usage = null;
+        long? serviceLatency = null;
+        await foreach (var item in _runtime.ConverseStreamAsync(request, cancellationToken).ConfigureAwait(false))
+        {
+            events.Add(ConverseInvocation.ToPlain(item));
+            if (item.EventType == ConverseStreamEventTypes.MessageStop) serviceReason = item.StopReason;
+            if (item.EventType == ConverseStreamEventTypes.Metadata)
+            {
+                usage = item.Usage ?? usage;
+                serviceLatency = item.Metrics?.LatencyMs ?? serviceLatency;
+            }
+
+            if (item.EventType != ConverseStreamEventTypes.ContentBlockDelta || item.Delta?.Text == null) continue;
+            var step = accumulator.AddText(item.Delta.Text);
+            if (step.ReceivedText && firstToken == null) firstToken = clock.ElapsedMilliseconds;
+            if (step.Text.Length > 0) onText?.Invoke(step.Text);
+            if (step.StopSequenceReached)
+            {
+                _log.Verbose($"Stop sequence reached after {events.Count} events: closing the stream.");
+                break;
+            }
+        }
+
+        var rest = accumulator.Complete();
+        if (rest.Text.Length > 0) onText?.Invoke(rest.Text);
+        var text = accumulator.ToResult();
+        var result = new InvocationResult
+        {
+            Completion = text.Completion,
+            ServiceStopReason = serviceReason,
+            InputTokens = usage?.InputTokens,
+            OutputTokens = usage?.OutputTokens,
+            FirstTokenMs = firstToken,
+            ServiceLatencyMs = serviceLatency,
+            Raw = events.ToArray(),
+        };
+        InvocationResponseParser.SetStopReason(result, text.StopSequence);
         return result;
     }
 

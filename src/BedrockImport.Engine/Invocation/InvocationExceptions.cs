@@ -61,3 +61,26 @@ public sealed class ChatTemplateRaisedException : ChatTemplateException
 
     public int TemplateLine { get; }
 }
+
+/// <summary>The service refused Converse for an imported model: its architecture is one the service does not serve
+/// through Converse (Qwen2.5, Qwen2-VL, Qwen2.5-VL, Qwen3, GPT-OSS), or the model has no chat template.
+/// InvokeModel still answers it.</summary>
+public sealed class ConverseNotSupportedException : Exception, IEngineError
+{
+    /// <summary>The imported architectures Amazon Bedrock documents as not supporting Converse.</summary>
+    public const string ExcludedArchitectures = "Qwen2.5, Qwen2-VL, Qwen2.5-VL, Qwen3 and GPT-OSS";
+
+    public ConverseNotSupportedException(string modelId, string serviceMessage, Exception? inner = null)
+        : base($"The model '{modelId}' does not answer Converse (the service said: {serviceMessage}). Amazon Bedrock does not serve " +
+               $"imported {ExcludedArchitectures} models, nor models without a chat template, through Converse. " +
+               "Use -Api InvokeModel (or omit -Api) for this model.", inner)
+    {
+        ModelId = modelId;
+    }
+
+    public string ModelId { get; }
+
+    public string ErrorId => "ConverseNotSupported";
+
+    public ErrorKind Kind => ErrorKind.Invalid;
+}

@@ -142,6 +142,9 @@ public sealed class InvocationResult
     public string? RequestId { get; set; }
     public string? Id { get; set; }
 
+    /// <summary>The service's own latency (Converse metrics.latencyMs, or invocationLatency of InvokeModel's metrics), when it reported one.</summary>
+    public long? ServiceLatencyMs { get; set; }
+
     /// <summary>The parsed response as plain objects (OrderedDictionary, object[], string, long, double, bool, null);
     /// for a stream, an object[] of every chunk received.</summary>
     public object? Raw { get; set; }

@@ -125,7 +125,7 @@ public static class InvocationRequestBuilder
         return messages;
     }
 
-    private static void Validate(InvocationRequest request)
+    internal static void Validate(InvocationRequest request)
     {
         if (request.Messages != null && request.Prompt != null)
             throw new InvocationValidationException("Give either a prompt or messages, not both.", "Messages");

@@ -104,7 +104,13 @@ internal sealed class BedrockConverse
         template.Clock = () => _context.Clock.GetUtcNow().UtcDateTime;
         try
         {
-            return template.Render(messages, addGenerationPrompt: true);
+            // The service tokenizes the rendered conversation without adding BOS again, so a template's leading bos_token
+            // is the one BOS; InvokeModel's prompt (rendered on the client, BOS dropped) gets it from the tokenizer. Both
+            // are the same tokens: the generator sees the prompt without BOS, as the InvokeModel handler does.
+            var rendered = template.Render(messages, addGenerationPrompt: true);
+            return !string.IsNullOrEmpty(template.BosToken) && rendered.StartsWith(template.BosToken!, StringComparison.Ordinal)
+                ? rendered.Substring(template.BosToken!.Length)
+                : rendered;
         }
         catch (ChatTemplateException e)
         {

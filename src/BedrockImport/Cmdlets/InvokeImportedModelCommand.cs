@@ -105,18 +105,29 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
 
     protected override async Task ProcessRecordAsync()
     {
-        var invoker = Invoker();
         var modelId = ModelId;
+        if (!TryResolveApi(modelId, out var api))
+        {
+            return;
+        }
+
+        var invoker = Invoker();
         // A name is resolved here, one record at a time: the requests of a batch then find it remembered (one lookup,
         // not one per request in flight), and a name of no model fails before any request is queued.
-        await invoker.ResolveModelArnAsync(modelId, CancellationToken).ConfigureAwait(false);
+        if (ModelIdentifier.Classify(modelId).IsImported())
+        {
+            await invoker.ResolveModelArnAsync(modelId, CancellationToken).ConfigureAwait(false);
+        }
+
         var showText = Stream && ThrottleLimit == 1;
         var id = Id?.ToString();
 
         // Everything bound for this record is captured now: with -ThrottleLimit the work runs after later records bind.
         foreach (var item in WorkItems())
         {
-            var work = RunAsync(invoker, modelId, item, showText, id);
+            var work = api == RuntimeApi.Converse
+                ? ConverseAsync(invoker, modelId, item, showText, id)
+                : RunAsync(invoker, modelId, item, showText, id);
             _pending.Enqueue(new Pending(item.Target, work));
             // Up to ThrottleLimit requests run (the semaphore); a few times more may wait or be done, so one slow
             // request at the head of the output order does not idle the other slots.
@@ -202,12 +213,82 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
         StopSequences = StopSequence,
     };
 
-    private static PreparedInvocation FromBody(object? body) => body switch
+    private static PreparedInvocation FromBody(object? body) => InvocationRequestBuilder.FromBody(BodyBytes(body));
+
+    private static byte[] BodyBytes(object? body) => body switch
     {
-        byte[] bytes => InvocationRequestBuilder.FromBody(bytes),
-        string json => InvocationRequestBuilder.FromBody(json),
-        _ => InvocationRequestBuilder.FromBody(System.Text.Json.JsonSerializer.Serialize(ToPlain(body))),
+        byte[] bytes => bytes,
+        string json => System.Text.Encoding.UTF8.GetBytes(json),
+        _ => System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(ToPlain(body))),
     };
+
+    /// <summary>The API for this model (-Api, or what the model id implies). A foundation model with -Api InvokeModel,
+    /// or a parameter that only means something to InvokeModel bodies, is a parameter error for this record.</summary>
+    private bool TryResolveApi(string modelId, out RuntimeApi api)
+    {
+        try
+        {
+            api = ModelIdentifier.ResolveApi(modelId, Api.ToEngine());
+        }
+        catch (InvocationValidationException error)
+        {
+            api = RuntimeApi.InvokeModel;
+            WriteError(ErrorRecords.Argument("InvokeModelNeedsImportedModel", error.Message, modelId));
+            return false;
+        }
+
+        var invokeOnly = Format != null ? "-Format" : NoChatTemplate ? "-NoChatTemplate" : null;
+        if (api == RuntimeApi.Converse && invokeOnly != null)
+        {
+            WriteError(ErrorRecords.Argument("ParameterNotForConverse",
+                $"{invokeOnly} shapes InvokeModel bodies and means nothing to Converse, where the service renders the messages with the " +
+                $"model's own chat template. Omit {invokeOnly}, or use -Api InvokeModel with an imported model.", modelId));
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>One Converse request: built from the prompt or messages, or a caller-built Converse body. An imported
+    /// model goes by its ARN (a name is resolved as for InvokeModel); any other model id is sent as given.</summary>
+    private async Task<InvocationResult> ConverseAsync(ImportedModelInvoker invoker, string modelId, WorkItem item, bool showText, string? id)
+    {
+        _slots ??= new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
+        await _slots.WaitAsync(CancellationToken).ConfigureAwait(false);
+        try
+        {
+            Task<InvocationResult> Send(string target)
+            {
+                var request = item.Request != null ? ConverseInvocation.Build(target, item.Request) : ConverseInvocation.FromBody(target, BodyBytes(item.Body));
+                var stops = new StopSequenceSet(request.InferenceConfig?.StopSequences, IncludeStopSequence);
+                return invoker.ConverseAsync(request, stops, Stream, showText ? WriteText : null, CancellationToken);
+            }
+
+            var result = ModelIdentifier.Classify(modelId).IsImported()
+                ? await invoker.WithModelAsync(modelId, Send, CancellationToken).ConfigureAwait(false)
+                : await Send(modelId).ConfigureAwait(false);
+            Finish(showText);
+            result.Id = id;
+            return result;
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private void Finish(bool showText)
+    {
+        if (showText)
+        {
+            WriteText(Environment.NewLine);
+        }
+
+        if (Interlocked.Exchange(ref _coldStartShown, 0) == 1)
+        {
+            WriteProgress(new ProgressRecord(ColdStartProgressId, "Waiting for the imported model", "Ready") { RecordType = ProgressRecordType.Completed });
+        }
+    }
 
     private async Task<InvocationResult> RunAsync(ImportedModelInvoker invoker, string modelId, WorkItem item,
         bool showText, string? id)
@@ -227,16 +308,7 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
                 var stops = new StopSequenceSet(prepared.StopSequences, IncludeStopSequence);
                 return await invoker.InvokeAsync(modelArn, prepared, stops, Stream, showText ? WriteText : null, CancellationToken).ConfigureAwait(false);
             }, CancellationToken).ConfigureAwait(false);
-            if (showText)
-            {
-                WriteText(Environment.NewLine);
-            }
-
-            if (Interlocked.Exchange(ref _coldStartShown, 0) == 1)
-            {
-                WriteProgress(new ProgressRecord(ColdStartProgressId, "Waiting for the imported model", "Ready") { RecordType = ProgressRecordType.Completed });
-            }
-
+            Finish(showText);
             result.Id = id;
             return result;
         }

@@ -21,4 +21,9 @@ public abstract class ImportedModelCmdlet : AwsCmdlet
     [Alias("MaxColdStartWaitSec")]
     [ValidateRange(0, 86400)]
     public int MaxColdStartWait { get; set; } = 600;
+
+    /// <summary>InvokeModel or Converse; not given: InvokeModel for an imported model, Converse for anything else.</summary>
+    [Parameter]
+    [EnumName(typeof(InvocationApi)), ValidateEnumName]
+    public InvocationApi? Api { get; set; }
 }
