@@ -33,6 +33,22 @@ BeforeAll {
         'Write one sentence about the sea.'
         '日本の首都はどこですか？'
     )
+
+    # Drives Enter-ImportedModelChat in a fresh pwsh with standard input redirected (as EnterImportedModelChat.Tests.ps1 does).
+    function Invoke-Chat([string] $ModelId, [string[]] $Lines, [string] $Extra = '') {
+        $command = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$env:BEDROCKIMPORT_MODULE'; " +
+            "Enter-ImportedModelChat '$ModelId' -EndpointUrl '$($endpoint.EndpointUrl)' -Region $($endpoint.Region) -AccessKey $($endpoint.AccessKey) -SecretKey '$($endpoint.SecretKey)' $Extra"
+        $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+        foreach ($a in @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-Command', $command)) { $start.ArgumentList.Add($a) }
+        $start.RedirectStandardInput = $true; $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true
+        $process = [System.Diagnostics.Process]::Start($start)
+        foreach ($line in $Lines) { $process.StandardInput.WriteLine($line) }
+        $process.StandardInput.Close()
+        $output = $process.StandardOutput.ReadToEndAsync()
+        $errors = $process.StandardError.ReadToEndAsync()
+        if (-not $process.WaitForExit(60000)) { $process.Kill(); throw 'The chat did not end within 60 s.' }
+        [pscustomobject]@{ Output = $output.Result; Errors = $errors.Result }
+    }
 }
 
 AfterAll {
@@ -151,5 +167,21 @@ Describe 'Invoke-ImportedModel -Api Converse' -Tag 'CI' {
         Invoke-ImportedModel youko -Prompt hi -Api Converse -Format OpenAIChat -ErrorVariable formatError -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $formatError[0].FullyQualifiedErrorId | Should -Be 'ParameterNotForConverse,BedrockImport.Cmdlets.InvokeImportedModelCommand'
         (Get-TestCallCounts $endpoint).Keys | Where-Object { $_ -match 'InvokeModel|Converse' } | Should -BeNullOrEmpty
+    }
+
+    It 'chats through Converse: an imported model replies as it does through InvokeModel, and a foundation model answers' {
+        $lines = @('Hello', $question.Replace("`n", ' '), '/bye')
+        Reset-TestStats $endpoint
+        $invoked = Invoke-Chat youko $lines '-MaxTokens 30'
+        $conversed = Invoke-Chat youko $lines '-MaxTokens 30 -Api Converse'
+        $conversed.Errors | Should -BeNullOrEmpty
+        Get-TestCallCount $endpoint 'bedrock:ConverseStream' | Should -Be 2
+        Get-TestCallCount $endpoint 'bedrock:InvokeModelWithResponseStream' | Should -Be 2
+        $conversed.Output | Should -Match 'トランペット'
+        $conversed.Output | Should -BeExactly $invoked.Output
+
+        $claudeChat = Invoke-Chat $claude @('What is the capital of France?', '/bye')
+        $claudeChat.Errors | Should -BeNullOrEmpty
+        $claudeChat.Output | Should -Match 'Paris'
     }
 }

@@ -32,15 +32,41 @@ public sealed class EnterImportedModelChatCommand : ImportedModelCmdlet
     public BodyFormat? Format { get; set; }
 
     private IChatInput? _input;
+    private bool _converse;
 
     protected override async Task ProcessRecordAsync()
     {
+        RuntimeApi api;
+        try
+        {
+            api = ModelIdentifier.ResolveApi(ModelId, Api.ToEngine());
+        }
+        catch (InvocationValidationException error)
+        {
+            WriteError(ErrorRecords.Argument("InvokeModelNeedsImportedModel", error.Message, ModelId));
+            return;
+        }
+
+        if (api == RuntimeApi.Converse && Format != null)
+        {
+            WriteError(ErrorRecords.Argument("ParameterNotForConverse",
+                "-Format shapes InvokeModel bodies and means nothing to Converse, where the service renders the messages with the model's own " +
+                "chat template. Omit -Format, or use -Api InvokeModel with an imported model.", ModelId));
+            return;
+        }
+
+        _converse = api == RuntimeApi.Converse;
         using var invoker = new ImportedModelInvoker(ResolveSession(), new RetryOptions { ColdStartBudget = TimeSpan.FromSeconds(MaxColdStartWait) }, Log);
         var format = Format.ToEngine();
         // The template is read before the chat starts, so a problem with it is said first; each reply takes it from the cache.
-        var modelArn = await invoker.WithModelAsync(ModelId, async arn =>
+        // With Converse the service renders the conversation, so only the name is resolved (a foundation model not even that).
+        var modelArn = !ModelIdentifier.Classify(ModelId).IsImported() ? ModelId : await invoker.WithModelAsync(ModelId, async arn =>
         {
-            await TemplateAsync(invoker, arn, format, CancellationToken).ConfigureAwait(false);
+            if (!_converse)
+            {
+                await TemplateAsync(invoker, arn, format, CancellationToken).ConfigureAwait(false);
+            }
+
             return arn;
         }, CancellationToken).ConfigureAwait(false);
         var session = new ChatSession(modelArn) { SystemPrompt = SystemPrompt, Temperature = Temperature, MaxTokens = MaxTokens };
@@ -102,12 +128,13 @@ public sealed class EnterImportedModelChatCommand : ImportedModelCmdlet
         using var watcher = _input!.WatchForInterrupt(reply.Cancel);
         try
         {
-            var result = await invoker.WithModelAsync(ModelId, async modelArn =>
+            Action<string> onText = text => { shown.Append(text); Write(text); };
+            var result = _converse ? await ConverseAsync(invoker, request, onText, reply.Token).ConfigureAwait(false) : await invoker.WithModelAsync(ModelId, async modelArn =>
             {
                 request.ChatTemplate = await TemplateAsync(invoker, modelArn, format, reply.Token).ConfigureAwait(false);
                 var prepared = InvocationRequestBuilder.Build(request);
                 return await invoker.InvokeAsync(modelArn, prepared, new StopSequenceSet(prepared.StopSequences), stream: true,
-                    text => { shown.Append(text); Write(text); }, reply.Token).ConfigureAwait(false);
+                    onText, reply.Token).ConfigureAwait(false);
             }, reply.Token).ConfigureAwait(false);
             Write(Environment.NewLine);
             session.Record(message, result.Completion ?? shown.ToString());
@@ -123,6 +150,18 @@ public sealed class EnterImportedModelChatCommand : ImportedModelCmdlet
             Write(Environment.NewLine);
             WriteError(ErrorRecords.From(error, message, Redact));
         }
+    }
+
+    /// <summary>The conversation as Converse messages (ConverseStream), to the model's ARN or the foundation model id.</summary>
+    private Task<InvocationResult> ConverseAsync(ImportedModelInvoker invoker, InvocationRequest request, Action<string> onText, CancellationToken cancellationToken)
+    {
+        Task<InvocationResult> Send(string target)
+        {
+            var converse = ConverseInvocation.Build(target, request);
+            return invoker.ConverseAsync(converse, new StopSequenceSet(request.StopSequences), stream: true, onText, cancellationToken);
+        }
+
+        return ModelIdentifier.Classify(ModelId).IsImported() ? invoker.WithModelAsync(ModelId, Send, cancellationToken) : Send(ModelId);
     }
 
     private string? ReadMessage()
