@@ -25,11 +25,17 @@ public sealed class ImportedModelInvoker : IDisposable
     private readonly Lazy<BedrockControlClient> _control;
 
     public ImportedModelInvoker(AwsSession session, RetryOptions retry, IEngineLog log)
+        : this(session, retry, log, new BedrockRuntimeClient(session, retry, log))
+    {
+    }
+
+    /// <param name="runtime">The runtime client (tests pass one over a fake transport); disposed with the invoker.</param>
+    internal ImportedModelInvoker(AwsSession session, RetryOptions retry, IEngineLog log, BedrockRuntimeClient runtime)
     {
         _session = session;
         _retry = retry;
         _log = log;
-        _runtime = new BedrockRuntimeClient(session, retry, log);
+        _runtime = runtime;
         _control = new Lazy<BedrockControlClient>(() => new BedrockControlClient(session, retry, log));
     }
 
