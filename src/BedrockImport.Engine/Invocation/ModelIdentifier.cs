@@ -54,14 +54,16 @@ public static class ModelIdentifier
         || kind == ModelIdKind.InferenceProfile || kind == ModelIdKind.InferenceProfileArn;
 
     /// <summary>The API to use: the one asked for, or InvokeModel for an imported model and Converse for anything else.</summary>
-    /// <exception cref="InvocationValidationException">InvokeModel was asked for a foundation model or inference profile.</exception>
+    /// <exception cref="InvocationValidationException">InvokeModel was asked for a model that is not an imported model
+    /// (a foundation model, an inference profile, a provisioned or custom model): its body format is not one we build.</exception>
     public static RuntimeApi ResolveApi(string modelId, RuntimeApi? requested)
     {
         var kind = Classify(modelId);
-        if (requested == RuntimeApi.InvokeModel && kind.IsFoundation())
+        if (requested == RuntimeApi.InvokeModel && !kind.IsImported())
         {
+            var what = kind.IsFoundation() ? "a Bedrock foundation model or inference profile" : "a Bedrock model ARN that is not an imported model";
             throw new InvocationValidationException(
-                $"'{modelId}' is a Bedrock foundation model or inference profile; Invoke-ImportedModel builds InvokeModel bodies only for imported models. " +
+                $"'{modelId}' is {what}; the InvokeModel bodies this module builds are the imported-model formats. " +
                 "Use -Api Converse (or omit -Api) for this model.", "Api");
         }
 

@@ -32,7 +32,6 @@ public class ModelIdentifierTests
     [InlineData("anthropic.claude-3-sonnet-20240229-v1:0", null, RuntimeApi.Converse)]
     [InlineData("us.anthropic.claude-3-sonnet-20240229-v1:0", null, RuntimeApi.Converse)]
     [InlineData("arn:aws:bedrock:us-east-1:111122223333:provisioned-model/a1b2c3d4e5f6", null, RuntimeApi.Converse)]
-    [InlineData("arn:aws:bedrock:us-east-1:111122223333:provisioned-model/a1b2c3d4e5f6", RuntimeApi.InvokeModel, RuntimeApi.InvokeModel)]
     public void Imported_models_default_to_InvokeModel_and_everything_else_to_Converse(string modelId, RuntimeApi? requested, RuntimeApi expected)
         => Assert.Equal(expected, ModelIdentifier.ResolveApi(modelId, requested));
 
@@ -40,7 +39,8 @@ public class ModelIdentifierTests
     [InlineData("anthropic.claude-3-sonnet-20240229-v1:0")]
     [InlineData("us.anthropic.claude-3-sonnet-20240229-v1:0")]
     [InlineData("arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0")]
-    public void InvokeModel_for_a_foundation_model_is_a_parameter_error_naming_Converse(string modelId)
+    [InlineData("arn:aws:bedrock:us-east-1:111122223333:provisioned-model/a1b2c3d4e5f6")]
+    public void InvokeModel_for_a_model_that_is_not_imported_is_a_parameter_error_naming_Converse(string modelId)
     {
         var error = Assert.Throws<InvocationValidationException>(() => ModelIdentifier.ResolveApi(modelId, RuntimeApi.InvokeModel));
         Assert.Equal("Api", error.ParamName);
