@@ -53,6 +53,9 @@ public sealed class ChatTemplate
         scope.Set("bos_token", BosToken ?? "");
         scope.Set("eos_token", EosToken ?? "");
         scope.Set("add_generation_prompt", addGenerationPrompt);
+        // transformers always passes tools and documents (None when not given), so `tools is defined` holds.
+        scope.Set("tools", null);
+        scope.Set("documents", null);
         if (variables != null)
             foreach (var variable in variables) scope.Set(variable.Key, JinjaValues.FromDotNet(variable.Value));
 
