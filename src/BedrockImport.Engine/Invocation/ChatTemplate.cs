@@ -31,6 +31,9 @@ public sealed class ChatTemplate
     public string? BosToken { get; }
     public string? EosToken { get; }
 
+    /// <summary>The file the template was read from (chat_template.jinja or tokenizer_config.json), when ChatTemplateSource read it.</summary>
+    public string? SourceFile { get; internal set; }
+
     /// <summary>Clock for strftime_now (Llama 3.2+ templates print today's date); UTC now by default.</summary>
     public Func<DateTime> Clock { get; set; } = () => DateTime.UtcNow;
 

@@ -146,8 +146,10 @@ public static class InvocationRequestBuilder
         }
     }
 
+    /// <summary>Messages, a system prompt or tools make a conversation (a prompt alone is sent as raw text); tools need a
+    /// template or the OpenAI chat format to reach the model.</summary>
     private static bool IsConversation(InvocationRequest request) =>
-        request.Messages != null || request.SystemPrompt != null;
+        request.Messages != null || request.SystemPrompt != null || request.Tools is { Count: > 0 };
 
     /// <summary>SystemPrompt first, then Messages; a lone Prompt (with a SystemPrompt, or sent as OpenAIChat) becomes one user message.</summary>
     private static IReadOnlyList<ChatMessage> Conversation(InvocationRequest request)
