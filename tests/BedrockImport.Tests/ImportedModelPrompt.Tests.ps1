@@ -60,6 +60,11 @@ Describe 'Get-ImportedModelPrompt' -Tag 'CI' {
 
         # Without the tool the prompt is another one, so the tool really reached the template.
         (Invoke-ImportedModel promptmodel -Messages $messages).Prompt | Should -Not -Be $shown.Prompt
+
+        # A lone prompt with tools is not rendered by the client: it goes out in the OpenAI chat format (help says so).
+        $chat = Invoke-ImportedModel promptmodel -Prompt 'What is the capital of France?' -Tool $weather
+        $chat.Raw.Contains('choices') | Should -BeTrue
+        $chat.ToolCalls.Count | Should -Be 0
     }
 
     It 'takes tools as JSON strings and Converse toolSpec objects, and refuses malformed ones with the reason' {
