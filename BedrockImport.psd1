@@ -23,6 +23,7 @@
         'Copy-BedrockModelSource'
         'Invoke-ImportedModel'
         'Enter-ImportedModelChat'
+        'Get-ImportedModelPrompt'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

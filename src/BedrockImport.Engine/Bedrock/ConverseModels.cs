@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace BedrockImport.Engine.Bedrock;
 
 /// <summary>One Converse / ConverseStream call (bedrock-runtime 2023-09-30). The model id travels in the path; every
-/// other member is the camelCase JSON body. Text content only in this slice (no tools, guardrails or images).</summary>
+/// other member is the camelCase JSON body. Text, toolUse and toolResult content (no guardrails or images).</summary>
 public sealed class ConverseRequest
 {
     /// <summary>Foundation model id, inference profile id or ARN, imported-model ARN: anything Converse accepts.</summary>
@@ -20,6 +20,9 @@ public sealed class ConverseRequest
 
     /// <summary>Model-specific members passed through as they are, e.g. {"top_k": 40}.</summary>
     public JsonObject? AdditionalModelRequestFields { get; set; }
+
+    /// <summary>The tools the model may call (<see cref="Invocation.ToolDefinition.ToConverseToolConfig"/> builds it).</summary>
+    public ToolConfiguration? ToolConfig { get; set; }
 }
 
 public sealed class ConverseMessage
@@ -39,9 +42,86 @@ public static class ConverseRoles
     public const string Assistant = "assistant";
 }
 
-/// <summary>A content block (a union on the wire: exactly one member set). Only text is modeled so far.</summary>
+/// <summary>A content block (a union on the wire: exactly one member set): text, toolUse (the model asks for a call)
+/// or toolResult (the caller answers one).</summary>
 public sealed class ContentBlock
 {
+    public string? Text { get; set; }
+
+    public ToolUseBlock? ToolUse { get; set; }
+
+    public ToolResultBlock? ToolResult { get; set; }
+}
+
+/// <summary>toolConfig: tools (at least one) and an optional toolChoice.</summary>
+public sealed class ToolConfiguration
+{
+    public List<ConverseTool> Tools { get; set; } = new List<ConverseTool>();
+
+    public ToolChoice? ToolChoice { get; set; }
+}
+
+/// <summary>One Tool (a union; only toolSpec is modeled).</summary>
+public sealed class ConverseTool
+{
+    public ToolSpecification? ToolSpec { get; set; }
+}
+
+public sealed class ToolSpecification
+{
+    public string Name { get; set; } = "";
+
+    public string? Description { get; set; }
+
+    public ToolInputSchema InputSchema { get; set; } = new ToolInputSchema();
+}
+
+/// <summary>ToolInputSchema (a union): json, the JSON schema document.</summary>
+public sealed class ToolInputSchema
+{
+    public JsonObject? Json { get; set; }
+}
+
+/// <summary>ToolChoice (a union): auto {}, any {} or tool {name}.</summary>
+public sealed class ToolChoice
+{
+    public JsonObject? Auto { get; set; }
+
+    public JsonObject? Any { get; set; }
+
+    public SpecificToolChoice? Tool { get; set; }
+}
+
+public sealed class SpecificToolChoice
+{
+    public string Name { get; set; } = "";
+}
+
+public sealed class ToolUseBlock
+{
+    public string ToolUseId { get; set; } = "";
+
+    public string Name { get; set; } = "";
+
+    /// <summary>The arguments, a JSON document (an object for function tools).</summary>
+    public JsonNode? Input { get; set; }
+}
+
+public sealed class ToolResultBlock
+{
+    public string ToolUseId { get; set; } = "";
+
+    public List<ToolResultContentBlock> Content { get; set; } = new List<ToolResultContentBlock>();
+
+    /// <summary>success or error.</summary>
+    public string? Status { get; set; }
+}
+
+/// <summary>ToolResultContentBlock (a union): json or text.</summary>
+public sealed class ToolResultContentBlock
+{
+    public JsonNode? Json { get; set; }
+
     public string? Text { get; set; }
 }
 
@@ -101,6 +181,7 @@ public static class ConverseStopReasons
     public const string EndTurn = "end_turn";
     public const string MaxTokens = "max_tokens";
     public const string StopSequence = "stop_sequence";
+    public const string ToolUse = "tool_use";
 }
 
 /// <summary>The event types of ConverseStreamOutput.</summary>
@@ -126,8 +207,8 @@ public sealed class ConverseStreamEvent
 
     public int? ContentBlockIndex { get; set; }
 
-    /// <summary>contentBlockStart's start union (toolUse, ...), kept as JSON.</summary>
-    public JsonElement? Start { get; set; }
+    /// <summary>contentBlockStart's start union: toolUse (id and name; the input follows in deltas).</summary>
+    public ContentBlockStart? Start { get; set; }
 
     public ContentBlockDelta? Delta { get; set; }
 
@@ -147,4 +228,24 @@ public sealed class ConverseStreamEvent
 public sealed class ContentBlockDelta
 {
     public string? Text { get; set; }
+
+    public ToolUseBlockDelta? ToolUse { get; set; }
+}
+
+public sealed class ContentBlockStart
+{
+    public ToolUseBlockStart? ToolUse { get; set; }
+}
+
+public sealed class ToolUseBlockStart
+{
+    public string ToolUseId { get; set; } = "";
+
+    public string Name { get; set; } = "";
+}
+
+/// <summary>A fragment of a tool call's input JSON; the fragments of one block joined are the input document.</summary>
+public sealed class ToolUseBlockDelta
+{
+    public string Input { get; set; } = "";
 }

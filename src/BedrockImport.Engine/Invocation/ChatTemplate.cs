@@ -31,6 +31,9 @@ public sealed class ChatTemplate
     public string? BosToken { get; }
     public string? EosToken { get; }
 
+    /// <summary>The file the template was read from (chat_template.jinja or tokenizer_config.json), when ChatTemplateSource read it.</summary>
+    public string? SourceFile { get; internal set; }
+
     /// <summary>Clock for strftime_now (Llama 3.2+ templates print today's date); UTC now by default.</summary>
     public Func<DateTime> Clock { get; set; } = () => DateTime.UtcNow;
 
@@ -53,6 +56,9 @@ public sealed class ChatTemplate
         scope.Set("bos_token", BosToken ?? "");
         scope.Set("eos_token", EosToken ?? "");
         scope.Set("add_generation_prompt", addGenerationPrompt);
+        // transformers always passes tools and documents (None when not given), so `tools is defined` holds.
+        scope.Set("tools", null);
+        scope.Set("documents", null);
         if (variables != null)
             foreach (var variable in variables) scope.Set(variable.Key, JinjaValues.FromDotNet(variable.Value));
 

@@ -38,7 +38,10 @@ public static class ChatTemplateSource
             }
         }
         var source = !string.IsNullOrWhiteSpace(chatTemplateJinja) ? chatTemplateJinja : embedded;
-        return string.IsNullOrWhiteSpace(source) ? null : ChatTemplate.Parse(source!, bos, eos);
+        if (string.IsNullOrWhiteSpace(source)) return null;
+        var template = ChatTemplate.Parse(source!, bos, eos);
+        template.SourceFile = !string.IsNullOrWhiteSpace(chatTemplateJinja) ? TemplateFileName : TokenizerConfigFileName;
+        return template;
     }
 
     private static string? Token(JsonElement root, string name)

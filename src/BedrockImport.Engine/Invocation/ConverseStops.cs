@@ -5,7 +5,7 @@ namespace BedrockImport.Engine.Invocation;
 
 /// <summary>Client-side stop sequences for Converse and ConverseStream (field report 000: a service may ignore
 /// stopSequences). The same matcher as InvokeModel (StopSequenceSet, StreamAccumulator), applied to each text content
-/// block on its own: the answer ends where a stop sequence first completes inside a block, the stop sequence itself is
+/// block on its own (toolUse blocks are passed through untouched): the answer ends where a stop sequence first completes inside a block, the stop sequence itself is
 /// dropped (as Converse drops it) and stopReason becomes stop_sequence. A streamed and a non-streamed answer are cut at
 /// the same place.</summary>
 public static class ConverseStops
@@ -87,8 +87,11 @@ public static class ConverseStops
                     continue;
                 }
 
+                // Tool blocks (contentBlockStart.toolUse, delta.toolUse) pass through untouched; text held back for a
+                // possible stop sequence goes out first when another block begins.
                 if (block != null && (item.EventType == ConverseStreamEventTypes.MessageStop
-                    || (item.EventType == ConverseStreamEventTypes.ContentBlockStop && index == blockIndex)))
+                    || (item.EventType == ConverseStreamEventTypes.ContentBlockStop && index == blockIndex)
+                    || (item.ContentBlockIndex != null && index != blockIndex)))
                 {
                     var rest = block.Complete();
                     if (rest.Text.Length > 0) yield return TextDelta(blockIndex, rest.Text);

@@ -83,6 +83,13 @@ public sealed class InvocationRequest
     /// <summary>Keep a leading bos_token produced by the chat template. Off by default because the service's
     /// tokenizer adds BOS itself and a doubled BOS degrades Llama 3 output.</summary>
     public bool KeepBosToken { get; set; }
+
+    /// <summary>Tools the model may call: passed to the chat template as <c>tools</c> (in transformers' shape), sent as
+    /// <c>tools</c> in OpenAIChat bodies and as toolConfig with Converse (<see cref="ToolDefinition.ToConverseToolConfig"/>).</summary>
+    public IReadOnlyList<ToolDefinition>? Tools { get; set; }
+
+    /// <summary>auto (default), any, none (OpenAIChat only) or a tool's name: OpenAIChat tool_choice, Converse toolChoice.</summary>
+    public string? ToolChoice { get; set; }
 }
 
 /// <summary>A request body ready for InvokeModel / InvokeModelWithResponseStream.</summary>
@@ -114,6 +121,26 @@ public sealed class PreparedInvocation
     public IReadOnlyList<string> StopSequences { get; }
 
     public bool UsedChatTemplate { get; }
+}
+
+/// <summary>A prompt rendered with the model's chat template (<see cref="InvocationRequestBuilder.RenderPrompt"/>).</summary>
+public sealed class RenderedPrompt
+{
+    internal RenderedPrompt(string prompt, string? droppedBosToken, IReadOnlyList<ChatMessage> messages)
+    {
+        Prompt = prompt;
+        DroppedBosToken = droppedBosToken;
+        Messages = messages;
+    }
+
+    /// <summary>The exact text sent as the prompt.</summary>
+    public string Prompt { get; }
+
+    /// <summary>The bos_token the template put first and the client dropped (the service adds BOS itself); null when none was.</summary>
+    public string? DroppedBosToken { get; }
+
+    /// <summary>The conversation rendered (SystemPrompt first, then the messages or the prompt as one user message).</summary>
+    public IReadOnlyList<ChatMessage> Messages { get; }
 }
 
 /// <summary>One answer, streamed or not. The invocation engine fills the response side; the cmdlet adds
@@ -148,6 +175,10 @@ public sealed class InvocationResult
     /// <summary>The parsed response as plain objects (OrderedDictionary, object[], string, long, double, bool, null);
     /// for a stream, an object[] of every chunk received.</summary>
     public object? Raw { get; set; }
+
+    /// <summary>The tool calls the model asked for (OpenAIChat tool_calls, Converse toolUse blocks); empty when none.
+    /// A completion format's raw text is not parsed for tool calls: the call is in Completion as the model wrote it.</summary>
+    public IReadOnlyList<ToolCall> ToolCalls { get; set; } = Array.Empty<ToolCall>();
 
     public override string ToString() => Completion ?? "";
 }

@@ -53,11 +53,45 @@ public static class InvocationRequestBuilder
             return new PreparedInvocation(format, WriteBody(format, null, messages, request, stops), lastUser, messages, stops, false);
         }
 
-        var template = request.ChatTemplate!;
-        var rendered = template.Render(messages, addGenerationPrompt: true, request.TemplateVariables);
-        if (!request.KeepBosToken && !string.IsNullOrEmpty(template.BosToken) && rendered.StartsWith(template.BosToken!, StringComparison.Ordinal))
-            rendered = rendered.Substring(template.BosToken!.Length);
+        var rendered = Render(request, messages, addGenerationPrompt: true).Prompt;
         return new PreparedInvocation(format, WriteBody(format, rendered, null, request, stops), rendered, messages, stops, true);
+    }
+
+    /// <summary>The prompt the request's chat template makes of its conversation (SystemPrompt, Messages or Prompt) and
+    /// tools, exactly as <see cref="Build"/> sends it when <paramref name="addGenerationPrompt"/> is true: a leading
+    /// bos_token is dropped unless KeepBosToken (the service adds one).</summary>
+    /// <exception cref="InvocationValidationException">The request is unusable or has no chat template.</exception>
+    /// <exception cref="ChatTemplateException">The chat template failed.</exception>
+    public static RenderedPrompt RenderPrompt(InvocationRequest request, bool addGenerationPrompt = true)
+    {
+        if (request == null) throw new ArgumentNullException(nameof(request));
+        Validate(request);
+        if (request.ChatTemplate == null) throw new InvocationValidationException("The model has no chat template to render.", "ChatTemplate");
+        return Render(request, Conversation(request), addGenerationPrompt);
+    }
+
+    private static RenderedPrompt Render(InvocationRequest request, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    {
+        var template = request.ChatTemplate!;
+        var rendered = template.Render(messages, addGenerationPrompt, TemplateVariables(request));
+        string? dropped = null;
+        if (!request.KeepBosToken && !string.IsNullOrEmpty(template.BosToken) && rendered.StartsWith(template.BosToken!, StringComparison.Ordinal))
+        {
+            dropped = template.BosToken;
+            rendered = rendered.Substring(template.BosToken!.Length);
+        }
+        return new RenderedPrompt(rendered, dropped, messages);
+    }
+
+    /// <summary>The request's template variables, with <c>tools</c> in transformers' shape when it has tools
+    /// (a <c>tools</c> the caller set among TemplateVariables wins).</summary>
+    private static IReadOnlyDictionary<string, object?>? TemplateVariables(InvocationRequest request)
+    {
+        if (request.Tools == null || request.Tools.Count == 0) return request.TemplateVariables;
+        var variables = new Dictionary<string, object?>(StringComparer.Ordinal) { ["tools"] = ToolDefinition.ToTemplateValues(request.Tools) };
+        if (request.TemplateVariables != null)
+            foreach (var variable in request.TemplateVariables) variables[variable.Key] = variable.Value;
+        return variables;
     }
 
     /// <summary>A caller-built body, sent as is. It must be a JSON object; its "prompt" (or last user message) and
@@ -112,8 +146,10 @@ public static class InvocationRequestBuilder
         }
     }
 
+    /// <summary>Messages, a system prompt or tools make a conversation (a prompt alone is sent as raw text); tools need a
+    /// template or the OpenAI chat format to reach the model.</summary>
     private static bool IsConversation(InvocationRequest request) =>
-        request.Messages != null || request.SystemPrompt != null;
+        request.Messages != null || request.SystemPrompt != null || request.Tools is { Count: > 0 };
 
     /// <summary>SystemPrompt first, then Messages; a lone Prompt (with a SystemPrompt, or sent as OpenAIChat) becomes one user message.</summary>
     private static IReadOnlyList<ChatMessage> Conversation(InvocationRequest request)
@@ -159,6 +195,13 @@ public static class InvocationRequestBuilder
             throw new InvocationValidationException("TopP must be greater than 0 and at most 1 (was " + topP + ").", "TopP");
         if (request.TopK is int topK && topK < 1)
             throw new InvocationValidationException("TopK must be at least 1 (was " + topK + ").", "TopK");
+        if (!string.IsNullOrEmpty(request.ToolChoice))
+        {
+            if (request.Tools == null || request.Tools.Count == 0)
+                throw new InvocationValidationException("A tool choice needs tools.", "ToolChoice");
+            if (!KnownToolChoices.Contains(request.ToolChoice!, StringComparer.OrdinalIgnoreCase) && request.Tools.All(t => t.Name != request.ToolChoice))
+                throw new InvocationValidationException("The tool choice '" + request.ToolChoice + "' is none of auto, any, none or a tool's name.", "ToolChoice");
+        }
         if (request.StopSequences != null)
             foreach (var stop in request.StopSequences)
                 if (string.IsNullOrEmpty(stop))
@@ -197,8 +240,34 @@ public static class InvocationRequestBuilder
                 foreach (var stop in stops) writer.WriteStringValue(stop);
                 writer.WriteEndArray();
             }
+            if (format == InvocationFormat.OpenAIChat && request.Tools is { Count: > 0 } tools) WriteTools(writer, tools, request.ToolChoice);
             writer.WriteEndObject();
         }
         return stream.ToArray();
+    }
+
+    private static readonly string[] KnownToolChoices = { "auto", "any", "none" };
+
+    /// <summary>OpenAI's tools and tool_choice (auto, none, required for any, or {"type":"function","function":{"name"}}).</summary>
+    private static void WriteTools(Utf8JsonWriter writer, IReadOnlyList<ToolDefinition> tools, string? toolChoice)
+    {
+        writer.WritePropertyName("tools");
+        writer.WriteStartArray();
+        foreach (var tool in tools) tool.ToOpenAI().WriteTo(writer);
+        writer.WriteEndArray();
+        if (string.IsNullOrEmpty(toolChoice)) return;
+        if (string.Equals(toolChoice, "auto", StringComparison.OrdinalIgnoreCase) || string.Equals(toolChoice, "none", StringComparison.OrdinalIgnoreCase))
+            writer.WriteString("tool_choice", toolChoice!.ToLowerInvariant());
+        else if (string.Equals(toolChoice, "any", StringComparison.OrdinalIgnoreCase))
+            writer.WriteString("tool_choice", "required");
+        else
+        {
+            writer.WriteStartObject("tool_choice");
+            writer.WriteString("type", "function");
+            writer.WriteStartObject("function");
+            writer.WriteString("name", toolChoice);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
     }
 }

@@ -33,6 +33,7 @@ public static class InvocationResponseParser
             InputTokens = ExtractInputTokens(root) ?? headerInputTokens,
             OutputTokens = ExtractOutputTokens(root) ?? headerOutputTokens,
             Raw = ResponseJson.ToPlain(document.RootElement),
+            ToolCalls = ToolCall.FromOpenAIChat(root),
         };
         ApplyStop(result, stopSequences ?? StopSequenceSet.None, serviceMatchedStop);
         return result;

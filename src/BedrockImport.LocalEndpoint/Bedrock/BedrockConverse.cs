@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
+using BedrockImport.Engine.Bedrock;
 using BedrockImport.Engine.EventStream;
 using BedrockImport.Engine.Invocation;
 using BedrockImport.Engine.ModelPackage;
@@ -40,8 +41,10 @@ internal sealed class BedrockConverse
         string prompt;
         int promptTokens;
         ResponseBook? book;
+        ConverseToolAnswer? toolAnswer = null;
         if (FoundationModels.Find(modelId, _context.Region) is { } foundation)
         {
+            toolAnswer = ConverseToolAnswer.Decide(request, foundation.ModelId);
             prompt = request.LastUserText;
             promptTokens = request.TemplateMessages.Sum(m => TextGenerator.Tokenize(m.Content).Count + TokensPerMessage);
             book = foundation.Book;
@@ -51,10 +54,20 @@ internal sealed class BedrockConverse
             var job = _runtime.FindModel(modelId);
             CheckSupportsConverse(job);
             var template = LoadTemplate(job) ?? throw BedrockError.Validation(FoundationModels.UnsupportedActionMessage);
-            prompt = Render(template, request.TemplateMessages);
+            prompt = Render(template, request.TemplateMessages, request.Tools);
             promptTokens = TextGenerator.Tokenize(prompt).Count;
             _runtime.CheckReady(job, knobs.Bedrock);
             book = _runtime.Responses(job);
+        }
+
+        if (toolAnswer != null)
+        {
+            var toolGeneration = new Generation(TextGenerator.Tokenize(toolAnswer.Input.ToJsonString()), false, promptTokens);
+            if (streaming)
+                await StreamToolUseAsync(http, toolAnswer, toolGeneration, started).ConfigureAwait(false);
+            else
+                await WriteAnswerAsync(http, toolAnswer.ToContentBlock(), toolGeneration, ConverseStopReasons.ToolUse, started).ConfigureAwait(false);
+            return;
         }
 
         var generation = TextGenerator.Generate(knobs.Seed, prompt, request.MaxTokens, request.Stop, knobs.Bedrock.IgnoreStop, book, promptTokens);
@@ -99,15 +112,17 @@ internal sealed class BedrockConverse
         }
     }
 
-    private string Render(ChatTemplate template, IReadOnlyList<ChatMessage> messages)
+    private string Render(ChatTemplate template, IReadOnlyList<ChatMessage> messages, IReadOnlyList<ToolDefinition>? tools)
     {
         template.Clock = () => _context.Clock.GetUtcNow().UtcDateTime;
+        // toolConfig's tools reach the template as transformers passes them (tools=[{"type":"function","function":...}]).
+        var variables = tools is { Count: > 0 } ? new Dictionary<string, object?> { ["tools"] = ToolDefinition.ToTemplateValues(tools) } : null;
         try
         {
             // The service tokenizes the rendered conversation without adding BOS again, so a template's leading bos_token
             // is the one BOS; InvokeModel's prompt (rendered on the client, BOS dropped) gets it from the tokenizer. Both
             // are the same tokens: the generator sees the prompt without BOS, as the InvokeModel handler does.
-            var rendered = template.Render(messages, addGenerationPrompt: true);
+            var rendered = template.Render(messages, addGenerationPrompt: true, variables);
             return !string.IsNullOrEmpty(template.BosToken) && rendered.StartsWith(template.BosToken!, StringComparison.Ordinal)
                 ? rendered.Substring(template.BosToken!.Length)
                 : rendered;
@@ -130,6 +145,11 @@ internal sealed class BedrockConverse
     {
         if (knobs.PerTokenLatencyMs > 0 && generation.Tokens.Count > 0)
             await _context.Delay(TimeSpan.FromMilliseconds((long)knobs.PerTokenLatencyMs * generation.Tokens.Count), http.RequestAborted).ConfigureAwait(false);
+        await WriteAnswerAsync(http, new JsonObject { ["text"] = generation.Text }, generation, stopReason, started).ConfigureAwait(false);
+    }
+
+    private static async Task WriteAnswerAsync(HttpContext http, JsonObject block, Generation generation, string stopReason, Stopwatch started)
+    {
         var response = new JsonObject
         {
             ["output"] = new JsonObject
@@ -137,7 +157,7 @@ internal sealed class BedrockConverse
                 ["message"] = new JsonObject
                 {
                     ["role"] = ChatRoles.Assistant,
-                    ["content"] = new JsonArray(new JsonObject { ["text"] = generation.Text }),
+                    ["content"] = new JsonArray(block),
                 },
             },
             ["stopReason"] = stopReason,
@@ -178,6 +198,38 @@ internal sealed class BedrockConverse
         }
         await WriteEventAsync(http, "contentBlockStop", new JsonObject { ["contentBlockIndex"] = 0 }, 0).ConfigureAwait(false);
         await WriteEventAsync(http, "messageStop", new JsonObject { ["stopReason"] = stopReason }, 0).ConfigureAwait(false);
+        await WriteEventAsync(http, "metadata", new JsonObject
+        {
+            ["usage"] = Usage(generation),
+            ["metrics"] = new JsonObject { ["latencyMs"] = started.ElapsedMilliseconds },
+        }, 0).ConfigureAwait(false);
+    }
+
+    /// <summary>A tool call streamed as the service streams one: contentBlockStart with the toolUse id and name, the input
+    /// JSON in contentBlockDelta.delta.toolUse.input fragments, contentBlockStop, messageStop tool_use, metadata.</summary>
+    private async Task StreamToolUseAsync(HttpContext http, ConverseToolAnswer answer, Generation generation, Stopwatch started)
+    {
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = EventStreamFormat.ContentType;
+        http.Response.Headers["x-amzn-RequestId"] = AwsErrors.RequestId(http);
+        await http.Response.StartAsync(http.RequestAborted).ConfigureAwait(false);
+        await WriteEventAsync(http, "messageStart", new JsonObject { ["role"] = ChatRoles.Assistant }, 0).ConfigureAwait(false);
+        await WriteEventAsync(http, "contentBlockStart", new JsonObject
+        {
+            ["contentBlockIndex"] = 0,
+            ["start"] = new JsonObject { ["toolUse"] = new JsonObject { ["toolUseId"] = answer.ToolUseId, ["name"] = answer.Name } },
+        }, 0).ConfigureAwait(false);
+        var i = 0;
+        foreach (var fragment in answer.InputFragments())
+        {
+            await WriteEventAsync(http, "contentBlockDelta", new JsonObject
+            {
+                ["contentBlockIndex"] = 0,
+                ["delta"] = new JsonObject { ["toolUse"] = new JsonObject { ["input"] = fragment } },
+            }, i++).ConfigureAwait(false);
+        }
+        await WriteEventAsync(http, "contentBlockStop", new JsonObject { ["contentBlockIndex"] = 0 }, 0).ConfigureAwait(false);
+        await WriteEventAsync(http, "messageStop", new JsonObject { ["stopReason"] = ConverseStopReasons.ToolUse }, 0).ConfigureAwait(false);
         await WriteEventAsync(http, "metadata", new JsonObject
         {
             ["usage"] = Usage(generation),

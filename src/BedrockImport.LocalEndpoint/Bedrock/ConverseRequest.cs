@@ -6,9 +6,15 @@ namespace BedrockImport.LocalEndpoint.Bedrock;
 
 /// <summary>A Converse / ConverseStream request body (botocore's ConverseRequest): messages of text content blocks,
 /// system text blocks and inferenceConfig (maxTokens, stopSequences; temperature and topP are read and ignored, as
-/// TextGenerator is deterministic). additionalModelRequestFields is accepted and ignored.</summary>
-internal sealed record ConverseRequest(IReadOnlyList<ChatMessage> SystemBlocks, IReadOnlyList<ChatMessage> Messages, int MaxTokens, IReadOnlyList<string> Stop)
+/// TextGenerator is deterministic). additionalModelRequestFields is accepted and ignored. toolConfig (tools[].toolSpec,
+/// toolChoice auto | any | tool) is read into Tools and ToolChoice; toolUse and toolResult blocks in messages need it, as
+/// on the service, and reach a chat template as text (a toolUse as {"name", "arguments"} JSON, a toolResult as its content).</summary>
+internal sealed record ConverseRequest(IReadOnlyList<ChatMessage> SystemBlocks, IReadOnlyList<ChatMessage> Messages, int MaxTokens, IReadOnlyList<string> Stop,
+    IReadOnlyList<ToolDefinition>? Tools = null, string? ToolChoice = null)
 {
+    /// <summary>The service's answer to toolUse or toolResult blocks in a request without toolConfig.</summary>
+    public const string ToolConfigMissingMessage = "The toolConfig field must be defined when using toolUse and toolResult content blocks.";
+
     public const int DefaultMaxTokens = 512;
     private const int MaxStopSequences = 4;
 
@@ -77,7 +83,52 @@ internal sealed record ConverseRequest(IReadOnlyList<ChatMessage> SystemBlocks, 
                 throw BedrockError.Validation($"1 validation error detected: Value at 'inferenceConfig.stopSequences' failed to satisfy constraint: Member must have length less than or equal to {MaxStopSequences}");
             stop.AddRange(stops.Select(s => s!.GetValue<string>()));
         }
-        return new ConverseRequest(system, messages, maxTokens, stop);
+        var (tools, toolChoice) = ToolConfig(body["toolConfig"]);
+        if (tools == null && messagesNode.OfType<JsonObject>().Any(m => m["content"] is JsonArray blocks
+                && blocks.OfType<JsonObject>().Any(b => b["toolUse"] != null || b["toolResult"] != null)))
+            throw BedrockError.Validation(ToolConfigMissingMessage);
+        return new ConverseRequest(system, messages, maxTokens, stop, tools, toolChoice);
+    }
+
+    /// <summary>toolConfig: tools (1 or more toolSpec) and toolChoice ({auto:{}}, {any:{}} or {tool:{name}}); null when absent.</summary>
+    private static (IReadOnlyList<ToolDefinition>? Tools, string? Choice) ToolConfig(JsonNode? node)
+    {
+        if (node == null) return (null, null);
+        if (node is not JsonObject config || config["tools"] is not JsonArray toolsNode)
+            throw BedrockError.Validation("1 validation error detected: Value null at 'toolConfig.tools' failed to satisfy constraint: Member must not be null");
+        if (toolsNode.Count == 0)
+            throw BedrockError.Validation("1 validation error detected: Value '[]' at 'toolConfig.tools' failed to satisfy constraint: Member must have length greater than or equal to 1");
+        var tools = new List<ToolDefinition>();
+        for (var i = 0; i < toolsNode.Count; i++)
+        {
+            if (toolsNode[i] is not JsonObject tool || tool["toolSpec"] is not JsonObject spec || spec["inputSchema"]?["json"] is not JsonObject)
+                throw BedrockError.Validation($"1 validation error detected: Value at 'toolConfig.tools.{i + 1}.member.toolSpec' failed to satisfy constraint: Member must not be null");
+            try
+            {
+                tools.Add(ToolDefinition.From(tool));
+            }
+            catch (InvocationValidationException e)
+            {
+                throw BedrockError.Validation($"1 validation error detected: Value at 'toolConfig.tools.{i + 1}.member.toolSpec.name' failed to satisfy constraint: {e.Message.Split(" (Parameter")[0]}");
+            }
+        }
+        if (tools.Select(t => t.Name).Distinct(StringComparer.Ordinal).Count() != tools.Count)
+            throw BedrockError.Validation("The toolConfig field contains duplicate tool names.");
+
+        string? choice = null;
+        if (config["toolChoice"] is JsonObject choiceNode)
+        {
+            if (choiceNode["any"] != null) choice = "any";
+            else if (choiceNode["auto"] != null) choice = "auto";
+            else if (choiceNode["tool"]?["name"] is JsonValue name && name.TryGetValue<string>(out var toolName))
+            {
+                if (tools.All(t => t.Name != toolName))
+                    throw BedrockError.Validation($"The tool {toolName} in toolChoice is not defined in toolConfig.tools.");
+                choice = toolName;
+            }
+            else throw BedrockError.Validation("Malformed input request, please reformat your input and try again.");
+        }
+        return (tools, choice);
     }
 
     private static string Text(JsonNode? content, string where)
@@ -93,6 +144,11 @@ internal sealed record ConverseRequest(IReadOnlyList<ChatMessage> SystemBlocks, 
             throw BedrockError.Validation($"1 validation error detected: Value at '{where}' failed to satisfy constraint: Member must not be null");
         if (members["text"] is JsonValue text && text.GetValueKind() == JsonValueKind.String)
             return text.GetValue<string>();
+        if (where != "system" && members["toolUse"] is JsonObject toolUse)
+            return new JsonObject { ["name"] = toolUse["name"]?.DeepClone(), ["arguments"] = toolUse["input"]?.DeepClone() }.ToJsonString();
+        if (where != "system" && members["toolResult"] is JsonObject toolResult)
+            return string.Join("\n", (toolResult["content"] as JsonArray ?? new JsonArray()).OfType<JsonObject>()
+                .Select(c => c["text"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : c["json"]?.ToJsonString() ?? ""));
         var kind = members.Select(m => m.Key).FirstOrDefault() ?? "empty";
         throw BedrockError.Validation($"This model doesn't support the {kind} content block that you provided. Try again with text content only.");
     }

@@ -84,6 +84,11 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
     [Parameter(ParameterSetName = MessagesSet)]
     public SwitchParameter NoChatTemplate { get; set; }
 
+    /// <summary>Tools the model may call (JSON-schema function definitions: hashtables, objects or JSON strings).</summary>
+    [Parameter(ParameterSetName = PromptSet)]
+    [Parameter(ParameterSetName = MessagesSet)]
+    public object[]? Tool { get; set; }
+
     private const int ColdStartProgressId = 0x1C0D;
     private ImportedModelInvoker? _invoker;
     private string? _invokerKey;
@@ -211,6 +216,7 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
         TopP = TopP,
         TopK = TopK,
         StopSequences = StopSequence,
+        Tools = ToolArguments.From(Tool),
     };
 
     private static PreparedInvocation FromBody(object? body) => InvocationRequestBuilder.FromBody(BodyBytes(body));
