@@ -184,4 +184,16 @@ Describe 'Invoke-ImportedModel -Api Converse' -Tag 'CI' {
         $claudeChat.Errors | Should -BeNullOrEmpty
         $claudeChat.Output | Should -Match 'Paris'
     }
+
+    It 'sends -Tool as toolConfig and returns the tool call, plain and streamed (stream <Stream>)' -ForEach @(
+        @{ Stream = $false }, @{ Stream = $true }
+    ) {
+        $weather = @{ name = 'get_weather'; description = 'The current weather'; parameters = @{ type = 'object'; properties = @{ city = @{ type = 'string' } }; required = @('city') } }
+        $result = Invoke-ImportedModel $claude -Prompt 'Use get_weather for Tokyo' -Tool $weather -Stream:$Stream 6>$null
+        $result.StopReason | Should -Be 'tool_calls'
+        $result.ToolCalls | Should -HaveCount 1
+        $result.ToolCalls[0].Name | Should -Be 'get_weather'
+        $result.ToolCalls[0].Arguments.city | Should -Be 'Tokyo'
+        $result.ToolCalls[0].Id | Should -Match '^tooluse_'
+    }
 }

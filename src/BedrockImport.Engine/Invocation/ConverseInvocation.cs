@@ -49,6 +49,7 @@ public static class ConverseInvocation
             StopSequences = request.StopSequences is { Count: > 0 } stops ? stops.ToList() : null,
         };
         if (request.TopK is int topK) converse.AdditionalModelRequestFields = new JsonObject { ["top_k"] = topK };
+        converse.ToolConfig = ToolDefinition.ToConverseToolConfig(request.Tools, request.ToolChoice);
         return converse;
     }
 
@@ -110,6 +111,7 @@ public static class ConverseInvocation
             RequestId = response.RequestId,
             Raw = raw,
         };
+        result.ToolCalls = ToolCall.FromConverse(response);
         InvocationResponseParser.SetStopReason(result, response.ClientStopSequence);
         return result;
     }

@@ -218,6 +218,7 @@ public sealed class ImportedModelInvoker : IDisposable
     {
         // One accumulator over the text of every block: the cut is the one StreamAccumulator makes for InvokeModel.
         var accumulator = new StreamAccumulator(stops);
+        var toolUses = new ConverseToolUseAccumulator();
         var events = new List<object?>();
         long? firstToken = null;
         string? serviceReason = null;
@@ -226,6 +227,7 @@ public sealed class ImportedModelInvoker : IDisposable
         await foreach (var item in _runtime.ConverseStreamAsync(request, cancellationToken).ConfigureAwait(false))
         {
             events.Add(ConverseInvocation.ToPlain(item));
+            toolUses.Add(item);
             if (item.EventType == ConverseStreamEventTypes.MessageStop) serviceReason = item.StopReason;
             if (item.EventType == ConverseStreamEventTypes.Metadata)
             {
@@ -256,6 +258,7 @@ public sealed class ImportedModelInvoker : IDisposable
             FirstTokenMs = firstToken,
             ServiceLatencyMs = serviceLatency,
             Raw = events.ToArray(),
+            ToolCalls = toolUses.ToolCalls,
         };
         InvocationResponseParser.SetStopReason(result, text.StopSequence);
         return result;

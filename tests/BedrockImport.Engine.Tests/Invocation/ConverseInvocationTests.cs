@@ -209,4 +209,23 @@ public class ConverseInvocationTests
             await Assert.ThrowsAsync<ValidationException>(() => invoker.ConverseAsync(request, StopSequenceSet.None, false, null, CancellationToken.None));
         }
     }
+
+    [Fact]
+    public void Tools_go_as_toolConfig_and_a_toolUse_answer_comes_back_as_a_tool_call()
+    {
+        var tool = ToolDefinition.From("{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}}");
+        var request = ConverseInvocation.Build(Claude, new InvocationRequest { Prompt = "Weather in Tokyo?", Tools = new[] { tool } });
+        Assert.Equal("get_weather", Assert.Single(request.ToolConfig!.Tools).ToolSpec!.Name);
+        Assert.Null(ConverseInvocation.Build(Claude, new InvocationRequest { Prompt = "hi" }).ToolConfig);
+
+        var response = JsonSerializer.Deserialize<ConverseResponse>(
+            "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":[{\"toolUse\":{\"toolUseId\":\"t1\",\"name\":\"get_weather\",\"input\":{\"city\":\"Tokyo\"}}}]}},\"stopReason\":\"tool_use\"}",
+            Json.EngineJson.Options)!;
+        var result = ConverseInvocation.ToResult(response, StopSequenceSet.None);
+        Assert.Equal("tool_calls", result.StopReason);
+        var call = Assert.Single(result.ToolCalls);
+        Assert.Equal(("t1", "get_weather"), (call.Id, call.Name));
+        Assert.Contains("Tokyo", call.ArgumentsJson);
+        Assert.Null(result.Completion);
+    }
 }
