@@ -232,7 +232,7 @@ function Invoke-Case {
         }
     }
     $record.seconds = [math]::Round($clock.Elapsed.TotalSeconds, 1)
-    foreach ($row in $record.rows) { Write-Host ("   {0}: ours {1} {2}{3}" -f $row.metric, (Format-Figure $row.ours), $(if ($row.ours -is [string]) { '' } else { $row.unit }),
+    foreach ($row in $record.rows) { Write-Host ("   {0}: ours {1}{2}{3}" -f $row.metric, (Format-Figure $row.ours), $(if ($row.ours -is [string]) { '' } else { " $($row.unit)" }),
             $(if ($row.peer) { ", $($row.peer) $(Format-Figure $row.peerValue), ratio $(Format-Figure $row.ratio)" } else { '' })) }
     if ($record.status -ne 'measured') { Write-Host "   $($record.status): $($record.reason)" }
     $script:Cases.Add($record)
