@@ -155,10 +155,26 @@ function Get-BenchModelArn {
     $script:ModelArn
 }
 
+# The Converse rows of B1 and B6: Converse needs a chat template, which the InvokeModel rows' model has none of (so
+# their figures stay as they were); this one is the same sample model with -ChatTemplate, imported the same way.
+function Get-BenchConverseModelArn {
+    if ($script:ConverseModelArn) { return $script:ConverseModelArn }
+    Set-EndpointKnobs -Bedrock @{ importDurationMs = 100 }
+    $aws = Get-EndpointAws
+    $folder = New-BedrockSampleModel -Path (Join-Path $Work 'converse-model') -ShardCount 1 -ChatTemplate
+    $model = Copy-BedrockModelSource @aws -Path $folder.FullName -Destination 's3://bench-models/converse-model/' -CreateBucket |
+        Start-BedrockModelImport @aws -ModelName 'bench-converse' -RoleArn 'arn:aws:iam::123456789012:role/Bench' |
+        Wait-BedrockImportJob @aws -PollingIntervalSec 1 -Timeout 120
+    if (-not $model.ModelArn) { throw 'The chat-template sample model import produced no model ARN.' }
+    $script:ConverseModelArn = $model.ModelArn
+    Write-EndpointFile
+    $script:ConverseModelArn
+}
+
 function Write-EndpointFile {
     [ordered]@{
         endpointUrl = $Endpoint.EndpointUrl; region = $Endpoint.Region; accessKey = $Endpoint.AccessKey
-        secretKey = $Endpoint.SecretKey; modelArn = $script:ModelArn
+        secretKey = $Endpoint.SecretKey; modelArn = $script:ModelArn; converseModelArn = $script:ConverseModelArn
     } | ConvertTo-Json | Set-Content -Path $EndpointFile -Encoding utf8NoBOM
 }
 
@@ -172,6 +188,13 @@ function Get-InvokeGap {
     $null
 }
 
+# Why the module's Converse rows cannot run yet (Invoke-ImportedModel has no -Api), or $null when they can.
+function Get-ConverseGap {
+    $command = Get-Command Invoke-ImportedModel -Module BedrockImport -ErrorAction SilentlyContinue
+    if ($command -and $command.Parameters.ContainsKey('Api')) { return $null }
+    'n/a (no -Api)'
+}
+
 #endregion
 
 #region results
@@ -179,7 +202,8 @@ function Get-InvokeGap {
 function New-Row {
     param([string] $Metric, $Ours, [string] $Unit, [string] $PeerName = '', $Peer = $null, [string] $Target = '',
         [ValidateSet('Higher', 'Lower', 'None')] [string] $Better = 'None', $Goal = $null, $Met = $null)
-    $ratio = if ($null -ne $Ours -and $null -ne $Peer -and [double] $Peer -ne 0) { [double] $Ours / [double] $Peer } else { $null }
+    # Ours may be a text such as 'n/a (no -Api)' for a row whose capability is not in the module yet: no ratio then.
+    $ratio = if ($null -ne $Ours -and $Ours -isnot [string] -and $null -ne $Peer -and [double] $Peer -ne 0) { [double] $Ours / [double] $Peer } else { $null }
     if ($null -eq $Met -and $null -ne $Goal -and $null -ne $ratio) {
         $Met = if ($Better -eq 'Higher') { $ratio -ge $Goal } else { $ratio -le $Goal }
     }
@@ -208,7 +232,7 @@ function Invoke-Case {
         }
     }
     $record.seconds = [math]::Round($clock.Elapsed.TotalSeconds, 1)
-    foreach ($row in $record.rows) { Write-Host ("   {0}: ours {1} {2}{3}" -f $row.metric, (Format-Figure $row.ours), $row.unit,
+    foreach ($row in $record.rows) { Write-Host ("   {0}: ours {1}{2}{3}" -f $row.metric, (Format-Figure $row.ours), $(if ($row.ours -is [string]) { '' } else { " $($row.unit)" }),
             $(if ($row.peer) { ", $($row.peer) $(Format-Figure $row.peerValue), ratio $(Format-Figure $row.ratio)" } else { '' })) }
     if ($record.status -ne 'measured') { Write-Host "   $($record.status): $($record.reason)" }
     $script:Cases.Add($record)
@@ -231,14 +255,15 @@ function Invoke-Peer {
 }
 
 # Runs ours and a peer alternately, $Rounds times, and answers @{ Ours; Peer }: for each, the run with the median $Key.
-# Every run is kept in the record. Ours failing fails the case; a failing peer round is noted and left out.
+# Every run is kept in the record (under $OursName and $PeerName). Ours failing fails the case; a failing peer round is
+# noted and left out. Without $Ours (the module cannot do it yet) only the peer runs, and Ours is $null.
 function Invoke-Rounds {
-    param($Record, [string] $Key, [scriptblock] $Ours, [string] $PeerName, [scriptblock] $Peer)
+    param($Record, [string] $Key, [scriptblock] $Ours, [string] $PeerName, [scriptblock] $Peer, [string] $OursName = 'ours')
     $oursRuns = [System.Collections.Generic.List[object]]::new()
     $peerRuns = [System.Collections.Generic.List[object]]::new()
     $peerLog = [System.Collections.Generic.List[object]]::new()
     for ($round = 1; $round -le $Rounds; $round++) {
-        $oursRuns.Add((& $Ours))
+        if ($Ours) { $oursRuns.Add((& $Ours)) }
         if (-not ($script:JsUnavailable -and $peerLog.Count)) {
             try {
                 $run = & $Peer
@@ -253,7 +278,7 @@ function Invoke-Rounds {
             }
         }
     }
-    $Record.runs['ours'] = $oursRuns.ToArray()
+    $Record.runs[$OursName] = $oursRuns.ToArray()
     $Record.runs[$PeerName] = $peerLog.ToArray()
     [pscustomobject]@{ Ours = Select-MedianRun $oursRuns $Key; Peer = Select-MedianRun $peerRuns $Key }
 }
@@ -267,6 +292,7 @@ function Select-MedianRun($Runs, [string] $Key) {
 function Format-Figure($Value) {
     if ($null -eq $Value) { return '—' }
     if ($Value -is [bool]) { return $(if ($Value) { 'yes' } else { 'no' }) }
+    if ($Value -is [string]) { return $Value }
     $number = [double] $Value
     $digits = if ([math]::Abs($number) -ge 100) { 0 } elseif ([math]::Abs($number) -ge 10) { 1 } elseif ([math]::Abs($number) -ge 1) { 2 } else { 3 }
     $number.ToString("N$digits", $Invariant)
@@ -333,6 +359,7 @@ $Work = Join-Path ([IO.Path]::GetTempPath()) ('bedrockimport-bench-' + [guid]::N
 New-Item -ItemType Directory -Path $Work | Out-Null
 $EndpointFile = Join-Path $Work 'endpoint.json'
 $script:ModelArn = $null
+$script:ConverseModelArn = $null
 $script:JsUnavailable = $null
 $script:TransferUtilityDll = $null
 
@@ -395,7 +422,8 @@ try {
         $gap = Get-InvokeGap @('ModelId', 'Prompt', 'MaxTokens', 'ThrottleLimit')
         if ($gap) { throw "not measurable: $gap" }
         $null = Get-BenchModelArn
-        Set-EndpointKnobs -LatencyMs @{ 'bedrock:InvokeModel' = $Sizes.B1LatencyMs }
+        $null = Get-BenchConverseModelArn
+        Set-EndpointKnobs -LatencyMs @{ 'bedrock:InvokeModel' = $Sizes.B1LatencyMs; 'bedrock:Converse' = $Sizes.B1LatencyMs }
         $warmup = 2 * $Sizes.B1Concurrency
         $median = Invoke-Rounds $record -Key 'callsPerSecond' -PeerName 'AWS SDK for JavaScript v3' -Ours {
             Invoke-PwshCase -What 'B1 Invoke-ImportedModel' -Script 'Measure-Invoke.ps1' -Parameters @{
@@ -411,6 +439,28 @@ try {
         $record.rows += New-Row -Metric 'prompts/s vs JS SDK' -Unit 'prompts/s' -Ours $ours.callsPerSecond -PeerName '@aws-sdk/client-bedrock-runtime' `
             -Peer $(if ($js) { $js.callsPerSecond }) -Target '≥ 1.0×' -Better Higher -Goal 1.0
         if ($js) { $record.notes += "JS SDK reaches $(Format-Figure ($js.callsPerSecond / $ideal))× of ideal." }
+
+        # The Converse rows, after the InvokeModel rounds: the same prompts, maxTokens, concurrency, warm-up and 50 ms
+        # latency (on bedrock:Converse), against the chat-template model. Ours waits for -Api; the JS SDK runs regardless.
+        $converseGap = Get-ConverseGap
+        $oursConverse = if (-not $converseGap) {
+            {
+                Invoke-PwshCase -What 'B1 Invoke-ImportedModel -Api Converse' -Script 'Measure-Invoke.ps1' -Parameters @{
+                    Mode = 'throughput'; Count = $Sizes.B1Prompts; Concurrency = $Sizes.B1Concurrency; MaxTokens = $MaxTokens; Warmup = $warmup; Api = 'Converse' }
+            }
+        }
+        $converse = Invoke-Rounds $record -Key 'callsPerSecond' -OursName 'ours (Converse)' -PeerName 'AWS SDK for JavaScript v3 (Converse)' -Ours $oursConverse -Peer {
+            Invoke-JsPeer -What 'B1 JS SDK Converse' -Script 'converse.mjs' -Options ([ordered]@{
+                    mode = 'throughput'; count = $Sizes.B1Prompts; concurrency = $Sizes.B1Concurrency; maxTokens = $MaxTokens; warmup = $warmup })
+        }
+        $oursConverseRate = if ($converseGap) { $converseGap } else { $converse.Ours.callsPerSecond }
+        $jsConverse = $converse.Peer
+        $record.rows += New-Row -Metric 'Converse prompts/s vs ideal' -Unit 'prompts/s' -Ours $oursConverseRate -PeerName "ideal ($($Sizes.B1Concurrency) / $($Sizes.B1LatencyMs / 1000) s)" `
+            -Peer $ideal
+        $record.rows += New-Row -Metric 'Converse prompts/s vs JS SDK Converse' -Unit 'prompts/s' -Ours $oursConverseRate -PeerName '@aws-sdk/client-bedrock-runtime ConverseCommand' `
+            -Peer $(if ($jsConverse) { $jsConverse.callsPerSecond })
+        if ($jsConverse) { $record.notes += "JS SDK Converse reaches $(Format-Figure ($jsConverse.callsPerSecond / $ideal))× of ideal." }
+        if ($converseGap) { $record.notes += 'Our Converse rows are n/a: this Invoke-ImportedModel has no -Api yet; the JS SDK''s Converse was measured.' }
     }
 
     Invoke-Case 'B2' 'client cost per call' {
@@ -441,6 +491,7 @@ try {
         $gap = Get-InvokeGap @('ModelId', 'Prompt', 'MaxTokens', 'ThrottleLimit', 'Stream')
         if ($gap) { throw "not measurable: $gap" }
         $null = Get-BenchModelArn
+        $null = Get-BenchConverseModelArn
         Set-EndpointKnobs -Bedrock @{ perTokenLatencyMs = $B6PerTokenLatencyMs }
         try {
             $warmup = 10
@@ -452,6 +503,19 @@ try {
             }
             $ours = $median.Ours
             $js = $median.Peer
+
+            # The Converse rows, after the InvokeModel rounds: ConverseStream with the same streams, warm-up and pacing.
+            $converseGap = Get-ConverseGap
+            $oursConverse = if (-not $converseGap) {
+                {
+                    Invoke-PwshCase -What 'B6 Invoke-ImportedModel -Api Converse -Stream' -Script 'Measure-Invoke.ps1' -Parameters @{
+                        Mode = 'stream'; Count = $Sizes.B6Streams; MaxTokens = $MaxTokens; Warmup = $warmup; AssumedEndpointFirstTokenMs = $B6PerTokenLatencyMs; Api = 'Converse' }
+                }
+            }
+            $converse = Invoke-Rounds $record -Key 'overheadMsMedian' -OursName 'ours (Converse)' -PeerName 'AWS SDK for JavaScript v3 (Converse)' -Ours $oursConverse -Peer {
+                Invoke-JsPeer -What 'B6 JS SDK ConverseStream' -Script 'converse.mjs' -Options ([ordered]@{
+                        mode = 'stream'; count = $Sizes.B6Streams; maxTokens = $MaxTokens; warmup = $warmup; assumedEndpointFirstTokenMs = $B6PerTokenLatencyMs })
+            }
         }
         finally {
             Set-EndpointKnobs
@@ -464,6 +528,21 @@ try {
             -Peer $(if ($js) { $js.cpuMsPerCall })
         $record.rows += New-Row -Metric 'wall time per streamed call' -Unit 'ms' -Ours (1000 / $ours.callsPerSecond) -PeerName '@aws-sdk/client-bedrock-runtime' `
             -Peer $(if ($js) { 1000 / $js.callsPerSecond })
+        $jsConverse = $converse.Peer
+        $oursConverseFigure = { param($compute) if ($converseGap) { $converseGap } else { & $compute $converse.Ours } }
+        $jsConverseFigure = { param($compute) if ($jsConverse) { & $compute $jsConverse } }
+        $converseRows = [ordered]@{
+            'Converse: first-token overhead over perTokenLatencyMs, median' = { param($run) $run.overheadMsMedian }
+            'Converse: first token, median'                                  = { param($run) $run.firstTokenMsMedian }
+            'Converse: CPU per streamed call'                                = { param($run) $run.cpuMsPerCall }
+            'Converse: wall time per streamed call'                          = { param($run) 1000 / $run.callsPerSecond }
+        }
+        foreach ($metric in $converseRows.Keys) {
+            $record.rows += New-Row -Metric $metric -Unit 'ms' -Ours (& $oursConverseFigure $converseRows[$metric]) `
+                -PeerName '@aws-sdk/client-bedrock-runtime ConverseStreamCommand' -Peer (& $jsConverseFigure $converseRows[$metric])
+        }
+        $record.notes += "ConverseStream carries no firstByteLatency, so the Converse rows take perTokenLatencyMs ($B6PerTokenLatencyMs ms, the wait before the endpoint's first contentBlockDelta) as the endpoint's first-token time, for both clients."
+        if ($converseGap) { $record.notes += 'Our Converse rows are n/a: this Invoke-ImportedModel has no -Api yet; the JS SDK''s ConverseStream was measured.' }
         if ($ours.endpointFirstByteSource -eq 'assumed') {
             $record.notes += "Invoke-ImportedModel's Raw carries no invocation metrics, so the endpoint's own first-token time is taken as perTokenLatencyMs ($B6PerTokenLatencyMs ms) for ours."
         }

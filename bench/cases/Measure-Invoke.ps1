@@ -5,6 +5,9 @@
     sequential (B2): Count prompts piped in with -ThrottleLimit 1; CPU time of this process per call.
     stream     (B6): Count prompts piped in with -Stream -ThrottleLimit 1; FirstTokenMs against the endpoint's own
                      firstByteLatency (invocation metrics of the last chunk).
+    -Api Converse: the same through Invoke-ImportedModel -Api Converse against the endpoint file's converseModelArn (an
+                   imported model with a chat template). ConverseStream carries no firstByteLatency, so a Converse stream
+                   takes AssumedEndpointFirstTokenMs as the endpoint's first-token time.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
@@ -16,7 +19,8 @@ param(
     [int] $MaxTokens = 16,
     [int] $Warmup = 0,
     # stream: the endpoint's first-token time to use when the answers carry no invocation metrics.
-    [double] $AssumedEndpointFirstTokenMs = 0
+    [double] $AssumedEndpointFirstTokenMs = 0,
+    [ValidateSet('InvokeModel', 'Converse')] [string] $Api = 'InvokeModel'
 )
 . (Join-Path $PSScriptRoot 'Common.ps1')
 $endpoint = Read-BenchEndpoint $EndpointFile
@@ -25,6 +29,8 @@ Import-Module $ModulePath
 
 $invoke = @{ ModelId = $endpoint.modelArn; MaxTokens = $MaxTokens; ThrottleLimit = $(if ($Mode -eq 'throughput') { $Concurrency } else { 1 }) }
 if ($Mode -eq 'stream') { $invoke.Stream = $true }
+# Only the Converse rows pass -Api, so the InvokeModel rows call the cmdlet exactly as before it had the parameter.
+if ($Api -eq 'Converse') { $invoke.Api = 'Converse'; $invoke.ModelId = $endpoint.converseModelArn }
 function New-Prompts([int] $N, [string] $Tag) {
     [string[]] (0..($N - 1) | ForEach-Object { "Benchmark prompt $Tag$($_): name a colour." })
 }
@@ -60,7 +66,7 @@ if ($Mode -eq 'stream') {
         if ($null -eq $answer.FirstTokenMs) { throw 'An answer has no FirstTokenMs.' }
         $firstToken.Add($answer.FirstTokenMs)
         $metrics = @($answer.Raw) | Where-Object { $_ -is [System.Collections.IDictionary] -and $_.Contains('amazon-bedrock-invocationMetrics') } | Select-Object -Last 1
-        if ($metrics) { $endpointFirstByte.Add($metrics['amazon-bedrock-invocationMetrics']['firstByteLatency']) }
+        if ($metrics -and $Api -eq 'InvokeModel') { $endpointFirstByte.Add($metrics['amazon-bedrock-invocationMetrics']['firstByteLatency']) }
     }
     $result.endpointFirstByteSource = 'invocation metrics'
     if ($endpointFirstByte.Count -ne $firstToken.Count) {

@@ -5,10 +5,10 @@ import { performance } from "node:perf_hooks";
 import { BedrockRuntimeClient, InvokeModelCommand, InvokeModelWithResponseStreamCommand } from "@aws-sdk/client-bedrock-runtime";
 // The runtime client ships an HTTP/2 handler; the local endpoint is HTTP/1.1 cleartext, so the SDK's own HTTP/1.1 handler.
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { readArguments, clientConfig, cpuMs, emit, median } from "./common.mjs";
+import { readArguments, clientConfig, measureInvokeCase } from "./common.mjs";
 
 const { endpoint, options } = readArguments();
-const { mode, count, concurrency = 1, maxTokens = 16, warmup = 0 } = options;
+const { maxTokens = 16 } = options;
 const client = new BedrockRuntimeClient({ ...clientConfig(endpoint), requestHandler: new NodeHttpHandler() });
 const decoder = new TextDecoder();
 
@@ -20,17 +20,6 @@ async function invoke(i) {
   }));
   const json = JSON.parse(decoder.decode(response.body));
   if (typeof json.generation !== "string") throw new Error(`unexpected answer ${JSON.stringify(json)}`);
-}
-
-/** Runs count calls with `parallel` in flight; answers wall seconds and CPU ms of this process. */
-async function run(total, parallel) {
-  let next = 0;
-  const cpuBefore = cpuMs();
-  const started = performance.now();
-  await Promise.all(Array.from({ length: Math.min(parallel, total) }, async () => {
-    while (next < total) await invoke(next++);
-  }));
-  return { seconds: (performance.now() - started) / 1000, cpuMs: cpuMs() - cpuBefore };
 }
 
 async function stream(i) {
@@ -50,36 +39,5 @@ async function stream(i) {
   return { firstTokenMs, endpointFirstByteMs };
 }
 
-// Lets the runtime's background work after the warm-up (optimizing compiler, GC) finish outside the measured CPU time.
-const settle = () => new Promise((resolve) => setTimeout(resolve, 1000));
-
-if (mode === "stream") {
-  for (let i = 0; i < warmup; i++) await stream(i);
-  if (warmup > 0) await settle();
-  const samples = [];
-  const cpuBefore = cpuMs();
-  const started = performance.now();
-  for (let i = 0; i < count; i++) samples.push(await stream(i));
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = cpuMs() - cpuBefore;
-  const overheads = samples.map((s) => s.firstTokenMs - s.endpointFirstByteMs);
-  emit({
-    count,
-    seconds,
-    callsPerSecond: count / seconds,
-    cpuMs: cpu,
-    cpuMsPerCall: cpu / count,
-    firstTokenMsMedian: median(samples.map((s) => s.firstTokenMs)),
-    endpointFirstByteMsMedian: median(samples.map((s) => s.endpointFirstByteMs)),
-    overheadMsMedian: median(overheads),
-  });
-} else {
-  const parallel = mode === "throughput" ? concurrency : 1;
-  if (warmup > 0) {
-    await run(warmup, parallel);
-    await settle();
-  }
-  const { seconds, cpuMs: cpu } = await run(count, parallel);
-  emit({ count, concurrency: parallel, seconds, callsPerSecond: count / seconds, cpuMs: cpu, cpuMsPerCall: cpu / count });
-}
+await measureInvokeCase(options, { call: invoke, stream });
 client.destroy();
