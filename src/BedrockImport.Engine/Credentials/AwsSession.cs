@@ -65,6 +65,11 @@ public sealed partial class AwsSession
     internal string? BearerTokenFor(AwsService service)
         => service != null && service.AcceptsBearerToken ? _bearerToken : null;
 
+    /// <summary>Where everything came from; never a key or the token.</summary>
+    public override string ToString()
+        => $"AwsSession(region {Region} from {RegionSource}; credentials from {CredentialSource}" +
+           (BearerTokenSource == null ? ")" : $"; bearer token from {BearerTokenSource})");
+
     /// <summary>Throws <see cref="CredentialResolutionException"/> (InvalidEndpoint) unless the value is an absolute http(s) URL.</summary>
     internal static void ValidateEndpointOverride(string endpointUrl) => ParseEndpoint(endpointUrl, "-EndpointUrl");
 }

@@ -47,7 +47,8 @@ public static class AwsSessionResolver
         {
             // A Bedrock API key alone is enough for Bedrock and Bedrock Runtime; a SigV4 service (S3) fails when called.
             credentials = null;
-            noCredentialsMessage = e.Message;
+            noCredentialsMessage = "A Bedrock API key (bearer token, from " + bearerSource + ") was found, but it is accepted only by " +
+                "Bedrock and Bedrock Runtime; this call needs AWS keys (SigV4). " + e.Message;
             credentialSource = "bearer token only (" + bearerSource + ")";
             log.Debug("No AWS keys found; only services that accept a bearer token (Bedrock, Bedrock Runtime) can be called.");
         }
