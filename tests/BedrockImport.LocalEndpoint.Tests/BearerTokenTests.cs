@@ -33,7 +33,7 @@ public sealed class BearerTokenTests
         Assert.Equal(JsonValueKind.Array, listed.RootElement.GetProperty("modelSummaries").ValueKind);
 
         // Past authentication, the runtime route answers for the model: it does not exist.
-        using var invoke = await SendAsync(endpoint, HttpMethod.Post, "/model/no-such-model/invoke", endpoint.Server.BearerToken, "{}");
+        using var invoke = await SendAsync(endpoint, HttpMethod.Post, "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aimported-model%2Fabcdefghijkl/invoke", endpoint.Server.BearerToken, "{}");
         Assert.Equal(HttpStatusCode.NotFound, invoke.StatusCode);
         Assert.Equal("ResourceNotFoundException", invoke.Headers.GetValues("x-amzn-ErrorType").Single());
         Assert.Equal(0L, endpoint.Server.Context.Stats.RefusedByAuth);
