@@ -46,6 +46,19 @@ Describe 'Bedrock API keys with no AWS keys in the session' -Tag 'CI' {
         ($endpoint | Format-List * | Out-String) | Should -Not -Match ([regex]::Escape($token))
     }
 
+    It 'issues a fresh key on every start and does not echo it in Verbose' {
+        $records = Start-BedrockLocalEndpoint -DataPath (Join-Path $TestDrive 'second') -Verbose *>&1
+        $second = $records | Where-Object { $_.PSObject.Properties['BearerToken'] }
+        try {
+            $secondToken = [System.Net.NetworkCredential]::new('', $second.BearerToken).Password
+            $secondToken | Should -Not -Be $token
+            $verbose = $records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+            $verbose | Should -Not -BeNullOrEmpty
+            ($verbose | Out-String) | Should -Not -Match ([regex]::Escape($secondToken))
+        }
+        finally { $second | Stop-BedrockLocalEndpoint }
+    }
+
     It 'serves Get-ImportedModel and Invoke-ImportedModel via -BearerToken' {
         (Get-ImportedModel -BearerToken $endpoint.BearerToken @at).ModelArn | Should -Contain $model.ModelArn
         $answer = Invoke-ImportedModel $model.ModelArn -Prompt 'bearer question' -MaxTokens 8 -BearerToken $endpoint.BearerToken @at

@@ -26,11 +26,22 @@ public sealed class BearerTokenTests
         Assert.Equal("AWS_BEARER_TOKEN_BEDROCK", AwsService.BedrockRuntime.BearerTokenVariable);
     }
 
-    [Fact]
-    public async Task TheEnvironmentToken_IsSentToBedrockAndRuntime_InsteadOfASignature_EvenWithAwsKeys()
+    public static TheoryData<string> KeySources => new() { "default profile", "-ProfileName", "-AccessKey/-SecretKey" };
+
+    // botocore prefers the token whenever it is set, unless signature_version or auth_scheme_preference is set in code:
+    // keys, however explicitly given, do not change that.
+    [Theory]
+    [MemberData(nameof(KeySources))]
+    public async Task TheEnvironmentToken_IsSentToBedrockAndRuntime_InsteadOfASignature_WhateverKeysExist(string keySource)
     {
-        using var home = new TempAwsHome(KeysProfile);
-        var session = Resolve(home.Environment.Set("AWS_BEARER_TOKEN_BEDROCK", EnvironmentToken), new CredentialRequest());
+        using var home = new TempAwsHome(KeysProfile + "[named]\naws_access_key_id = AKIANAMEDPROFILE0001\naws_secret_access_key = named-secret\n");
+        var request = keySource switch
+        {
+            "-ProfileName" => new CredentialRequest { ProfileName = "named" },
+            "-AccessKey/-SecretKey" => new CredentialRequest { AccessKey = "AKIAEXPLICITKEYS0001", SecretKey = "explicit-secret" },
+            _ => new CredentialRequest(),
+        };
+        var session = Resolve(home.Environment.Set("AWS_BEARER_TOKEN_BEDROCK", EnvironmentToken), request);
         Assert.True(session.HasSigV4Credentials);
 
         var control = ListHandler();
