@@ -112,6 +112,7 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
         });
         var app = builder.Build();
         var server = new LocalEndpointServer(app, context, registry, new SigV4Verifier(secrets, options.Region, options.Clock), keys[0]);
+        server._apiKeys = ApiKeysFor(options);
         server.BuildPipeline(app);
         try
         {
@@ -154,7 +155,8 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
     // Hub mirror; what no route takes is refused or explained.
     private void BuildPipeline(WebApplication app)
     {
-        app.Use(next => context => SigV4Verifier.IsSigned(context.Request) ? DispatchSignedAsync(context) : next(context));
+        app.Use(next => context => SigV4Verifier.IsSigned(context.Request) ? DispatchSignedAsync(context)
+            : IsBearerForBedrock(context) ? DispatchBearerAsync(context) : next(context));
         app.UseRouting();
         app.UseEndpoints(endpoints =>
         {
@@ -188,6 +190,12 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
             return;
         }
 
+        await RunHandlerAsync(context, handler, verified).ConfigureAwait(false);
+    }
+
+    // Everything after authentication, the same for SigV4 and bearer tokens: operation, stats and faults, the handler.
+    private async Task RunHandlerAsync(HttpContext context, IServiceHandler handler, VerifiedRequest verified)
+    {
         var operation = handler.ResolveOperation(context);
         verified.Operation = operation;
         var fault = await Context.Faults.InjectAsync(context, handler.SigningService, operation, FaultAnswers.For(handler.ErrorStyle)).ConfigureAwait(false);
@@ -222,6 +230,11 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
         {
             Context.Stats.AddAuthRefusal();
             await AwsErrors.WriteJsonErrorAsync(context, 403, "MissingAuthenticationTokenException", "Missing Authentication Token").ConfigureAwait(false);
+            return;
+        }
+        if (BedrockApiKeys.HasBearer(context.Request))
+        {
+            await RefuseBearerAsS3Async(context).ConfigureAwait(false);
             return;
         }
         var firstSegment = path.TrimStart('/').Split('/')[0];

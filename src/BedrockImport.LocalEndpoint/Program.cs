@@ -6,7 +6,7 @@ using BedrockImport.LocalEndpoint.Hosting;
 
 // dotnet run --project src/BedrockImport.LocalEndpoint -- --port N --data DIR [--http2-port N] [--config FILE]
 //     [--listen ADDRESS --allow-remote] [--access-key AK --secret-key SK] [--region R]
-// Prints one JSON line on stdout ({url, http2Url, accessKeyId, secretAccessKey, region, pid}) once listening,
+// Prints one JSON line on stdout ({url, http2Url, accessKeyId, secretAccessKey, bearerToken, region, pid}) once listening,
 // then serves until SIGTERM / Ctrl+C.
 
 // --parent-pid N (passed by Start-BedrockLocalEndpoint): exit when the PowerShell session that started us is gone,
@@ -44,6 +44,7 @@ await using (server)
         http2Url = server.Http2Url.ToString().TrimEnd('/'),
         accessKeyId = server.AccessKeyId,
         secretAccessKey = server.SecretAccessKey,
+        bearerToken = server.BearerToken,
         region = server.Region,
         pid = Environment.ProcessId,
     }));

@@ -3,6 +3,7 @@ using Amazon.Runtime;
 using Amazon.Runtime.CredentialManagement;
 using Amazon.Util;
 using BedrockImport.Engine.Diagnostics;
+using BedrockImport.Engine.Wire;
 
 namespace BedrockImport.Engine.Credentials;
 
@@ -32,14 +33,51 @@ public static class AwsSessionResolver
 
         var profiles = new Lazy<ProfileStore>(() => ProfileStore.Open(Blank(request.ProfileLocation), environment, log));
 
-        var (credentials, credentialSource) = ResolveCredentials(request, environment, profiles, log);
-        log.Debug("Credentials obtained from " + credentialSource);
-        LogMaskedAccessKey(credentials, log);
+        var (bearerToken, bearerSource) = ResolveBearerToken(request, environment);
+        AWSCredentials? credentials;
+        string credentialSource;
+        string? noCredentialsMessage = null;
+        try
+        {
+            (credentials, credentialSource) = ResolveCredentials(request, environment, profiles, log);
+            log.Debug("Credentials obtained from " + credentialSource);
+            LogMaskedAccessKey(credentials, log);
+        }
+        catch (CredentialResolutionException e) when (e.Problem == CredentialProblem.NoCredentials && bearerToken != null)
+        {
+            // A Bedrock API key alone is enough for Bedrock and Bedrock Runtime; a SigV4 service (S3) fails when called.
+            credentials = null;
+            noCredentialsMessage = "A Bedrock API key (bearer token, from " + bearerSource + ") was found, but it is accepted only by " +
+                "Bedrock and Bedrock Runtime; this call needs AWS keys (SigV4). " + e.Message;
+            credentialSource = "bearer token only (" + bearerSource + ")";
+            log.Debug("No AWS keys found; only services that accept a bearer token (Bedrock, Bedrock Runtime) can be called.");
+        }
+
+        if (bearerToken != null)
+        {
+            log.Debug($"Bearer token (Bedrock API key) obtained from {bearerSource}; Bedrock and Bedrock Runtime requests use it instead of SigV4");
+        }
 
         var (region, regionSource) = ResolveRegion(request, environment, profiles, log);
         log.Debug($"Region obtained from {regionSource} with value '{region}'");
 
-        return new AwsSession(credentials, region, credentialSource, regionSource, endpointUrl, environment);
+        return new AwsSession(credentials, noCredentialsMessage, region, credentialSource, regionSource, endpointUrl, environment,
+            bearerToken, bearerSource);
+    }
+
+    /// <summary>-BearerToken, then AWS_BEARER_TOKEN_BEDROCK (botocore derives the variable from the signing name, and
+    /// both Bedrock hosts sign as "bedrock"). A blank value counts as unset, as for every other variable read here.</summary>
+    private static (string?, string?) ResolveBearerToken(CredentialRequest request, IEnvironment environment)
+    {
+        var parameter = Blank(request.BearerToken);
+        if (parameter != null)
+        {
+            return (parameter.Trim(), BearerTokenSources.Parameter);
+        }
+
+        var variable = AwsService.Bedrock.BearerTokenVariable;
+        var fromEnvironment = Blank(environment.Get(variable));
+        return fromEnvironment != null ? (fromEnvironment.Trim(), BearerTokenSources.EnvironmentVariable(variable)) : (null, null);
     }
 
     /// <summary>"AKIAIOSFODNN7EXAMPLE" → "AKIA****MPLE"; short values are fully masked.</summary>
@@ -402,6 +440,13 @@ public static class CredentialSources
     public static string Profile(string profileName, string location) => $"profile '{profileName}' in {location}";
     public static string EnvironmentProfile(string profileName, string location) => $"profile '{profileName}' (AWS_PROFILE) in {location}";
     public static string Container(string variable) => $"container credentials ({variable})";
+}
+
+/// <summary>The BearerTokenSource strings of <see cref="AwsSession"/> (never the token).</summary>
+public static class BearerTokenSources
+{
+    public const string Parameter = "-BearerToken parameter";
+    public static string EnvironmentVariable(string variable) => "environment variable " + variable;
 }
 
 /// <summary>The RegionSource strings of <see cref="AwsSession"/> (also logged as "Region obtained from … with value '…'").</summary>

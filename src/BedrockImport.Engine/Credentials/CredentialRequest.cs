@@ -17,4 +17,7 @@ public sealed class CredentialRequest
     /// <summary>Value of $StoredAWSRegion.</summary>
     public object? StoredRegion { get; set; }
     public string? EndpointUrl { get; set; }
+    /// <summary>-BearerToken in plain text (the cmdlet unwraps its SecureString only to hand it here): a Bedrock API key,
+    /// sent as "Authorization: Bearer" to the services that accept it. Takes precedence over AWS_BEARER_TOKEN_BEDROCK.</summary>
+    public string? BearerToken { get; set; }
 }

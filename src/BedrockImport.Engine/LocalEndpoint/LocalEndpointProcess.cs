@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security;
 using System.Text.Json;
 
 namespace BedrockImport.Engine.LocalEndpoint;
@@ -14,6 +15,10 @@ public sealed class LocalEndpointInfo
     public string AccessKey { get; set; } = "";
     /// <summary>The endpoint's test secret (by default AWS's documented example key, not a real secret).</summary>
     public string SecretKey { get; set; } = "";
+    /// <summary>The Bedrock API key this endpoint issued at start (random, shaped like a long-term key: "ABSK" + base64).
+    /// Bedrock and Bedrock Runtime accept it as "Authorization: Bearer"; pass it to -BearerToken as it is. A SecureString,
+    /// unlike the well-known test keys above, because it is a fresh secret.</summary>
+    public SecureString? BearerToken { get; set; }
     public int ProcessId { get; set; }
     public string DataPath { get; set; } = "";
 
@@ -146,9 +151,27 @@ public static class LocalEndpointProcess
             Region = Read("region"),
             AccessKey = Read("accessKeyId", "accessKey"),
             SecretKey = Read("secretAccessKey", "secretKey"),
+            BearerToken = ToSecureString(Read("bearerToken")),
             ProcessId = processId,
             DataPath = dataPath,
         };
+    }
+
+    private static SecureString? ToSecureString(string value)
+    {
+        if (value.Length == 0)
+        {
+            return null;
+        }
+
+        var secure = new SecureString();
+        foreach (var c in value)
+        {
+            secure.AppendChar(c);
+        }
+
+        secure.MakeReadOnly();
+        return secure;
     }
 
     private static string DotnetHost()

@@ -4,7 +4,8 @@ using BedrockImport.Engine.Diagnostics;
 namespace BedrockImport.Engine.Wire;
 
 /// <summary>The one place that builds the signed HttpClient: SigV4SigningHandler (AWSSDK.Core) over an inner handler,
-/// the service's signing name from the catalogue, region from the session.
+/// the service's signing name from the catalogue, region from the session; or, for a service that accepts bearer auth
+/// when the session holds a bearer token, "Authorization: Bearer" and no signature.
 /// Non-2xx answers become typed AwsServiceExceptions.</summary>
 internal sealed class AwsHttpClient : IDisposable
 {
@@ -18,12 +19,26 @@ internal sealed class AwsHttpClient : IDisposable
         Service = service ?? throw new ArgumentNullException(nameof(service));
         Endpoint = session.ResolveEndpoint(service);
         _log = log;
-        var signer = new Amazon.Runtime.Signing.SigV4SigningHandler(
-            session.Credentials,
-            Amazon.RegionEndpoint.GetBySystemName(session.Region),
-            service.SigningName,
-            innerHandler ?? new HttpClientHandler { AllowAutoRedirect = false }); // a redirect would carry a signature for another URL
-        _http = new HttpClient(signer, disposeHandler: true) { Timeout = options.RequestTimeout };
+        // A redirect would carry a signature (or the bearer token) to another URL.
+        var transport = innerHandler ?? new HttpClientHandler { AllowAutoRedirect = false };
+        var bearerToken = session.BearerTokenFor(service);
+        HttpMessageHandler authorizer;
+        if (bearerToken != null)
+        {
+            // As botocore ≥ 1.39: a service whose metadata lists smithy.api#httpBearerAuth gets the token, no SigV4.
+            _log.Debug($"{service.DisplayName} requests are authorized with a bearer token (Bedrock API key) from {session.BearerTokenSource}, not SigV4");
+            authorizer = new BearerTokenHandler(bearerToken, transport);
+        }
+        else
+        {
+            authorizer = new Amazon.Runtime.Signing.SigV4SigningHandler(
+                session.Credentials,
+                Amazon.RegionEndpoint.GetBySystemName(session.Region),
+                service.SigningName,
+                transport);
+        }
+
+        _http = new HttpClient(authorizer, disposeHandler: true) { Timeout = options.RequestTimeout };
     }
 
     public AwsSession Session { get; }
@@ -72,4 +87,19 @@ internal sealed class AwsHttpClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+}
+
+/// <summary>Sets "Authorization: Bearer &lt;token&gt;" (RFC 6750 §2.1) on every attempt, replacing any other authorization.</summary>
+internal sealed class BearerTokenHandler : DelegatingHandler
+{
+    private readonly string _token;
+
+    public BearerTokenHandler(string token, HttpMessageHandler inner) : base(inner) => _token = token;
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        request.Headers.Remove("Authorization");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + _token);
+        return base.SendAsync(request, cancellationToken);
+    }
 }

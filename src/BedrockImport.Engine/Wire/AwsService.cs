@@ -16,17 +16,17 @@ public enum AwsProtocol
 public sealed class AwsService
 {
     public static readonly AwsService Bedrock = new AwsService(
-        "Bedrock", "bedrock", "bedrock", "Amazon Bedrock", AwsProtocol.RestJson, "2023-04-20");
+        "Bedrock", "bedrock", "bedrock", "Amazon Bedrock", AwsProtocol.RestJson, "2023-04-20", acceptsBearerToken: true);
 
     /// <summary>Signs as "bedrock", like the control plane; only the host differs.</summary>
     public static readonly AwsService BedrockRuntime = new AwsService(
-        "Bedrock Runtime", "bedrock-runtime", "bedrock", "Amazon Bedrock Runtime", AwsProtocol.RestJson, "2023-09-30");
+        "Bedrock Runtime", "bedrock-runtime", "bedrock", "Amazon Bedrock Runtime", AwsProtocol.RestJson, "2023-09-30", acceptsBearerToken: true);
 
     public static readonly AwsService S3 = new AwsService(
         "S3", "s3", "s3", "Amazon S3", AwsProtocol.RestXml, "2006-03-01");
 
     public AwsService(string serviceId, string endpointPrefix, string signingName, string displayName, AwsProtocol protocol,
-        string apiVersion, string? targetPrefix = null)
+        string apiVersion, string? targetPrefix = null, bool acceptsBearerToken = false)
     {
         if (protocol == AwsProtocol.Json11 && string.IsNullOrEmpty(targetPrefix))
         {
@@ -40,6 +40,7 @@ public sealed class AwsService
         Protocol = protocol;
         ApiVersion = apiVersion;
         TargetPrefix = targetPrefix;
+        AcceptsBearerToken = acceptsBearerToken;
     }
 
     /// <summary>botocore's serviceId ("Bedrock Runtime"), the name the SDKs derive configuration names from.</summary>
@@ -60,6 +61,14 @@ public sealed class AwsService
 
     /// <summary>JSON 1.1 only: the X-Amz-Target prefix ("ServiceQuotasV20190624").</summary>
     public string? TargetPrefix { get; }
+
+    /// <summary>Whether the service's metadata "auth" list names smithy.api#httpBearerAuth (Bedrock and Bedrock Runtime;
+    /// S3 lists aws.auth#sigv4 only): a bearer token (Bedrock API key) is then sent instead of a SigV4 signature.</summary>
+    public bool AcceptsBearerToken { get; }
+
+    /// <summary>AWS_BEARER_TOKEN_&lt;SIGNING NAME&gt;, as botocore names it (utils._get_bearer_env_var_name): the signing
+    /// name upper case, '-' and ' ' as '_', so both Bedrock hosts read AWS_BEARER_TOKEN_BEDROCK.</summary>
+    public string BearerTokenVariable => "AWS_BEARER_TOKEN_" + SigningName.Replace('-', '_').Replace(' ', '_').ToUpperInvariant();
 
     /// <summary>AWS_ENDPOINT_URL_&lt;ID&gt;: the service id upper case, spaces as underscores, as the SDKs read it.</summary>
     public string EndpointVariable => "AWS_ENDPOINT_URL_" + ServiceId.ToUpperInvariant().Replace(' ', '_');

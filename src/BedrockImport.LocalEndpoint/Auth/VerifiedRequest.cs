@@ -16,6 +16,13 @@ public sealed class VerifiedRequest
         Presigned = presigned;
     }
 
+    /// <summary>A request authorized by a Bedrock API key ("Authorization: Bearer"): no access key, date or signature.</summary>
+    internal static VerifiedRequest ForBearerToken(string region, string service)
+        => new("", region, service, "", "", "", Array.Empty<byte>(), presigned: false) { IsBearerToken = true };
+
+    /// <summary>True when a Bedrock API key, not SigV4, authorized the request.</summary>
+    public bool IsBearerToken { get; private init; }
+
     public string AccessKeyId { get; }
 
     public string Region { get; }
@@ -36,9 +43,9 @@ public sealed class VerifiedRequest
     /// <summary>The resolved operation ("PutObject"), set by the host before the handler runs.</summary>
     public string? Operation { get; internal set; }
 
-    public string Scope => $"{AmzDate.Substring(0, 8)}/{Region}/{Service}/aws4_request";
+    public string Scope => IsBearerToken ? "" : $"{AmzDate.Substring(0, 8)}/{Region}/{Service}/aws4_request";
 
     internal byte[] SigningKey { get; }
 
-    public override string ToString() => $"{Service}:{Operation} ({AccessKeyId})";
+    public override string ToString() => $"{Service}:{Operation} ({(IsBearerToken ? "bearer token" : AccessKeyId)})";
 }

@@ -21,7 +21,7 @@ public static class AwsErrors
 
     /// <summary>REST-JSON error: status, x-amzn-ErrorType: code, x-amzn-RequestId, body {"message": ...} plus extra members.</summary>
     public static async Task WriteJsonErrorAsync(HttpContext context, int status, string code, string message,
-        IReadOnlyDictionary<string, object?>? extra = null)
+        IReadOnlyDictionary<string, object?>? extra = null, string messageMember = "message")
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -30,7 +30,7 @@ public static class AwsErrors
         response.Headers["x-amzn-ErrorType"] = code;
         response.Headers["x-amzn-RequestId"] = RequestId(context);
         response.ContentType = "application/json";
-        var body = new Dictionary<string, object?> { ["message"] = message };
+        var body = new Dictionary<string, object?> { [messageMember] = message };
         if (extra is not null)
             foreach (var pair in extra)
                 body[pair.Key] = pair.Value;

@@ -41,6 +41,10 @@ public sealed class LocalEndpointOptions
     /// <summary>The first pair is the one reported as the endpoint's credentials; null = the default test pair.</summary>
     public List<AccessKeyPair>? Credentials { get; set; }
 
+    /// <summary>The Bedrock API key to accept as "Authorization: Bearer" on the Bedrock routes; null = a new random one
+    /// issued at start (LocalEndpointServer.BearerToken).</summary>
+    public string? BearerToken { get; set; }
+
     /// <summary>Server clock (SigV4 skew checks, timestamps). Tests may inject one.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 

@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using System.Net;
+using System.Security;
 using BedrockImport.Engine.Credentials;
 using BedrockImport.Engine.Diagnostics;
 
@@ -41,6 +43,11 @@ public abstract class AwsCmdlet : AsyncCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? EndpointUrl { get; set; }
 
+    /// <summary>A Bedrock API key: sent as "Authorization: Bearer" instead of SigV4 to Bedrock and Bedrock Runtime
+    /// (S3 and every other service keep SigV4). Takes precedence over AWS_BEARER_TOKEN_BEDROCK.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public SecureString? BearerToken { get; set; }
+
     private EngineLog? _log;
 
     /// <summary>Engine log routed to Write-Verbose / Write-Debug / Write-Warning on the pipeline thread, secrets scrubbed.</summary>
@@ -61,11 +68,12 @@ public abstract class AwsCmdlet : AsyncCmdlet
             Region = Region,
             StoredRegion = Unwrap(SessionState.PSVariable.GetValue("StoredAWSRegion")),
             EndpointUrl = EndpointUrl,
+            BearerToken = PlainBearerToken,
         };
         // Parameters bound by property name can change per record; when they did not, the last session serves
         // (a piped batch of prompts would otherwise re-read the profile files for every record).
         var key = (request.AccessKey, request.SecretKey, request.SessionToken, request.ProfileName, request.ProfileLocation,
-            request.Credential, request.StoredCredentials, request.Region, request.StoredRegion, request.EndpointUrl);
+            request.Credential, request.StoredCredentials, request.Region, request.StoredRegion, request.EndpointUrl, request.BearerToken);
         if (_session == null || !_sessionKey.Equals(key))
         {
             _session = AwsSessionResolver.Resolve(request, ProcessEnvironment.Instance, Log);
@@ -76,7 +84,10 @@ public abstract class AwsCmdlet : AsyncCmdlet
     }
 
     private AwsSession? _session;
-    private (string?, string?, string?, string?, string?, object?, object?, string?, object?, string?) _sessionKey;
+    private (string?, string?, string?, string?, string?, object?, object?, string?, object?, string?, string?) _sessionKey;
+
+    // Plain text only on its way into the engine; never logged (and redacted should anything echo it).
+    private string? PlainBearerToken => BearerToken == null || BearerToken.Length == 0 ? null : new NetworkCredential(string.Empty, BearerToken).Password;
 
     private static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
 
@@ -106,6 +117,8 @@ public abstract class AwsCmdlet : AsyncCmdlet
         yield return Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY");
         yield return Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN");
         yield return Environment.GetEnvironmentVariable("HF_TOKEN");
+        yield return PlainBearerToken;
+        yield return Environment.GetEnvironmentVariable("AWS_BEARER_TOKEN_BEDROCK");
     }
 
     private sealed class EngineLog : IEngineLog
