@@ -111,6 +111,16 @@ Describe 'Invoke-ImportedModel from the built module' -Tag 'CI' {
         (Invoke-ImportedModel $model.ModelArn -Body '{"prompt":"hi","max_tokens":3}').Raw.Keys | Should -Contain 'choices'
     }
 
+    It 'sends a -Body that is a PSCustomObject (ConvertFrom-Json, [pscustomobject]) with all its members' {
+        $fromJson = '{"prompt":"hello there","max_gen_len":5}' | ConvertFrom-Json
+        $asObject = Invoke-ImportedModel $model.ModelArn -Body $fromJson
+        $asTable = Invoke-ImportedModel $model.ModelArn -Body @{ prompt = 'hello there'; max_gen_len = 5 }
+        $asObject.Prompt | Should -Be 'hello there'
+        $asObject.OutputTokens | Should -Be 5
+        $asObject.Completion | Should -Be $asTable.Completion
+        (Invoke-ImportedModel $model.ModelArn -Body ([pscustomobject]@{ prompt = 'hello there'; max_gen_len = 5 })).Completion | Should -Be $asTable.Completion
+    }
+
     It 'writes a validation error for one item and answers the others' {
         $errors = $null
         $results = 'first', '', 'third' | Invoke-ImportedModel -ModelId $model.ModelArn -MaxTokens 3 -ThrottleLimit 2 -ErrorVariable errors -ErrorAction SilentlyContinue

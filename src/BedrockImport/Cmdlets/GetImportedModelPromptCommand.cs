@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Management.Automation;
 using BedrockImport.Engine.Bedrock;
 using BedrockImport.Engine.Invocation;
@@ -59,7 +58,7 @@ public sealed class GetImportedModelPromptCommand : AwsCmdlet
         {
             Format = Format.ToEngine(),
             // A lone prompt is one user message, as -Messages sends it (Invoke-ImportedModel -Prompt alone sends raw text).
-            Messages = Messages != null ? Messages.Select(ToMessage).ToList() : Prompt != null ? new[] { new ChatMessage(ChatRoles.User, Prompt) } : null,
+            Messages = Messages != null ? Messages.Select(PlainValues.ToChatMessage).ToList() : Prompt != null ? new[] { new ChatMessage(ChatRoles.User, Prompt) } : null,
             Prompt = Messages != null ? Prompt : null,
             SystemPrompt = SystemPrompt,
             Tools = ToolArguments.From(Tool),
@@ -101,21 +100,5 @@ public sealed class GetImportedModelPromptCommand : AwsCmdlet
         var folder = model.S3Uri ?? arn;
         var file = template?.SourceFile ?? ChatTemplateSource.TemplateFileName;
         return (template, folder.TrimEnd('/') + "/" + file);
-    }
-
-    private static ChatMessage ToMessage(object message)
-    {
-        var value = message is PSObject wrapped ? wrapped.BaseObject : message;
-        if (value is IDictionary map)
-        {
-            return ChatMessage.FromDictionary(map);
-        }
-
-        var properties = PSObject.AsPSObject(message).Properties;
-        return ChatMessage.FromDictionary(new Hashtable(StringComparer.OrdinalIgnoreCase)
-        {
-            ["role"] = properties["role"]?.Value,
-            ["content"] = properties["content"]?.Value,
-        });
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Management.Automation;
 using BedrockImport.Engine.Invocation;
 using BedrockImport.Engine.Wire;
@@ -185,12 +184,12 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
         switch (ParameterSetName)
         {
             case BodySet:
-                var body = Body is PSObject wrapped ? wrapped.BaseObject : Body;
+                var body = Body is PSObject wrapped && !(wrapped.BaseObject is PSCustomObject) ? wrapped.BaseObject : Body;
                 yield return new WorkItem(body ?? "", null, body, false);
                 break;
 
             case MessagesSet:
-                var request = Request(null, Messages.Select(ToMessage).ToList());
+                var request = Request(null, Messages.Select(PlainValues.ToChatMessage).ToList());
                 yield return new WorkItem(Messages, request, null, !NoChatTemplate && request.Format != InvocationFormat.OpenAIChat);
                 break;
 
@@ -225,7 +224,7 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
     {
         byte[] bytes => bytes,
         string json => System.Text.Encoding.UTF8.GetBytes(json),
-        _ => System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(ToPlain(body))),
+        _ => System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(PlainValues.From(body))),
     };
 
     /// <summary>The API for this model (-Api, or what the model id implies). A foundation model with -Api InvokeModel,
@@ -354,50 +353,5 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
         };
         _invokerKey = key;
         return _invoker = new ImportedModelInvoker(session, retry, Log);
-    }
-
-    private static ChatMessage ToMessage(object message)
-    {
-        var value = message is PSObject wrapped ? wrapped.BaseObject : message;
-        if (value is IDictionary map)
-        {
-            return ChatMessage.FromDictionary(map);
-        }
-
-        var properties = PSObject.AsPSObject(message).Properties;
-        var table = new Hashtable(StringComparer.OrdinalIgnoreCase)
-        {
-            ["role"] = properties["role"]?.Value,
-            ["content"] = properties["content"]?.Value,
-        };
-        return ChatMessage.FromDictionary(table);
-    }
-
-    /// <summary>Hashtables and PSObjects as plain dictionaries and lists, for System.Text.Json.</summary>
-    private static object? ToPlain(object? value)
-    {
-        value = value is PSObject wrapped ? wrapped.BaseObject : value;
-        switch (value)
-        {
-            case null:
-            case string:
-            case ValueType:
-                return value;
-            case IDictionary map:
-                var dictionary = new Dictionary<string, object?>();
-                foreach (DictionaryEntry entry in map)
-                {
-                    dictionary[entry.Key.ToString() ?? ""] = ToPlain(entry.Value);
-                }
-
-                return dictionary;
-            case IEnumerable items:
-                return items.Cast<object?>().Select(ToPlain).ToList();
-            case PSCustomObject:
-                return PSObject.AsPSObject(value).Properties.ToDictionary(p => p.Name, p => ToPlain(p.Value));
-            default:
-                var psObject = PSObject.AsPSObject(value);
-                return psObject.Properties.ToDictionary(p => p.Name, p => ToPlain(p.Value));
-        }
     }
 }

@@ -1,6 +1,3 @@
-using System.Collections;
-using System.Collections.Specialized;
-using System.Management.Automation;
 using BedrockImport.Engine.Invocation;
 
 namespace BedrockImport.Infrastructure;
@@ -12,35 +9,5 @@ internal static class ToolArguments
     /// <summary>Null when no tool was given.</summary>
     /// <exception cref="InvocationValidationException">A tool is malformed (no name, schema not an object, ...).</exception>
     public static IReadOnlyList<ToolDefinition>? From(object[]? tools)
-        => tools == null || tools.Length == 0 ? null : ToolDefinition.FromMany(tools.Select(Plain).ToList());
-
-    private static object? Plain(object? value)
-    {
-        value = value is PSObject wrapped && !(wrapped.BaseObject is PSCustomObject) ? wrapped.BaseObject : value;
-        switch (value)
-        {
-            case null:
-            case string:
-            case ValueType:
-                return value;
-            case IDictionary map:
-                var dictionary = new OrderedDictionary();
-                foreach (DictionaryEntry entry in map)
-                {
-                    dictionary[entry.Key.ToString() ?? ""] = Plain(entry.Value);
-                }
-
-                return dictionary;
-            case IEnumerable items:
-                return items.Cast<object?>().Select(Plain).ToList();
-            default:
-                var properties = new OrderedDictionary();
-                foreach (var property in PSObject.AsPSObject(value).Properties)
-                {
-                    properties[property.Name] = Plain(property.Value);
-                }
-
-                return properties;
-        }
-    }
+        => tools == null || tools.Length == 0 ? null : ToolDefinition.FromMany(tools.Select(PlainValues.From).ToList());
 }
