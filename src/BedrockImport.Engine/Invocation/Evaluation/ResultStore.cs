@@ -55,6 +55,7 @@ public sealed class ResultStore : IDisposable
         var existing = new List<EvaluationRow>();
         long? truncated = null;
         var needsNewline = false;
+        var needsTruncate = false;
         if (File.Exists(path))
         {
             var text = File.ReadAllText(path, Encoding.UTF8);
@@ -68,11 +69,19 @@ public sealed class ResultStore : IDisposable
                 try { existing.Add(Parse(line)); }
                 catch (Exception e) when (e is JsonException || e is KeyNotFoundException || e is InvalidOperationException || e is FormatException)
                 {
-                    if (isLast && !endsClean) { truncated = i + 1; continue; }
+                    if (isLast && !endsClean) { truncated = i + 1; needsTruncate = true; continue; }
                     throw new FormatException(path + " line " + (i + 1) + " is not a result row: " + e.Message, e);
                 }
             }
-            needsNewline = !endsClean;
+            needsNewline = !endsClean && !needsTruncate;
+        }
+        if (needsTruncate)
+        {
+            // The half-written row of a killed run is cut off, so the next row starts on a clean line and a later
+            // resume does not find it in the middle of the file.
+            var end = LastCompleteLineEnd(path);
+            using var cut = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read);
+            cut.SetLength(end);
         }
         var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
         var writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n" };
@@ -129,6 +138,13 @@ public sealed class ResultStore : IDisposable
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static long LastCompleteLineEnd(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var newline = Array.LastIndexOf(bytes, (byte)'\n');
+        return newline + 1;
     }
 
     internal static EvaluationRow Parse(string line)
