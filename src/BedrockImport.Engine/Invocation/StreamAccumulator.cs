@@ -35,6 +35,7 @@ public sealed class StreamAccumulator
     private readonly StopSequenceSet _stops;
     private readonly StringBuilder _text = new StringBuilder();
     private readonly List<object?> _chunks = new List<object?>();
+    private readonly OpenAIChatToolCallAccumulator _toolCalls = new OpenAIChatToolCallAccumulator();
     private int _released;
     private StopSequenceMatch? _match;
     private string? _serviceStopReason;
@@ -72,6 +73,7 @@ public sealed class StreamAccumulator
                 throw new InvocationResponseFormatException("A stream chunk is JSON but not an object (" + root.ValueKind + ").");
             _chunks.Add(ResponseJson.ToPlain(root));
             delta = ExtractDelta(root);
+            _toolCalls.Add(root);
             ReadMetadata(root);
         }
         return AddText(delta);
@@ -119,6 +121,7 @@ public sealed class StreamAccumulator
             InputTokens = _inputTokens,
             OutputTokens = _outputTokens,
             Raw = _chunks.ToArray(),
+            ToolCalls = _toolCalls.ToolCalls,
         };
         InvocationResponseParser.SetStopReason(result, _match?.Sequence ?? _serviceMatchedStop);
         return result;

@@ -105,3 +105,40 @@ public sealed class ConverseToolUseAccumulator
         ToolUse = new ToolUseBlock { ToolUseId = c.Id ?? "", Name = c.Name, Input = c.Arguments == null ? null : JsonNode.Parse(c.ArgumentsJson) },
     }).ToList();
 }
+
+/// <summary>Collects the tool calls of a streamed OpenAI chat answer: each chunk's choices[0].delta.tool_calls[] carries
+/// fragments keyed by index — the id and function.name arrive first, function.arguments as string pieces to join.</summary>
+public sealed class OpenAIChatToolCallAccumulator
+{
+    private readonly SortedDictionary<int, (string? Id, StringBuilder Name, StringBuilder Arguments)> _open = new();
+
+    public bool IsEmpty => _open.Count == 0;
+
+    public void Add(JsonElement chunk)
+    {
+        var list = ResponseJson.Path(chunk, "choices", 0, "delta", "tool_calls");
+        if (list?.ValueKind != JsonValueKind.Array) return;
+        var position = 0;
+        foreach (var item in list.Value.EnumerateArray())
+        {
+            var index = ResponseJson.Int(item, "index") ?? position;
+            position++;
+            if (!_open.TryGetValue(index, out var call))
+            {
+                call = (null, new StringBuilder(), new StringBuilder());
+            }
+
+            var id = ResponseJson.String(item, "id");
+            call.Name.Append(ResponseJson.String(item, "function", "name"));
+            var arguments = ResponseJson.Path(item, "function", "arguments");
+            if (arguments?.ValueKind == JsonValueKind.String) call.Arguments.Append(arguments.Value.GetString());
+            else if (arguments?.ValueKind is JsonValueKind.Object or JsonValueKind.Array) call.Arguments.Append(arguments.Value.GetRawText());
+            _open[index] = (call.Id ?? id, call.Name, call.Arguments);
+        }
+    }
+
+    /// <summary>The calls so far, in index order (a call whose name never arrived is left out; empty arguments count as {}).</summary>
+    public IReadOnlyList<ToolCall> ToolCalls => _open.Values
+        .Where(c => c.Name.Length > 0)
+        .Select(c => new ToolCall(c.Id, c.Name.ToString(), c.Arguments.Length == 0 ? "{}" : c.Arguments.ToString())).ToList();
+}

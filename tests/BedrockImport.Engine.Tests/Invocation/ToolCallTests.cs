@@ -65,6 +65,69 @@ public class ToolCallTests
         Assert.Equal("{broken", result.ToolCalls[2].ArgumentsJson);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public void Streamed_OpenAIChat_tool_calls_are_joined_from_their_fragments(int pieceLength)
+    {
+        // Two calls interleaved by index, the name and the JSON arguments cut every pieceLength characters.
+        var chunks = new List<string>
+        {
+            "{\"choices\":[{\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,\"id\":\"call_a\",\"type\":\"function\",\"function\":{\"arguments\":\"\"}}]}}]}",
+            "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":1,\"id\":\"call_b\",\"type\":\"function\",\"function\":{\"arguments\":\"\"}}]}}]}",
+        };
+        var names = new[] { "get_weather", "get_time" };
+        var arguments = new[] { "{\"city\": \"東京\", \"days\": 2}", "{\"zone\": \"Asia/Tokyo\"}" };
+        for (var call = 0; call < 2; call++)
+        {
+            foreach (var piece in Pieces(names[call], pieceLength))
+                chunks.Add(ToolDelta(call, "name", piece));
+        }
+        var longest = Math.Max(arguments[0].Length, arguments[1].Length);
+        for (var at = 0; at < longest; at += pieceLength)
+        {
+            for (var call = 0; call < 2; call++)
+            {
+                if (at < arguments[call].Length)
+                    chunks.Add(ToolDelta(call, "arguments", arguments[call].Substring(at, Math.Min(pieceLength, arguments[call].Length - at))));
+            }
+        }
+        chunks.Add("{\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]}");
+
+        var accumulator = new StreamAccumulator();
+        foreach (var chunk in chunks) accumulator.Add(Encoding.UTF8.GetBytes(chunk));
+        var result = accumulator.ToResult();
+
+        Assert.Equal(StopReasons.ToolCalls, result.StopReason);
+        Assert.Equal(new[] { "call_a", "call_b" }, result.ToolCalls.Select(c => c.Id));
+        Assert.Equal(names, result.ToolCalls.Select(c => c.Name));
+        Assert.Equal(arguments, result.ToolCalls.Select(c => c.ArgumentsJson));
+        var first = Assert.IsType<OrderedDictionary>(result.ToolCalls[0].Arguments);
+        Assert.Equal("東京", first["city"]);
+        Assert.Equal(2L, first["days"]);
+        Assert.Equal("Asia/Tokyo", Assert.IsType<OrderedDictionary>(result.ToolCalls[1].Arguments)["zone"]);
+    }
+
+    [Fact]
+    public void A_streamed_text_answer_has_no_tool_calls()
+    {
+        var accumulator = new StreamAccumulator();
+        accumulator.Add(Encoding.UTF8.GetBytes("{\"choices\":[{\"delta\":{\"content\":\"hello\"}}]}"));
+        accumulator.Add(Encoding.UTF8.GetBytes("{\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}"));
+        var result = accumulator.ToResult();
+        Assert.Empty(result.ToolCalls);
+        Assert.Equal("hello", result.Completion);
+    }
+
+    private static IEnumerable<string> Pieces(string text, int length)
+    {
+        for (var at = 0; at < text.Length; at += length) yield return text.Substring(at, Math.Min(length, text.Length - at));
+    }
+
+    private static string ToolDelta(int index, string member, string piece)
+        => "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":" + index + ",\"function\":{\"" + member + "\":" + JsonSerializer.Serialize(piece) + "}}]}}]}";
+
     [Fact]
     public void A_completion_answer_has_no_tool_calls()
     {
