@@ -176,7 +176,7 @@ public sealed class InvocationResult
     /// for a stream, an object[] of every chunk received.</summary>
     public object? Raw { get; set; }
 
-    /// <summary>The tool calls the model asked for (OpenAIChat tool_calls, Converse toolUse blocks); empty when none.
+    /// <summary>The tool calls the model asked for (OpenAIChat tool_calls, plain or streamed; Converse toolUse blocks); empty when none.
     /// A completion format's raw text is not parsed for tool calls: the call is in Completion as the model wrote it.</summary>
     public IReadOnlyList<ToolCall> ToolCalls { get; set; } = Array.Empty<ToolCall>();
 
