@@ -196,4 +196,27 @@ Describe 'Invoke-ImportedModel -Api Converse' -Tag 'CI' {
         $result.ToolCalls[0].Arguments.city | Should -Be 'Tokyo'
         $result.ToolCalls[0].Id | Should -Match '^tooluse_'
     }
+
+    It '-ToolChoice decides: auto leaves a prompt that names no tool as text, any and a tool name make the model call one (stream <Stream>)' -ForEach @(
+        @{ Stream = $false }, @{ Stream = $true }
+    ) {
+        $weather = @{ name = 'get_weather'; description = 'The current weather'; parameters = @{ type = 'object'; properties = @{ city = @{ type = 'string' } }; required = @('city') } }
+        $time = @{ name = 'get_time'; description = 'The time'; parameters = @{ type = 'object'; properties = @{ zone = @{ type = 'string' } } } }
+        $auto = Invoke-ImportedModel $claude -Prompt 'What is it like in Osaka?' -Tool $weather, $time -Stream:$Stream 6>$null
+        $auto.ToolCalls | Should -HaveCount 0
+        $auto.StopReason | Should -Not -Be 'tool_calls'
+
+        $any = Invoke-ImportedModel $claude -Prompt 'What is it like in Osaka?' -Tool $weather, $time -ToolChoice any -Stream:$Stream 6>$null
+        $any.StopReason | Should -Be 'tool_calls'
+        $any.ToolCalls | Should -HaveCount 1
+
+        $named = Invoke-ImportedModel $claude -Prompt 'What is it like in Osaka?' -Tool $weather, $time -ToolChoice get_time -Stream:$Stream 6>$null
+        $named.ToolCalls.Name | Should -Be 'get_time'
+    }
+
+    It '-ToolChoice without -Tool, or naming no given tool, is refused' {
+        { Invoke-ImportedModel $claude -Prompt 'hi' -ToolChoice any -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,BedrockImport.Cmdlets.InvokeImportedModelCommand'
+        $weather = @{ name = 'get_weather'; parameters = @{ type = 'object'; properties = @{} } }
+        { Invoke-ImportedModel $claude -Prompt 'hi' -Tool $weather -ToolChoice other_tool -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument,BedrockImport.Cmdlets.InvokeImportedModelCommand'
+    }
 }

@@ -88,6 +88,11 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
     [Parameter(ParameterSetName = MessagesSet)]
     public object[]? Tool { get; set; }
 
+    /// <summary>Whether and which tool the model must call: auto (the model decides), any (it must call one), none, or a tool's name.</summary>
+    [Parameter(ParameterSetName = PromptSet)]
+    [Parameter(ParameterSetName = MessagesSet)]
+    public string? ToolChoice { get; set; }
+
     private const int ColdStartProgressId = 0x1C0D;
     private ImportedModelInvoker? _invoker;
     private string? _invokerKey;
@@ -216,6 +221,7 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
         TopK = TopK,
         StopSequences = StopSequence,
         Tools = ToolArguments.From(Tool),
+        ToolChoice = ToolChoice,
     };
 
     private static PreparedInvocation FromBody(object? body) => InvocationRequestBuilder.FromBody(BodyBytes(body));
