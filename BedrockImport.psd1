@@ -24,6 +24,7 @@
         'Invoke-ImportedModel'
         'Enter-ImportedModelChat'
         'Get-ImportedModelPrompt'
+        'Invoke-ImportedModelEvaluation'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

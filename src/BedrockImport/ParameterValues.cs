@@ -18,6 +18,15 @@ public enum InvocationApi
     Converse,
 }
 
+/// <summary>How Invoke-ImportedModelEvaluation puts each item to a model (-PromptStyle): one text (the field report's
+/// prompt, for base models), or system/user/assistant messages with the examples as earlier turns (instruct models:
+/// the model's chat template, or Converse).</summary>
+public enum EvaluationPromptStyle
+{
+    Text,
+    Messages,
+}
+
 /// <summary>The status Get-BedrockImportJob lists (-Status).</summary>
 public enum ImportJobStatus
 {
@@ -59,6 +68,13 @@ internal static class ParameterValues
         InvocationApi.InvokeModel => RuntimeApi.InvokeModel,
         InvocationApi.Converse => RuntimeApi.Converse,
         _ => throw new ArgumentOutOfRangeException(nameof(api), api, null),
+    };
+
+    public static Engine.Invocation.Evaluation.PromptStyle ToEngine(this EvaluationPromptStyle style) => style switch
+    {
+        EvaluationPromptStyle.Text => Engine.Invocation.Evaluation.PromptStyle.Text,
+        EvaluationPromptStyle.Messages => Engine.Invocation.Evaluation.PromptStyle.Messages,
+        _ => throw new ArgumentOutOfRangeException(nameof(style), style, null),
     };
 
     /// <summary>The statusEquals of ListModelImportJobs.</summary>

@@ -9,12 +9,7 @@ BeforeAll {
     $script:claude = 'anthropic.claude-3-sonnet-20240229-v1:0'
     $script:question = "質問: 次のうち、金管楽器であるのはどれ？`nchoice0: トランペット`nchoice1: ガラス`n回答:"
 
-    function Import-Sample([string] $Name, [scriptblock] $Edit) {
-        $folder = Join-Path $TestDrive $Name
-        New-BedrockSampleModel -Path $folder -ShardCount 1 -ChatTemplate -Response @{ '金管楽器' = ' <answer>トランペット</answer>' } | Out-Null
-        if ($Edit) { & $Edit $folder }
-        Copy-BedrockModelSource $folder "s3://converse/$Name/" -CreateBucket | Start-BedrockModelImport -ModelName $Name -RoleArn $role | Wait-BedrockImportJob
-    }
+    function Import-Sample([string] $Name, [scriptblock] $Edit) { Import-TestSample $Name -Bucket converse -Folder $TestDrive -RoleArn $role -ChatTemplate -Response @{ '金管楽器' = ' <answer>トランペット</answer>' } -Edit $Edit }
 
     $script:llama = Import-Sample 'youko'
     $script:qwen3 = Import-Sample 'qwen3' {
@@ -34,21 +29,7 @@ BeforeAll {
         '日本の首都はどこですか？'
     )
 
-    # Drives Enter-ImportedModelChat in a fresh pwsh with standard input redirected (as EnterImportedModelChat.Tests.ps1 does).
-    function Invoke-Chat([string] $ModelId, [string[]] $Lines, [string] $Extra = '') {
-        $command = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$env:BEDROCKIMPORT_MODULE'; " +
-            "Enter-ImportedModelChat '$ModelId' -EndpointUrl '$($endpoint.EndpointUrl)' -Region $($endpoint.Region) -AccessKey $($endpoint.AccessKey) -SecretKey '$($endpoint.SecretKey)' $Extra"
-        $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-        foreach ($a in @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-Command', $command)) { $start.ArgumentList.Add($a) }
-        $start.RedirectStandardInput = $true; $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true
-        $process = [System.Diagnostics.Process]::Start($start)
-        foreach ($line in $Lines) { $process.StandardInput.WriteLine($line) }
-        $process.StandardInput.Close()
-        $output = $process.StandardOutput.ReadToEndAsync()
-        $errors = $process.StandardError.ReadToEndAsync()
-        if (-not $process.WaitForExit(60000)) { $process.Kill(); throw 'The chat did not end within 60 s.' }
-        [pscustomobject]@{ Output = $output.Result; Errors = $errors.Result }
-    }
+    function Invoke-Chat([string] $ModelId, [string[]] $Lines, [string] $Extra = '') { Invoke-TestChat $endpoint $ModelId $Lines $Extra }
 }
 
 AfterAll {

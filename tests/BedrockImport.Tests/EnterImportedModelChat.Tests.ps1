@@ -9,21 +9,7 @@ BeforeAll {
         Start-BedrockModelImport -ModelName chatmodel -RoleArn 'arn:aws:iam::123456789012:role/Chat' | Wait-BedrockImportJob
 
     # Drives the chat in a fresh pwsh with standard input redirected, as a script or a test host would.
-    function Invoke-Chat([string[]] $Lines, [string] $Extra = '') {
-        $pwshDll = Join-Path $PSHOME 'pwsh.dll'
-        $command = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$env:BEDROCKIMPORT_MODULE'; " +
-            "Enter-ImportedModelChat chatmodel -EndpointUrl '$($endpoint.EndpointUrl)' -Region $($endpoint.Region) -AccessKey $($endpoint.AccessKey) -SecretKey '$($endpoint.SecretKey)' $Extra"
-        $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-        foreach ($a in @($pwshDll, '-NoProfile', '-NonInteractive', '-Command', $command)) { $start.ArgumentList.Add($a) }
-        $start.RedirectStandardInput = $true; $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true
-        $process = [System.Diagnostics.Process]::Start($start)
-        foreach ($line in $Lines) { $process.StandardInput.WriteLine($line) }
-        $process.StandardInput.Close()
-        $output = $process.StandardOutput.ReadToEndAsync()
-        $errors = $process.StandardError.ReadToEndAsync()
-        if (-not $process.WaitForExit(60000)) { $process.Kill(); throw 'The chat did not end within 60 s.' }
-        [pscustomobject]@{ Output = $output.Result; Errors = $errors.Result; ExitCode = $process.ExitCode }
-    }
+    function Invoke-Chat([string[]] $Lines, [string] $Extra = '') { Invoke-TestChat $endpoint chatmodel $Lines $Extra }
 }
 
 AfterAll {

@@ -6,11 +6,7 @@ BeforeAll {
     $script:role = 'arn:aws:iam::123456789012:role/BedrockImportTest'
     $script:question = "質問: 次のうち、金管楽器であるのはどれ？`nchoice0: トランペット`nchoice1: ガラス`n回答:"
 
-    function Import-Sample([string] $Name, [switch] $ChatTemplate) {
-        $folder = Join-Path $TestDrive $Name
-        New-BedrockSampleModel -Path $folder -ShardCount 1 -ChatTemplate:$ChatTemplate -Response @{ '金管楽器' = ' <answer>トランペット</answer>' } | Out-Null
-        Copy-BedrockModelSource $folder "s3://invoke/$Name/" -CreateBucket | Start-BedrockModelImport -ModelName $Name -RoleArn $role | Wait-BedrockImportJob
-    }
+    function Import-Sample([string] $Name, [switch] $ChatTemplate) { Import-TestSample $Name -Bucket invoke -Folder $TestDrive -RoleArn $role -ChatTemplate:$ChatTemplate -Response @{ '金管楽器' = ' <answer>トランペット</answer>' } }
 
     $script:model = Import-Sample 'base'
     $script:instruct = Import-Sample 'instruct' -ChatTemplate

@@ -9,11 +9,7 @@ BeforeAll {
     $script:role = 'arn:aws:iam::123456789012:role/BedrockImportTest'
     $script:connection = @{ EndpointUrl = $endpoint.EndpointUrl; Region = $endpoint.Region; AccessKey = $endpoint.AccessKey; SecretKey = $endpoint.SecretKey }
 
-    function Import-Sample([string] $Name) {
-        $folder = Join-Path $work $Name
-        New-BedrockSampleModel -Path $folder -ShardCount 1 | Out-Null
-        Copy-BedrockModelSource $folder "s3://faults/$Name/" -CreateBucket | Start-BedrockModelImport -ModelName $Name -RoleArn $role | Wait-BedrockImportJob
-    }
+    function Import-Sample([string] $Name) { Import-TestSample $Name -Bucket faults -Folder $work -RoleArn $role }
 
     # Runs one command in a runspace of this process, as a console would, so that Stop() is a Ctrl+C.
     function Start-Stoppable([string] $Command, [hashtable] $Parameters, [object[]] $InputObjects) {

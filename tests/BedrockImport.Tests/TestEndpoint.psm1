@@ -140,4 +140,43 @@ function Wait-TestCondition {
     $true
 }
 
+# Writes a sample model into Folder/Name, copies it to s3://Bucket/Name/, imports it as Name and returns the imported
+# model. -Edit gets the folder before the copy (to change config.json, say).
+function Import-TestSample {
+    param(
+        [Parameter(Mandatory)] [string] $Name,
+        [Parameter(Mandatory)] [string] $Bucket,
+        [Parameter(Mandatory)] [string] $Folder,
+        [Parameter(Mandatory)] [string] $RoleArn,
+        [hashtable] $Response,
+        [switch] $ChatTemplate,
+        [scriptblock] $Edit
+    )
+    # A module function sees the module's scopes, not the suite's defaults: bring the endpoint connection along.
+    $PSDefaultParameterValues = $global:PSDefaultParameterValues
+    $path = Join-Path $Folder $Name
+    $sample = @{ Path = $path; ShardCount = 1; ChatTemplate = $ChatTemplate }
+    if ($Response) { $sample.Response = $Response }
+    New-BedrockSampleModel @sample | Out-Null
+    if ($Edit) { & $Edit $path }
+    Copy-BedrockModelSource $path "s3://$Bucket/$Name/" -CreateBucket | Start-BedrockModelImport -ModelName $Name -RoleArn $RoleArn | Wait-BedrockImportJob
+}
+
+# Runs Enter-ImportedModelChat in a fresh pwsh with Lines typed on its standard input; returns its output and errors.
+function Invoke-TestChat {
+    param([Parameter(Mandatory)] $Endpoint, [Parameter(Mandatory)] [string] $ModelId, [string[]] $Lines, [string] $Extra = '')
+    $command = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$env:BEDROCKIMPORT_MODULE'; " +
+        "Enter-ImportedModelChat '$ModelId' -EndpointUrl '$($Endpoint.EndpointUrl)' -Region $($Endpoint.Region) -AccessKey $($Endpoint.AccessKey) -SecretKey '$($Endpoint.SecretKey)' $Extra"
+    $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($a in @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-Command', $command)) { $start.ArgumentList.Add($a) }
+    $start.RedirectStandardInput = $true; $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($start)
+    foreach ($line in $Lines) { $process.StandardInput.WriteLine($line) }
+    $process.StandardInput.Close()
+    $output = $process.StandardOutput.ReadToEndAsync()
+    $errors = $process.StandardError.ReadToEndAsync()
+    if (-not $process.WaitForExit(60000)) { $process.Kill(); throw 'The chat did not end within 60 s.' }
+    [pscustomobject]@{ Output = $output.Result; Errors = $errors.Result; ExitCode = $process.ExitCode }
+}
+
 Export-ModuleMember -Function *

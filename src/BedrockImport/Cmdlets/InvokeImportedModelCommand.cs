@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using BedrockImport.Engine.Invocation;
-using BedrockImport.Engine.Wire;
 using BedrockImport.Infrastructure;
 
 namespace BedrockImport.Cmdlets;
@@ -93,12 +92,8 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
     [Parameter(ParameterSetName = MessagesSet)]
     public string? ToolChoice { get; set; }
 
-    private const int ColdStartProgressId = 0x1C0D;
-    private ImportedModelInvoker? _invoker;
-    private string? _invokerKey;
     private readonly Queue<Pending> _pending = new Queue<Pending>();
     private SemaphoreSlim? _slots;
-    private int _coldStartShown;
 
     private sealed class Pending
     {
@@ -120,7 +115,7 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
             return;
         }
 
-        var invoker = Invoker();
+        var invoker = Invoker(MaximumRetryCount);
         // A name is resolved here, one record at a time: the requests of a batch then find it remembered (one lookup,
         // not one per request in flight), and a name of no model fails before any request is queued.
         if (ModelIdentifier.Classify(modelId).IsImported())
@@ -295,10 +290,7 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
             WriteText(Environment.NewLine);
         }
 
-        if (Interlocked.Exchange(ref _coldStartShown, 0) == 1)
-        {
-            WriteProgress(new ProgressRecord(ColdStartProgressId, "Waiting for the imported model", "Ready") { RecordType = ProgressRecordType.Completed });
-        }
+        ColdStartOver();
     }
 
     private async Task<InvocationResult> RunAsync(ImportedModelInvoker invoker, string modelId, WorkItem item,
@@ -331,33 +323,4 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
 
     private void WriteText(string text)
         => WriteInformation(new HostInformationMessage { Message = text, NoNewLine = true }, new[] { "PSHOST" });
-
-    private ImportedModelInvoker Invoker()
-    {
-        var session = ResolveSession();
-        var key = string.Join("|", session.ResolveEndpoint(Engine.Wire.AwsService.BedrockRuntime), session.Region, session.CredentialSource);
-        if (_invoker != null && key == _invokerKey)
-        {
-            return _invoker;
-        }
-
-        _invoker?.Dispose();
-        var retry = new RetryOptions
-        {
-            MaxAttempts = MaximumRetryCount + 1,
-            ColdStartBudget = TimeSpan.FromSeconds(MaxColdStartWait),
-            OnColdStartWait = wait =>
-            {
-                Interlocked.Exchange(ref _coldStartShown, 1);
-                WriteVerbose(wait.Message);
-                WriteProgress(new ProgressRecord(ColdStartProgressId, "Waiting for the imported model",
-                    $"The model is loading (cold start): waited {wait.Elapsed.TotalSeconds:F0} s of at most {wait.Budget.TotalSeconds:F0} s")
-                {
-                    PercentComplete = wait.PercentOfBudget,
-                });
-            },
-        };
-        _invokerKey = key;
-        return _invoker = new ImportedModelInvoker(session, retry, Log);
-    }
 }

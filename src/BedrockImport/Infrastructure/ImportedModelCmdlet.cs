@@ -3,8 +3,8 @@ using System.Management.Automation;
 namespace BedrockImport.Infrastructure;
 
 /// <summary>Base of the cmdlets that talk to one imported model (Invoke-ImportedModel, Enter-ImportedModelChat):
-/// the model, the stop sequences held on our side, and how long a cold model is waited for.</summary>
-public abstract class ImportedModelCmdlet : AwsCmdlet
+/// the model and the stop sequences held on our side.</summary>
+public abstract class ImportedModelCmdlet : RuntimeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("ModelArn", "ImportedModelArn", "ModelName")]
@@ -15,15 +15,4 @@ public abstract class ImportedModelCmdlet : AwsCmdlet
     [Parameter]
     [Alias("Stop")]
     public string[]? StopSequence { get; set; }
-
-    /// <summary>Seconds to keep retrying while a cold model loads (ModelNotReadyException).</summary>
-    [Parameter]
-    [Alias("MaxColdStartWaitSec")]
-    [ValidateRange(0, 86400)]
-    public int MaxColdStartWait { get; set; } = 600;
-
-    /// <summary>InvokeModel or Converse; not given: InvokeModel for an imported model, Converse for anything else.</summary>
-    [Parameter]
-    [EnumName(typeof(InvocationApi)), ValidateEnumName]
-    public InvocationApi? Api { get; set; }
 }

@@ -10,6 +10,16 @@ namespace BedrockImport.Engine.Invocation.Evaluation;
 /// read whole or not at all.</summary>
 public static class DatasetReader
 {
+    /// <summary>A file by its extension: .csv is CSV, anything else JSON Lines (JGLUE's valid-v1.1.json is JSON Lines
+    /// despite its name). The file is read lazily and closed when the enumeration ends.</summary>
+    public static IEnumerable<MultipleChoiceItem> ReadFile(string path, ItemFieldMap? map = null)
+    {
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var source = Path.GetFileName(path);
+        var items = path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? ReadCsv(reader, map, source) : ReadJsonLines(reader, map, source);
+        foreach (var item in items) yield return item;
+    }
+
     /// <summary>JSON Lines: one object a line; blank lines are skipped.</summary>
     public static IEnumerable<MultipleChoiceItem> ReadJsonLines(TextReader reader, ItemFieldMap? map = null, string source = "input")
     {
@@ -119,51 +129,61 @@ public static class DatasetReader
         JsonValueKind.Null => null,
         _ => value.GetRawText(),
     };
+}
 
-    private sealed class CsvRecordReader
+/// <summary>RFC 4180 records (comma, double quotes, quoted fields may span lines, CR ignored outside quotes).</summary>
+internal sealed class CsvRecordReader
+{
+    private readonly TextReader _reader;
+    public CsvRecordReader(TextReader reader) => _reader = reader;
+    public long LineNumber { get; private set; }
+
+    /// <summary>Characters consumed so far (the position after the last record read).</summary>
+    public long CharsRead { get; private set; }
+
+    /// <summary>Whether the last record read ended at the end of the input rather than at a newline.</summary>
+    public bool LastEndedAtEof { get; private set; }
+
+    public List<string>? Next()
     {
-        private readonly TextReader _reader;
-        public CsvRecordReader(TextReader reader) => _reader = reader;
-        public long LineNumber { get; private set; }
-
-        public List<string>? Next()
+        var first = _reader.Peek();
+        if (first < 0) return null;
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        LastEndedAtEof = false;
+        while (true)
         {
-            var first = _reader.Peek();
-            if (first < 0) return null;
-            var fields = new List<string>();
-            var field = new StringBuilder();
-            var quoted = false;
-            while (true)
+            var c = _reader.Read();
+            if (c < 0)
             {
-                var c = _reader.Read();
-                if (c < 0)
-                {
-                    if (quoted) throw new DatasetFormatException("csv", LineNumber + 1, "(row)", "a quoted field is not closed");
-                    LineNumber++;
-                    break;
-                }
-                if (quoted)
-                {
-                    if (c == '"')
-                    {
-                        if (_reader.Peek() == '"') { _reader.Read(); field.Append('"'); }
-                        else quoted = false;
-                    }
-                    else
-                    {
-                        if (c == '\n') LineNumber++;
-                        field.Append((char)c);
-                    }
-                    continue;
-                }
-                if (c == '"' && field.Length == 0) { quoted = true; continue; }
-                if (c == ',') { fields.Add(field.ToString()); field.Clear(); continue; }
-                if (c == '\r') continue;
-                if (c == '\n') { LineNumber++; break; }
-                field.Append((char)c);
+                if (quoted) throw new DatasetFormatException("csv", LineNumber + 1, "(row)", "a quoted field is not closed");
+                LineNumber++;
+                LastEndedAtEof = true;
+                break;
             }
-            fields.Add(field.ToString());
-            return fields;
+            CharsRead++;
+            if (quoted)
+            {
+                if (c == '"')
+                {
+                    if (_reader.Peek() == '"') { _reader.Read(); CharsRead++; field.Append('"'); }
+                    else quoted = false;
+                }
+                else
+                {
+                    if (c == '\n') LineNumber++;
+                    field.Append((char)c);
+                }
+                continue;
+            }
+            if (c == '"' && field.Length == 0) { quoted = true; continue; }
+            if (c == ',') { fields.Add(field.ToString()); field.Clear(); continue; }
+            if (c == '\r') continue;
+            if (c == '\n') { LineNumber++; break; }
+            field.Append((char)c);
         }
+        fields.Add(field.ToString());
+        return fields;
     }
 }

@@ -124,6 +124,6 @@ public sealed class ModelComparison
     /// <summary><see cref="EvaluationStatistics.McNemarExact"/> of b and c.</summary>
     public double McNemarP { get; set; }
 
-    /// <summary>Share of paired items where both chose the same answer (both Unparsed counts as agreeing).</summary>
+    /// <summary>Share of paired items where both chose the same choice (two Unparsed answers are not an agreement: neither chose).</summary>
     public double AgreementRate { get; set; }
 }

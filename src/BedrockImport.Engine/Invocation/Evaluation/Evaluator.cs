@@ -1,3 +1,5 @@
+using System.Text.Json;
+using BedrockImport.Engine.Json;
 using System.Diagnostics;
 
 namespace BedrockImport.Engine.Invocation.Evaluation;
@@ -137,7 +139,7 @@ public sealed class Evaluator
         var gate = new SemaphoreSlim(_options.ThrottleLimit);
         var window = new Queue<(MultipleChoiceItem Item, Task<EvaluationRow>[] Rows)>();
         var clock = Stopwatch.StartNew();
-        var lastProgress = TimeSpan.MinValue;
+        TimeSpan? lastProgress = null;
         long itemsDone = 0, answeredNow = 0;
         var windowLimit = Math.Max(2, 4 * _options.ThrottleLimit / _models.Count + 1);
 
@@ -153,7 +155,7 @@ public sealed class Evaluator
             if (rows.Select(r => r.ChoiceIndex).Distinct().Count() > 1 && disagreements.Count < _options.MaxDisagreements)
                 disagreements.Add(new Disagreement(entry.Item, rows.Select(r => r.ChoiceIndex).ToList()));
             itemsDone++;
-            if (onProgress != null && clock.Elapsed - lastProgress >= _options.ProgressInterval)
+            if (onProgress != null && (lastProgress == null || clock.Elapsed - lastProgress.Value >= _options.ProgressInterval))
             {
                 lastProgress = clock.Elapsed;
                 onProgress(Progress(tallies, itemsDone, answeredNow, clock.Elapsed));
@@ -220,6 +222,8 @@ public sealed class Evaluator
             ItemId = item.Id,
             RunKey = runKey,
             PromptHash = prompt.Hash,
+            Prompt = _prompts.Style == PromptStyle.Text ? prompt.Text
+                : JsonSerializer.Serialize(prompt.Messages.Select(m => new { role = m.Role, content = m.Content }), EngineJson.Options),
             Completion = answer.Completion,
             Answer = extracted.Text,
             ChoiceIndex = extracted.ChoiceIndex,

@@ -77,7 +77,7 @@ internal sealed class ModelTally
             else if (rightA) onlyA++;
             else if (rightB) onlyB++;
             else neither++;
-            if (a._choices[i] == b._choices[i]) agree++;
+            if (a._choices[i] == b._choices[i] && a._choices[i] != Unparsed) agree++;
         }
         double accuracyA = n == 0 ? 0 : (double)(both + onlyA) / n, accuracyB = n == 0 ? 0 : (double)(both + onlyB) / n;
         return new ModelComparison

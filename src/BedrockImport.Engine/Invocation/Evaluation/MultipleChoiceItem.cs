@@ -59,8 +59,11 @@ public sealed class ItemFieldMap
 }
 
 /// <summary>A row of a data set that cannot be read; says where and which field.</summary>
-public sealed class DatasetFormatException : FormatException
+public sealed class DatasetFormatException : FormatException, BedrockImport.Engine.Errors.IEngineError
 {
+    public string ErrorId => "InvalidDatasetRow";
+    public BedrockImport.Engine.Errors.ErrorKind Kind => BedrockImport.Engine.Errors.ErrorKind.InvalidData;
+
     public DatasetFormatException(string source, long row, string field, string problem, Exception? inner = null)
         : base(source + " row " + row + ", field '" + field + "': " + problem, inner)
     {

@@ -167,3 +167,23 @@ public sealed class PromptBuilder
         return string.Concat(bytes.Take(8).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
     }
 }
+
+/// <summary>An estimate of a prompt's token count when the model's tokenizer is not at hand (-WhatIf): one token per
+/// CJK, kana or other non-Latin character (what Llama 3, Qwen and most multilingual vocabularies come close to for
+/// Japanese), one per four other characters. It says how big a run is, not what the service will bill.</summary>
+public static class PromptTokenEstimate
+{
+    public static long Of(EvaluationPrompt prompt) => prompt.Messages.Sum(m => Of(m.Content) + 4);
+
+    public static long Of(string text)
+    {
+        long wide = 0, narrow = 0;
+        foreach (var c in text ?? "")
+        {
+            if (char.IsLowSurrogate(c)) continue;
+            if (c < 0x0370) narrow++;
+            else wide++;
+        }
+        return wide + (narrow + 3) / 4;
+    }
+}

@@ -11,6 +11,9 @@ public sealed class EvaluationRow
     public string ItemId { get; set; } = "";
     public string RunKey { get; set; } = "";
     public string PromptHash { get; set; } = "";
+
+    /// <summary>What was sent: the prompt text, or for the Messages style the messages as a JSON array of {role, content}.</summary>
+    public string Prompt { get; set; } = "";
     public string Completion { get; set; } = "";
     public string? Answer { get; set; }
     public int? ChoiceIndex { get; set; }
@@ -26,69 +29,139 @@ public sealed class EvaluationRow
     public bool Resumed { get; set; }
 }
 
-/// <summary>Per-item rows as JSON Lines, appended and flushed one at a time so a killed run loses nothing answered.
-/// Opening reads the rows already there; a half-written last line (a kill mid-write) is skipped and reported in
-/// <see cref="TruncatedLine"/>, and the next row starts on a new line. A bad line elsewhere is an error.</summary>
+/// <summary>Per-item rows as JSON Lines (or CSV when the path ends in .csv), appended and flushed one at a time so a
+/// killed run loses nothing answered. Opening reads the rows already there; a half-written last row (a kill mid-write)
+/// is cut off and reported in <see cref="TruncatedLine"/>, so the next row starts on a clean line. A bad row elsewhere
+/// is an error.</summary>
 public sealed class ResultStore : IDisposable
 {
     private readonly Dictionary<(string RunKey, string ItemId), EvaluationRow> _rows = new();
     private readonly object _gate = new();
     private readonly StreamWriter _writer;
+    private readonly bool _csv;
 
-    private ResultStore(string path, StreamWriter writer, long? truncatedLine)
+    private ResultStore(string path, StreamWriter writer, long? truncatedLine, bool csv)
     {
         Path = path;
         _writer = writer;
         TruncatedLine = truncatedLine;
+        _csv = csv;
     }
 
     public string Path { get; }
 
-    /// <summary>The 1-based line number of a half-written last line that was skipped, if any.</summary>
+    /// <summary>The 1-based line number of a half-written last row that was cut off, if any.</summary>
     public long? TruncatedLine { get; }
 
     /// <summary>Rows read at open plus rows appended since.</summary>
     public int Count { get { lock (_gate) return _rows.Count; } }
 
+    public static bool IsCsvPath(string path) => path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
+
     public static ResultStore Open(string path)
     {
-        var existing = new List<EvaluationRow>();
-        long? truncated = null;
-        var needsNewline = false;
-        var needsTruncate = false;
-        if (File.Exists(path))
+        var csv = IsCsvPath(path);
+        var bytes = File.Exists(path) ? File.ReadAllBytes(path) : Array.Empty<byte>();
+        var preamble = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+        var text = Encoding.UTF8.GetString(bytes, preamble, bytes.Length - preamble);
+        var (existing, keepChars, truncated) = csv ? ReadCsv(path, text) : ReadJsonLines(path, text);
+        if (keepChars < text.Length)
         {
-            var text = File.ReadAllText(path, Encoding.UTF8);
-            var lines = text.Split('\n');
-            var endsClean = text.Length == 0 || text.EndsWith("\n", StringComparison.Ordinal);
-            for (var i = 0; i < lines.Length; i++)
-            {
-                var line = lines[i].TrimEnd('\r');
-                if (line.Trim().Length == 0) continue;
-                var isLast = i == lines.Length - 1;
-                try { existing.Add(Parse(line)); }
-                catch (Exception e) when (e is JsonException || e is KeyNotFoundException || e is InvalidOperationException || e is FormatException)
-                {
-                    if (isLast && !endsClean) { truncated = i + 1; needsTruncate = true; continue; }
-                    throw new FormatException(path + " line " + (i + 1) + " is not a result row: " + e.Message, e);
-                }
-            }
-            needsNewline = !endsClean && !needsTruncate;
-        }
-        if (needsTruncate)
-        {
-            // The half-written row of a killed run is cut off, so the next row starts on a clean line and a later
-            // resume does not find it in the middle of the file.
-            var end = LastCompleteLineEnd(path);
+            // The half-written row of a killed run is cut off, so a later resume does not find it mid-file.
             using var cut = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read);
-            cut.SetLength(end);
+            cut.SetLength(Encoding.UTF8.GetByteCount(text.Substring(0, (int)keepChars)) + preamble);
         }
+        var kept = text.Substring(0, (int)keepChars);
         var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
         var writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n" };
-        if (needsNewline) { writer.Write('\n'); writer.Flush(); }
-        var store = new ResultStore(path, writer, truncated);
+        if (kept.Length > 0 && !kept.EndsWith("\n", StringComparison.Ordinal)) writer.Write('\n');
+        if (csv && kept.Trim().Length == 0) writer.Write(ResultCsv.Header + "\n");
+        writer.Flush();
+        var store = new ResultStore(path, writer, truncated, csv);
         foreach (var row in existing) store._rows[(row.RunKey, row.ItemId)] = row;
         return store;
+    }
+
+    private static (List<EvaluationRow> Rows, long KeepChars, long? TruncatedLine) ReadJsonLines(string path, string text)
+    {
+        var rows = new List<EvaluationRow>();
+        var endsClean = text.Length == 0 || text.EndsWith("\n", StringComparison.Ordinal);
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].TrimEnd('\r');
+            if (line.Trim().Length == 0) continue;
+            try { rows.Add(Parse(line)); }
+            catch (Exception e) when (e is JsonException || e is KeyNotFoundException || e is InvalidOperationException || e is FormatException || e is ArgumentException)
+            {
+                if (i == lines.Length - 1 && !endsClean) return (rows, text.LastIndexOf('\n') + 1, i + 1);
+                throw new FormatException(path + " line " + (i + 1) + " is not a result row: " + e.Message, e);
+            }
+        }
+        return (rows, text.Length, null);
+    }
+
+    private static (List<EvaluationRow> Rows, long KeepChars, long? TruncatedLine) ReadCsv(string path, string text)
+    {
+        var rows = new List<EvaluationRow>();
+        if (text.Trim().Length == 0) return (rows, 0, null);
+        var reader = new CsvRecordReader(new StringReader(text));
+        var header = reader.Next()!;
+        if (string.Join(",", header) != ResultCsv.Header)
+            throw new FormatException(path + " is not a result file of this module: its first line is not the header '" + ResultCsv.Header + "'.");
+        var endsClean = text.EndsWith("\n", StringComparison.Ordinal);
+        while (true)
+        {
+            var start = reader.CharsRead;
+            var line = reader.LineNumber + 1;
+            List<string>? record;
+            try { record = reader.Next(); }
+            catch (DatasetFormatException) when (!endsClean) { return (rows, start, line); }
+            if (record == null) break;
+            if (record.Count == 1 && record[0].Length == 0) continue;
+            try
+            {
+                if (record.Count != header.Count) throw new FormatException("it has " + record.Count + " fields, the header " + header.Count);
+                rows.Add(FromCsv(header, record));
+            }
+            catch (Exception e) when (e is FormatException || e is ArgumentException || e is OverflowException)
+            {
+                if (reader.LastEndedAtEof && !endsClean) return (rows, start, line);
+                throw new FormatException(path + " line " + line + " is not a result row: " + e.Message, e);
+            }
+        }
+        return (rows, text.Length, null);
+    }
+
+    private static EvaluationRow FromCsv(IReadOnlyList<string> header, IReadOnlyList<string> record)
+    {
+        var field = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < header.Count; i++) field[header[i]] = record[i];
+        return new EvaluationRow
+        {
+            Model = field["model"],
+            ItemId = field["itemId"],
+            RunKey = field["runKey"],
+            PromptHash = field["promptHash"],
+            Prompt = field["prompt"],
+            Completion = field["completion"],
+            Answer = field["choiceIndex"].Length == 0 && field["answer"].Length == 0 ? null : field["answer"],
+            ChoiceIndex = field["choiceIndex"].Length == 0 ? null : int.Parse(field["choiceIndex"], NumberStyles.Integer, CultureInfo.InvariantCulture),
+            Label = int.Parse(field["label"], NumberStyles.Integer, CultureInfo.InvariantCulture),
+            Rule = (AnswerRule)Enum.Parse(typeof(AnswerRule), field["rule"]),
+            Correct = bool.Parse(field["correct"]),
+            LatencyMs = double.Parse(field["latencyMs"], NumberStyles.Float, CultureInfo.InvariantCulture),
+            InputTokens = long.Parse(field["inputTokens"], NumberStyles.Integer, CultureInfo.InvariantCulture),
+            OutputTokens = long.Parse(field["outputTokens"], NumberStyles.Integer, CultureInfo.InvariantCulture),
+            Timestamp = DateTimeOffset.Parse(field["timestamp"], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+            Resumed = true,
+        };
+    }
+
+    /// <summary>How many rows are already scored for this run key.</summary>
+    public int CountRun(string runKey)
+    {
+        lock (_gate) return _rows.Keys.Count(k => k.RunKey == runKey);
     }
 
     /// <summary>The row already scored for this run key and item, or null.</summary>
@@ -100,7 +173,7 @@ public sealed class ResultStore : IDisposable
     /// <summary>Appends one row and flushes it to the operating system before returning.</summary>
     public void Append(EvaluationRow row)
     {
-        var line = Serialize(row);
+        var line = _csv ? ResultCsv.Line(row) : Serialize(row);
         lock (_gate)
         {
             _writer.Write(line);
@@ -125,6 +198,7 @@ public sealed class ResultStore : IDisposable
             json.WriteString("itemId", row.ItemId);
             json.WriteString("runKey", row.RunKey);
             json.WriteString("promptHash", row.PromptHash);
+            json.WriteString("prompt", row.Prompt);
             json.WriteString("completion", row.Completion);
             if (row.Answer == null) json.WriteNull("answer"); else json.WriteString("answer", row.Answer);
             if (row.ChoiceIndex == null) json.WriteNull("choiceIndex"); else json.WriteNumber("choiceIndex", row.ChoiceIndex.Value);
@@ -140,13 +214,6 @@ public sealed class ResultStore : IDisposable
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static long LastCompleteLineEnd(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        var newline = Array.LastIndexOf(bytes, (byte)'\n');
-        return newline + 1;
-    }
-
     internal static EvaluationRow Parse(string line)
     {
         using var document = JsonDocument.Parse(line);
@@ -159,6 +226,7 @@ public sealed class ResultStore : IDisposable
             ItemId = r.GetProperty("itemId").GetString() ?? "",
             RunKey = r.GetProperty("runKey").GetString() ?? "",
             PromptHash = r.GetProperty("promptHash").GetString() ?? "",
+            Prompt = r.TryGetProperty("prompt", out var sent) ? sent.GetString() ?? "" : "",
             Completion = r.GetProperty("completion").GetString() ?? "",
             Answer = answer.ValueKind == JsonValueKind.Null ? null : answer.GetString(),
             ChoiceIndex = choice.ValueKind == JsonValueKind.Null ? null : choice.GetInt32(),
@@ -177,11 +245,11 @@ public sealed class ResultStore : IDisposable
 /// <summary>Rows as CSV (RFC 4180 quoting), for -ResultPath *.csv.</summary>
 public static class ResultCsv
 {
-    public const string Header = "model,itemId,runKey,promptHash,completion,answer,choiceIndex,label,rule,correct,latencyMs,inputTokens,outputTokens,timestamp";
+    public const string Header = "model,itemId,runKey,promptHash,prompt,completion,answer,choiceIndex,label,rule,correct,latencyMs,inputTokens,outputTokens,timestamp";
 
     public static string Line(EvaluationRow row) => string.Join(",", new[]
     {
-        row.Model, row.ItemId, row.RunKey, row.PromptHash, row.Completion, row.Answer ?? "",
+        row.Model, row.ItemId, row.RunKey, row.PromptHash, row.Prompt, row.Completion, row.Answer ?? "",
         row.ChoiceIndex?.ToString(CultureInfo.InvariantCulture) ?? "", row.Label.ToString(CultureInfo.InvariantCulture), row.Rule.ToString(),
         row.Correct ? "true" : "false", row.LatencyMs.ToString("R", CultureInfo.InvariantCulture),
         row.InputTokens.ToString(CultureInfo.InvariantCulture), row.OutputTokens.ToString(CultureInfo.InvariantCulture),
