@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using BedrockImport.Engine.Invocation;
 using BedrockImport.Engine.ModelPackage;
 
 namespace BedrockImport.LocalEndpoint.Tests.Bedrock;
@@ -66,6 +67,10 @@ public class StructuredOutputsTests : IClassFixture<ChoiceModelEndpoint>
         Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
         Assert.Equal(2, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
         Assert.Equal("2", response.Headers.GetValues("X-Amzn-Bedrock-Output-Token-Count").Single());
+
+        // The book's choice wherever it stands in the list (a seeded pick would move).
+        foreach (var choices in new[] { new[] { "運転士", "部長", "社長" }, new[] { "社長", "運転士", "部長" } })
+            Assert.Equal("社長", (await CompletionChoiceAsync(JcqaPrompt, choices)).GetProperty("text").GetString());
     }
 
     [Fact]
@@ -98,8 +103,9 @@ public class StructuredOutputsTests : IClassFixture<ChoiceModelEndpoint>
     [Fact]
     public async Task The_books_answer_matches_a_choice_after_NFKC_and_white_space_removal()
     {
-        var choice = await CompletionChoiceAsync("The full-width question", new[] { "AB", "ABC", "C" });
-        Assert.Equal("ABC", choice.GetProperty("text").GetString());
+        // Every rotation: a seeded pick would land on another choice in at least one of them.
+        foreach (var choices in new[] { new[] { "AB", "ABC", "C" }, new[] { "ABC", "C", "AB" }, new[] { "C", "AB", "ABC" } })
+            Assert.Equal("ABC", (await CompletionChoiceAsync("The full-width question", choices)).GetProperty("text").GetString());
     }
 
     [Fact]
@@ -161,6 +167,24 @@ public class StructuredOutputsTests : IClassFixture<ChoiceModelEndpoint>
         Assert.Equal("社長", string.Concat(completion.Select(c => c.GetProperty("choices")[0].GetProperty("text").GetString())));
         Assert.Equal("stop", completion[^1].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
         Assert.Equal(2, completion[^1].GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task The_engines_AnswerChoices_bodies_are_answered_with_a_choice_in_both_formats()
+    {
+        var requests = new[]
+        {
+            new InvocationRequest { Prompt = JcqaPrompt, StopSequences = new[] { "\n" }, AnswerChoices = JcqaChoices },
+            new InvocationRequest { Messages = new[] { new ChatMessage("user", "会社の最高責任者を何というか？") }, AnswerChoices = JcqaChoices },
+        };
+        foreach (var request in requests)
+        {
+            var prepared = InvocationRequestBuilder.Build(request);
+            var response = await _endpoint.InvokeAsync(_model, prepared.Body);
+            var result = InvocationResponseParser.Parse(await response.Content.ReadAsByteArrayAsync());
+            Assert.Equal("社長", result.Completion);
+            Assert.Equal(StopReasons.Stop, result.StopReason);
+        }
     }
 
     [Fact]
