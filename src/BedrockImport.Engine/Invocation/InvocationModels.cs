@@ -61,7 +61,7 @@ public sealed class ChatMessage
 /// except MaxTokens (see <see cref="InvocationRequestBuilder.DefaultMaxTokens"/>).</summary>
 public sealed class InvocationRequest
 {
-    /// <summary>Null: BedrockCompletion (see <see cref="InvocationRequestBuilder.ResolveFormat"/>).</summary>
+    /// <summary>Null: BedrockCompletion, or an OpenAI format when AnswerChoices is set (see <see cref="InvocationRequestBuilder.ResolveFormat"/>).</summary>
     public InvocationFormat? Format { get; set; }
 
     public string? Prompt { get; set; }
@@ -90,6 +90,12 @@ public sealed class InvocationRequest
 
     /// <summary>auto (default), any, none (OpenAIChat only) or a tool's name: OpenAIChat tool_choice, Converse toolChoice.</summary>
     public string? ToolChoice { get; set; }
+
+    /// <summary>The strings the answer must be exactly one of: sent as vLLM's <c>structured_outputs.choice</c>, which models
+    /// imported after 2025-11-11 accept in the OpenAI formats only. Without a Format it picks OpenAICompletion for a
+    /// prompt and OpenAIChat for messages (<see cref="InvocationRequestBuilder.ResolveFormat"/>). 1 to
+    /// <see cref="InvocationRequestBuilder.MaxAnswerChoices"/> distinct, non-empty strings. Converse has no such field.</summary>
+    public IReadOnlyList<string>? AnswerChoices { get; set; }
 }
 
 /// <summary>A request body ready for InvokeModel / InvokeModelWithResponseStream.</summary>

@@ -7,7 +7,8 @@ namespace BedrockImport.Engine.Invocation;
 /// Streaming is a separate operation (InvokeModelWithResponseStream), so no body carries a "stream" member.
 /// <para>Default format: BedrockCompletion, which every imported model accepts (before and after the Nov 2025 formats).
 /// Messages (or a prompt with a system prompt) meeting a completion format are rendered with the model's chat
-/// template; without a template they are sent as OpenAIChat instead.</para>
+/// template; without a template they are sent as OpenAIChat instead. AnswerChoices go out as vLLM's
+/// <c>structured_outputs: {"choice": [...]}</c> in the OpenAI formats (models imported after 2025-11-11).</para>
 /// <para>Ranges: MaxTokens ≥ 1 (default <see cref="DefaultMaxTokens"/>), Temperature 0..2, TopP above 0 up to 1,
 /// TopK ≥ 1, stop sequences non-empty strings. top_k is sent in every format when given (vLLM reads it as an
 /// extra sampling parameter).</para></summary>
@@ -21,11 +22,17 @@ public static class InvocationRequestBuilder
 
     public const double MaxTemperature = 2.0;
 
-    /// <summary>The format a request will be sent in: the requested one (default BedrockCompletion), except that a
-    /// conversation meeting a completion format without a chat template goes out as OpenAIChat.</summary>
+    /// <summary>The most answer choices one request may constrain the answer to.</summary>
+    public const int MaxAnswerChoices = 64;
+
+    /// <summary>The format a request will be sent in: the requested one (default BedrockCompletion; with AnswerChoices,
+    /// OpenAICompletion for a prompt and OpenAIChat for messages, as structured outputs need an OpenAI format), except
+    /// that a conversation meeting a completion format without a chat template goes out as OpenAIChat.</summary>
     public static InvocationFormat ResolveFormat(InvocationRequest request)
     {
-        var format = request.Format ?? DefaultFormat;
+        var format = request.Format ?? (request.AnswerChoices != null
+            ? request.Messages != null ? InvocationFormat.OpenAIChat : InvocationFormat.OpenAICompletion
+            : DefaultFormat);
         if (format != InvocationFormat.OpenAIChat && IsConversation(request) && request.ChatTemplate == null)
             return InvocationFormat.OpenAIChat;
         return format;
@@ -38,6 +45,10 @@ public static class InvocationRequestBuilder
         if (request == null) throw new ArgumentNullException(nameof(request));
         Validate(request);
         var format = ResolveFormat(request);
+        if (request.AnswerChoices != null && format == InvocationFormat.BedrockCompletion)
+            throw new InvocationValidationException(
+                "Answer choices are sent as structured outputs, which need an OpenAI format (-Format OpenAICompletion or OpenAIChat) and a model imported after 2025-11-11; the BedrockCompletion format has no such field.",
+                "Format");
         var stops = request.StopSequences?.ToArray() ?? Array.Empty<string>();
 
         if (!IsConversation(request) && format != InvocationFormat.OpenAIChat)
@@ -206,6 +217,23 @@ public static class InvocationRequestBuilder
             foreach (var stop in request.StopSequences)
                 if (string.IsNullOrEmpty(stop))
                     throw new InvocationValidationException("A stop sequence must not be empty.", "StopSequence");
+        if (request.AnswerChoices != null) ValidateAnswerChoices(request.AnswerChoices);
+    }
+
+    private static void ValidateAnswerChoices(IReadOnlyList<string> choices)
+    {
+        if (choices.Count == 0)
+            throw new InvocationValidationException("Give at least one answer choice.", "AnswerChoices");
+        if (choices.Count > MaxAnswerChoices)
+            throw new InvocationValidationException("At most " + MaxAnswerChoices + " answer choices can be given (were " + choices.Count + ").", "AnswerChoices");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < choices.Count; i++)
+        {
+            if (string.IsNullOrEmpty(choices[i]))
+                throw new InvocationValidationException("Answer choice " + i + " is empty.", "AnswerChoices");
+            if (!seen.Add(choices[i]))
+                throw new InvocationValidationException("The answer choice '" + choices[i] + "' is given twice.", "AnswerChoices");
+        }
     }
 
     private static byte[] WriteBody(InvocationFormat format, string? prompt, IReadOnlyList<ChatMessage>? messages, InvocationRequest request, string[] stops)
@@ -241,6 +269,14 @@ public static class InvocationRequestBuilder
                 writer.WriteEndArray();
             }
             if (format == InvocationFormat.OpenAIChat && request.Tools is { Count: > 0 } tools) WriteTools(writer, tools, request.ToolChoice);
+            if (format != InvocationFormat.BedrockCompletion && request.AnswerChoices is { } choices)
+            {
+                writer.WriteStartObject("structured_outputs");
+                writer.WriteStartArray("choice");
+                foreach (var choice in choices) writer.WriteStringValue(choice);
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
             writer.WriteEndObject();
         }
         return stream.ToArray();

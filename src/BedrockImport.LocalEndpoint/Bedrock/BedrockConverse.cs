@@ -47,7 +47,7 @@ internal sealed class BedrockConverse
             toolAnswer = ConverseToolAnswer.Decide(request, foundation.ModelId);
             prompt = request.LastUserText;
             promptTokens = request.TemplateMessages.Sum(m => TextGenerator.Tokenize(m.Content).Count + TokensPerMessage);
-            book = foundation.Book;
+            book = _runtime.FoundationBook(foundation);
         }
         else
         {

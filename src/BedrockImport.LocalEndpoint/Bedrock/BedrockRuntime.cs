@@ -22,7 +22,9 @@ internal enum BodyFormat
     OpenAIChatCompletion,
 }
 
-internal sealed record InvokeBody(BodyFormat Format, string Prompt, int PromptTokens, int MaxTokens, IReadOnlyList<string> Stop);
+/// <summary>A parsed InvokeModel body; Choices is structured_outputs.choice (OpenAI formats only), null when not constrained.</summary>
+internal sealed record InvokeBody(BodyFormat Format, string Prompt, int PromptTokens, int MaxTokens, IReadOnlyList<string> Stop,
+    IReadOnlyList<string>? Choices = null);
 
 /// <summary>InvokeModel and InvokeModelWithResponseStream on imported-model ARNs, answered by TextGenerator.</summary>
 internal sealed class BedrockRuntime
@@ -36,13 +38,18 @@ internal sealed class BedrockRuntime
     private readonly ImportJobStore _store;
     private readonly ConcurrentDictionary<string, Activity> _activity = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string ETag, ResponseBook Book)> _responses = new(StringComparer.Ordinal);
+    private readonly FoundationModelBooks _foundationBooks;
     private long _streamIndex = -1;
 
     public BedrockRuntime(EndpointContext context, ImportJobStore store)
     {
         _context = context;
         _store = store;
+        _foundationBooks = new FoundationModelBooks(context.DataDirectory);
     }
+
+    /// <summary>A stand-in foundation model's answer book: the data folder's, if any, before its built-in one.</summary>
+    internal ResponseBook FoundationBook(FoundationModel model) => _foundationBooks.For(model);
 
     /// <summary>Per model: when it last served, and the end of a cold-start window in progress.</summary>
     private sealed class Activity
@@ -61,7 +68,9 @@ internal sealed class BedrockRuntime
         var knobs = _context.Knobs.Current;
         CheckReady(job, knobs.Bedrock);
 
-        var generation = TextGenerator.Generate(knobs.Seed, body.Prompt, body.MaxTokens, body.Stop, knobs.Bedrock.IgnoreStop, Responses(job), body.PromptTokens);
+        var generation = body.Choices is { } choices
+            ? TextGenerator.GenerateChoice(knobs.Seed, body.Prompt, choices, body.MaxTokens, body.Stop, knobs.Bedrock.IgnoreStop, Responses(job), body.PromptTokens)
+            : TextGenerator.Generate(knobs.Seed, body.Prompt, body.MaxTokens, body.Stop, knobs.Bedrock.IgnoreStop, Responses(job), body.PromptTokens);
         if (streaming)
             await StreamAsync(http, job, body, generation, knobs, started).ConfigureAwait(false);
         else
@@ -100,15 +109,40 @@ internal sealed class BedrockRuntime
             var contents = messages.Select(m => MessageText(m)).ToList();
             var promptTokens = contents.Sum(c => TextGenerator.Tokenize(c).Count + TemplateTokensPerMessage);
             return new InvokeBody(BodyFormat.OpenAIChatCompletion, string.Join("\n", contents), promptTokens,
-                ReadMaxTokens(body, "max_tokens", DefaultChatMaxTokens), stop);
+                ReadMaxTokens(body, "max_tokens", DefaultChatMaxTokens), stop, ReadStructuredOutputs(body, BodyFormat.OpenAIChatCompletion));
         }
 
         if (body["prompt"] is not JsonValue promptValue || promptValue.GetValueKind() != JsonValueKind.String)
             throw BedrockError.Validation("Malformed input request: the body needs a string 'prompt' (BedrockCompletion / OpenAI completion) or a 'messages' array (OpenAI chat). Please reformat your input and try again.");
         var prompt = promptValue.GetValue<string>();
         var openAi = body.ContainsKey("max_tokens") && !body.ContainsKey("max_gen_len");
-        return new InvokeBody(openAi ? BodyFormat.OpenAICompletion : BodyFormat.BedrockCompletion, prompt, TextGenerator.Tokenize(prompt).Count,
-            openAi ? ReadMaxTokens(body, "max_tokens", DefaultMaxGenLen) : ReadMaxTokens(body, "max_gen_len", DefaultMaxGenLen), stop);
+        var format = openAi ? BodyFormat.OpenAICompletion : BodyFormat.BedrockCompletion;
+        return new InvokeBody(format, prompt, TextGenerator.Tokenize(prompt).Count,
+            openAi ? ReadMaxTokens(body, "max_tokens", DefaultMaxGenLen) : ReadMaxTokens(body, "max_gen_len", DefaultMaxGenLen), stop,
+            ReadStructuredOutputs(body, format));
+    }
+
+    private static readonly string[] StructuredOutputTypes = { "choice", "json", "regex", "grammar" };
+
+    /// <summary>vLLM's structured_outputs, which models imported after 2025-11-11 accept in the OpenAI formats. The endpoint
+    /// answers the choice type; json, regex and grammar are refused by name. A JSON null is no constraint (as in vLLM).</summary>
+    private static IReadOnlyList<string>? ReadStructuredOutputs(JsonObject body, BodyFormat format)
+    {
+        if (!body.TryGetPropertyValue("structured_outputs", out var node) || node is null) return null;
+        if (format == BodyFormat.BedrockCompletion)
+            throw BedrockError.Validation("Malformed input request: 'structured_outputs' needs an OpenAI format (a 'prompt' with 'max_tokens', or 'messages'); the BedrockCompletion format ('prompt' with 'max_gen_len') does not support it. Please reformat your input and try again.");
+        if (node is not JsonObject outputs)
+            throw BedrockError.Validation("Malformed input request: 'structured_outputs' must be an object such as {\"choice\": [\"A\", \"B\"]}. Please reformat your input and try again.");
+        foreach (var member in outputs)
+            if (!StructuredOutputTypes.Contains(member.Key, StringComparer.Ordinal))
+                throw BedrockError.Validation($"Malformed input request: 'structured_outputs' has an unknown member '{member.Key}'; its types are choice, json, regex and grammar. Please reformat your input and try again.");
+        foreach (var type in StructuredOutputTypes.Skip(1))
+            if (outputs.ContainsKey(type))
+                throw BedrockError.Validation($"The structured output type '{type}' is not supported by the local endpoint; it answers 'choice' only.");
+        if (outputs["choice"] is not JsonArray choices || choices.Count == 0
+            || !choices.All(c => c is JsonValue v && v.GetValueKind() == JsonValueKind.String))
+            throw BedrockError.Validation("Malformed input request: 'structured_outputs.choice' must be a non-empty array of strings. Please reformat your input and try again.");
+        return choices.Select(c => c!.GetValue<string>()).ToList();
     }
 
     private static string MessageText(JsonNode? message)

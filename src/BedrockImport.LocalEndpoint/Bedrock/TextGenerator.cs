@@ -24,6 +24,9 @@ internal sealed record Generation(IReadOnlyList<string> Tokens, bool HitMaxToken
 /// (unless the answer already holds one) and 200 more pseudo-random tokens follow. The output is cut before the earliest
 /// stop sequence, unless the IgnoreStop knob is on (the field-report bug), and at the request's max tokens
 /// (reason "length"; otherwise "stop").</item>
+/// <item>A request constrained to choices (structured_outputs.choice, <see cref="GenerateChoice"/>) answers exactly one
+/// of them: the answer above without &lt;answer&gt; tags if it is a choice (exactly, else after NFKC and white-space
+/// removal), else one picked by a generator seeded with (Seed, prompt). No tags and no continuation are added.</item>
 /// </list>
 /// </summary>
 internal static class TextGenerator
@@ -95,6 +98,53 @@ internal static class TextGenerator
         return new Generation(hitMax ? tokens.Take(maxTokens).ToList() : tokens, hitMax, promptTokens);
     }
 
+    /// <summary>The answer of a request constrained to <paramref name="choices"/> (vLLM's structured_outputs.choice): the
+    /// choice the unconstrained answer names, else the seeded pick. Stop sequences and max tokens cut it as usual.</summary>
+    public static Generation GenerateChoice(int seed, string prompt, IReadOnlyList<string> choices, int maxTokens, IReadOnlyList<string> stops,
+        bool ignoreStop, ResponseBook? responses, int promptTokens)
+    {
+        var random = new Random(Hash(seed, prompt));
+        var answer = responses?.Find(prompt) ?? PseudoText(random, random.Next(8, 41));
+        var text = MatchChoice(StripAnswerTags(answer).Trim(), choices) ?? choices[new Random(Hash(seed, "choice\n" + prompt)).Next(choices.Count)];
+
+        if (!ignoreStop)
+        {
+            var cut = stops.Where(s => s.Length > 0).Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(p => p >= 0).DefaultIfEmpty(-1).Min();
+            if (cut >= 0) text = text.Substring(0, cut);
+        }
+
+        var tokens = Tokenize(text);
+        var hitMax = tokens.Count > maxTokens;
+        return new Generation(hitMax ? tokens.Take(maxTokens).ToList() : tokens, hitMax, promptTokens);
+    }
+
+    /// <summary>The choice equal to <paramref name="answer"/>: ordinal first, then with both sides NFKC-normalised and
+    /// stripped of white space (so "ＡＢ" or "社 長" still name "AB" or "社長"); null when none is.</summary>
+    internal static string? MatchChoice(string answer, IReadOnlyList<string> choices)
+    {
+        foreach (var choice in choices)
+            if (string.Equals(choice, answer, StringComparison.Ordinal))
+                return choice;
+        var loose = Loose(answer);
+        if (loose.Length == 0) return null;
+        foreach (var choice in choices)
+            if (string.Equals(Loose(choice), loose, StringComparison.Ordinal))
+                return choice;
+        return null;
+    }
+
+    private static string Loose(string text)
+    {
+        var normalized = text.Normalize(NormalizationForm.FormKC);
+        var compact = new StringBuilder(normalized.Length);
+        foreach (var c in normalized)
+            if (!char.IsWhiteSpace(c)) compact.Append(c);
+        return compact.ToString();
+    }
+
+    private static string StripAnswerTags(string answer) =>
+        answer.Replace("<answer>", "", StringComparison.Ordinal).Replace("</answer>", "", StringComparison.Ordinal);
+
     private static string WrapAnswerTags(string prompt, string answer)
     {
         if (!prompt.Contains("<answer>", StringComparison.Ordinal) || answer.Contains("</answer>", StringComparison.Ordinal))
@@ -141,8 +191,18 @@ internal sealed class ResponseBook
     public const string FileName = "responses.jsonl";
 
     private readonly List<(string? Prompt, string? Contains, string Response)> _entries = new();
+    private ResponseBook? _fallback;
 
+    /// <summary>The entries of this book (not of its fallback).</summary>
     public int Count => _entries.Count;
+
+    /// <summary>This book's entries, asked first, then <paramref name="fallback"/> when none of them answers.</summary>
+    public ResponseBook Then(ResponseBook fallback)
+    {
+        var combined = new ResponseBook { _fallback = fallback };
+        combined._entries.AddRange(_entries);
+        return combined;
+    }
 
     public static ResponseBook Parse(string jsonl)
     {
@@ -169,7 +229,9 @@ internal sealed class ResponseBook
         return book;
     }
 
-    public string? Find(string prompt)
+    public string? Find(string prompt) => FindOwn(prompt) ?? _fallback?.Find(prompt);
+
+    private string? FindOwn(string prompt)
     {
         foreach (var entry in _entries)
             if (entry.Prompt is not null && entry.Prompt.Trim() == prompt.Trim())
