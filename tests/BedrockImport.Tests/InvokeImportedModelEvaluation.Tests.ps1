@@ -247,6 +247,21 @@ Describe 'Invoke-ImportedModelEvaluation' -Tag 'CI' {
         @($rows | Where-Object Correct).Count | Should -Be 15
     }
 
+    It 'asks for one of the choices with -ConstrainToChoices (structured outputs), so nothing is unparsed' {
+        $out = Invoke-ImportedModelEvaluation youko, $claude -Path $dataset -ConstrainToChoices -PassThru -WarningVariable warnings -WarningAction SilentlyContinue
+        $rows = @($out | Where-Object { $_.PSObject.TypeNames[0] -like '*EvaluationRow' -and $_.Model -eq 'youko' })
+        $summary = $out | Where-Object { $_.PSObject.TypeNames[0] -like '*ModelSummary' -and $_.Model -eq 'youko' }
+        for ($i = 0; $i -lt $items.Count; $i++) {
+            $choices = 0..4 | ForEach-Object { $items[$i]."choice$_" }
+            $rows[$i].Completion | Should -BeIn $choices
+            $rows[$i].Rule | Should -Be 'ExactText'
+        }
+        $summary.Unparsed | Should -Be 0
+        # The 18 book answers are kept (15 right, 3 wrong); the two "I don't know" items became some choice.
+        @($rows | Select-Object -First 18 | Where-Object Correct).Count | Should -Be 15
+        "$warnings" | Should -Match ([regex]::Escape($claude) + ' is asked without -ConstrainToChoices')
+    }
+
     It 'puts each item to an instruct model as messages (-PromptStyle Messages)' {
         $instruct = Import-TestSample instruct -Bucket evaluation -Folder $TestDrive -RoleArn $role -ChatTemplate -Response (Get-Answers $youkoPick)
         $rows = @(Invoke-ImportedModelEvaluation instruct -Path $dataset -PromptStyle Messages -PassThru | Where-Object { $_.PSObject.TypeNames[0] -like '*EvaluationRow' })

@@ -81,6 +81,11 @@ public sealed class InvokeImportedModelEvaluationCommand : RuntimeCmdlet
     [Alias("Stop")]
     public string[] StopSequence { get; set; } = EvaluationInferenceSettings.DefaultStopSequences.ToArray();
 
+    /// <summary>Asks the service to answer with exactly one of the item's choices (structured outputs: imported models
+    /// through InvokeModel in an OpenAI format, imported after 2025-11-11); other models are asked unconstrained, with a warning.</summary>
+    [Parameter]
+    public SwitchParameter ConstrainToChoices { get; set; }
+
     /// <summary>Requests in flight at once, across all models.</summary>
     [Parameter]
     [ValidateRange(1, 256)]
@@ -160,6 +165,7 @@ public sealed class InvokeImportedModelEvaluationCommand : RuntimeCmdlet
             MaxTokens = MaxTokens,
             Temperature = Temperature,
             StopSequences = StopSequence,
+            ConstrainToChoices = ConstrainToChoices,
         };
         var invoker = new EvaluationInvoker(Invoker(MaximumRetryCount), settings, PromptStyle.ToEngine());
         var models = ModelId.Distinct(StringComparer.Ordinal).ToList();
@@ -200,6 +206,11 @@ public sealed class InvokeImportedModelEvaluationCommand : RuntimeCmdlet
                 {
                     WriteError(ErrorRecords.Argument("InvokeModelNeedsImportedModel", error.Message, model));
                     return;
+                }
+
+                if (ConstrainToChoices && !invoker.CanConstrain(model))
+                {
+                    WriteWarning($"{model} is asked without -ConstrainToChoices: structured outputs exist for imported models through InvokeModel in an OpenAI format only, not for Converse or -Format BedrockCompletion.");
                 }
             }
 

@@ -92,6 +92,7 @@ public sealed class EvaluationInvoker
 
     private InvocationRequest Request(EvaluationRequest request)
     {
+        var constrain = _settings.ConstrainToChoices && CanConstrain(request.Model);
         var prompt = request.Prompt;
         var messages = _style == PromptStyle.Text ? null : prompt.Messages.Select(m => new ChatMessage(m.Role, m.Content)).ToList();
         return new InvocationRequest
@@ -102,6 +103,7 @@ public sealed class EvaluationInvoker
             MaxTokens = _settings.MaxTokens,
             Temperature = _settings.Temperature,
             StopSequences = _settings.StopSequences,
+            AnswerChoices = constrain ? request.Item.Choices : null,
         };
     }
 }
