@@ -1,7 +1,8 @@
 <#
 .SYNOPSIS
     The main job, end to end against the local endpoint: a Llama-shaped model folder is checked, copied to S3,
-    imported, waited for, and asked the field report's 1-shot JCommonsenseQA question with a streamed answer.
+    imported, waited for, asked the field report's 1-shot JCommonsenseQA question with a streamed answer, and scored
+    on a small JCommonsenseQA-shaped set beside a stand-in Bedrock model, with the comparison and an HTML report.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath
@@ -13,6 +14,24 @@ if ($PSStyle) { $PSStyle.OutputRendering = 'PlainText' }
 Import-Module $ModulePath -Force
 
 function Write-Step([string] $Text) { Write-Host "`n== $Text" }
+
+$samples = Join-Path $PSScriptRoot '../samples/jcommonsenseqa-mini.jsonl'
+$items = @(Get-Content $samples -Encoding utf8 | ConvertFrom-Json)
+
+# The sample is not a real language model: the endpoint answers from answer books. These plant what each model
+# "knows" about the 20 sample questions: -Pick gets an item's index and says right, wrong or unsure.
+function New-AnswerBook([scriptblock] $Pick) {
+    $book = @{}
+    for ($i = 0; $i -lt $items.Count; $i++) {
+        $item = $items[$i]
+        $book[$item.question] = switch (& $Pick $i) {
+            'right' { ' <answer>' + $item."choice$($item.label)" + '</answer>' }
+            'wrong' { ' <answer>' + $item."choice$(($item.label + 2) % 5)" + '</answer>' }
+            default { ' わかりません。' }
+        }
+    }
+    $book
+}
 
 $work = Join-Path ([IO.Path]::GetTempPath()) ("bedrockimport-demo-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
 $question = @'
@@ -41,8 +60,9 @@ try {
     Write-Step 'Publishing a small Llama-shaped model on the endpoint''s Hugging Face Hub mirror as demo/youko-sample'
     # The sample is not a real language model: the endpoint answers from its responses file, as documented.
     $repo = Join-Path $endpoint.DataPath 'hub/demo/youko-sample'
-    New-BedrockSampleModel -Path $repo -ShardCount 2 `
-        -Response @{ '金管楽器' = ' <answer>トランペット</answer>' + "`n`n質問: 次のうち、木管楽器であるのはどれ？" } | Out-Null
+    $youkoBook = New-AnswerBook { param($i) if ($i -in 3, 11, 17) { 'wrong' } elseif ($i -eq 8) { 'unsure' } else { 'right' } }
+    $youkoBook['金管楽器'] = ' <answer>トランペット</answer>' + "`n`n質問: 次のうち、木管楽器であるのはどれ？"
+    New-BedrockSampleModel -Path $repo -ShardCount 2 -Response $youkoBook | Out-Null
     Get-ChildItem $repo | Format-Table Name, Length -AutoSize | Out-Host
 
     Write-Step "Test-BedrockModelSource -HuggingFaceModel demo/youko-sample (headers only, nothing downloaded)"
@@ -69,6 +89,24 @@ try {
     $answer = $model | Invoke-ImportedModel -Prompt $question -StopSequence '</answer>' -MaxTokens 64 -Stream
     Write-Host ''
     $answer | Format-List StopReason, InputTokens, OutputTokens, LatencyMs, FirstTokenMs, ModelArn | Out-Host
+
+    Write-Step 'Invoke-ImportedModelEvaluation youko, Claude 3 Sonnet (stand-in) on 20 JCommonsenseQA-shaped items, 1-shot, side by side'
+    $claude = 'anthropic.claude-3-sonnet-20240229-v1:0'
+    $claudeBook = Join-Path $endpoint.DataPath "foundation-models/$($claude.Replace(':', '_'))/responses.jsonl"
+    New-Item -ItemType Directory -Force (Split-Path $claudeBook) | Out-Null
+    $book = New-AnswerBook { param($i) if ($i -in 5, 13) { 'wrong' } else { 'right' } }
+    $book.Keys | ForEach-Object { @{ contains = $_; response = $book[$_] } | ConvertTo-Json -Compress } | Set-Content $claudeBook -Encoding utf8
+    $report = Join-Path $work 'evaluation.html'
+    $evaluation = Invoke-ImportedModelEvaluation youko, $claude -Path $samples -ThrottleLimit 8 `
+        -ResultPath (Join-Path $work 'evaluation.jsonl') -ReportPath $report
+    $evaluation | Where-Object { $_.PSObject.TypeNames[0] -like '*ModelSummary' } | Format-Table | Out-Host
+    $evaluation | Where-Object { $_.PSObject.TypeNames[0] -like '*ModelComparison' } | Format-Table | Out-Host
+    $comparison = $evaluation | Where-Object { $_.PSObject.TypeNames[0] -like '*ModelComparison' }
+    Write-Host ("{0} - {1}: {2:+0.0%;-0.0%} accuracy, exact McNemar p = {3:0.###} on {4} paired items ({5}) " -f
+        $comparison.ModelA, $comparison.ModelB, $comparison.AccuracyDifference, $comparison.McNemarP, $comparison.PairedItems,
+        $(if ($comparison.McNemarP -lt 0.05) { 'a real difference' } else { 'not distinguishable from noise on this few items' }))
+    $keep = Join-Path ([IO.Path]::GetTempPath()) 'bedrockimport-demo-evaluation.html'
+    if (Test-Path $report) { Copy-Item $report $keep -Force; Write-Host "Report: $keep" }
 }
 finally {
     Stop-BedrockLocalEndpoint
