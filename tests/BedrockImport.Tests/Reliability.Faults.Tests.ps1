@@ -155,4 +155,27 @@ Describe 'R3: Ctrl+C stops each long-running cmdlet and leaves nothing behind' -
         Get-TestCallCount $endpoint 'bedrock:InvokeModel' | Should -Be $sent -Because 'no prompt may be sent after the stop returned'
         $sent | Should -BeLessThan 200
     }
+
+    It 'stops Invoke-ImportedModelEvaluation, keeps every answered row, and a rerun finishes the rest' {
+        Set-TestKnobs $endpoint -Knobs @{ latencyMs = @{ 'bedrock:InvokeModel' = 200 } }
+        Reset-TestStats $endpoint
+        $dataset = Join-Path $PSScriptRoot '../../samples/jcommonsenseqa-mini.jsonl'
+        $results = Join-Path $work 'stopped-evaluation.jsonl'
+        $run = Start-Stoppable 'Invoke-ImportedModelEvaluation' (@{ ModelId = $model.ModelArn; Path = $dataset; ResultPath = $results; ThrottleLimit = 2 } + $connection)
+        try {
+            Wait-TestCondition { (Test-Path $results) -and @(Get-Content $results).Count -ge 4 } | Should -BeTrue
+            Stop-Stoppable $run
+        }
+        finally { $run.PowerShell.Dispose() }
+
+        $sent = Get-TestCallCount $endpoint 'bedrock:InvokeModel'
+        $kept = @(Get-Content $results -Encoding utf8 | ConvertFrom-Json)
+        $kept.Count | Should -BeLessThan 20
+        $kept.Count | Should -BeGreaterOrEqual ($sent - 2) -Because 'every answer that came back before the stop is in the file (at most the 2 in flight are lost)'
+        Set-TestKnobs $endpoint
+        Reset-TestStats $endpoint
+        (Invoke-ImportedModelEvaluation $model.ModelArn -Path $dataset -ResultPath $results @connection).Items | Should -Be 20
+        Get-TestCallCount $endpoint 'bedrock:InvokeModel' | Should -Be (20 - $kept.Count)
+        @(Get-Content $results -Encoding utf8 | ConvertFrom-Json | Group-Object itemId | Where-Object Count -ne 1).Count | Should -Be 0
+    }
 }
