@@ -576,7 +576,7 @@ nav{margin-top:.8em}nav a{color:inherit;margin-right:1em}
 .note{color:var(--muted);font-size:.9em;margin:.3em 0}.capped{color:var(--fg);font-weight:600}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;margin:.4em 0}th,td{border:1px solid var(--line);padding:.3em .6em;vertical-align:top;text-align:left}thead th{background:var(--head)}
-td.num{text-align:right;font-variant-numeric:tabular-nums}td.text{max-width:16em}td.key{font-family:var(--mono);font-size:.8em;overflow-wrap:anywhere}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.text{max-width:16em}td.key{font-family:var(--mono);font-size:.8em;overflow-wrap:anywhere}
 .model-id{font-size:.8em;color:var(--muted);font-family:var(--mono);overflow-wrap:anywhere;font-weight:400}
 figure{margin:.5em 0}svg.chart{width:100%;height:auto;max-width:900px;display:block}
 svg text{font-family:var(--font);font-size:12px;fill:var(--fg)}svg .tick{fill:var(--muted);font-size:11px}
@@ -590,6 +590,6 @@ svg text{font-family:var(--font);font-size:12px;fill:var(--fg)}svg .tick{fill:va
 td.right{background:var(--right-bg)}td.wrong{background:var(--wrong-bg)}td.unparsed{font-style:italic;color:var(--muted)}
 footer{margin-top:2.5em;color:var(--muted);font-size:.85em;border-top:1px solid var(--line)}
 @media print{:root{--bg:#fff;--fg:#000;--muted:#444;--line:#999;--grid:#ddd;--head:#eee;--bar:#4c78a8;--whisker:#000;--heat:76 120 168;--right:#1a7f37;--wrong:#cf222e;--right-bg:#e6f4ea;--wrong-bg:#fce8e6;color-scheme:light}
-body{max-width:none;padding:0;font-size:11pt}nav{display:none}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}figure,.pair,tr{break-inside:avoid}h2{break-after:avoid}.scroll{overflow:visible}}
+body{max-width:none;padding:0;font-size:11pt}nav{display:none}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}figure,.pair,tr{break-inside:avoid}h2,h3,.note{break-after:avoid}.scroll{overflow:visible}}
 ";
 }
