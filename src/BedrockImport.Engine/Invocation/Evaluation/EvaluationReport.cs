@@ -374,7 +374,7 @@ public static class EvaluationReport
 
         private void ConfusionSection()
         {
-            _html.Append("<section id=\"confusion\">\n<h2>Answers by correct choice</h2>\n<p class=\"note\">Rows: the correct choice's index. Columns: the index the model chose, or Unparsed. The diagonal holds the correct answers; shading is the share of the row.</p>\n<div class=\"grid-list\">\n");
+            _html.Append("<section id=\"confusion\">\n<h2>Answers by correct choice</h2>\n<p class=\"note\">Rows: the correct choice's index. Columns: the index the model chose, or Unparsed. The diagonal holds the correct answers; shading is the share of the row. With more than 26 choices only the cells that hold answers are listed.</p>\n<div class=\"grid-list\">\n");
             var cells = Summaries.SelectMany(s => s.Confusion ?? Array.Empty<ConfusionCell>()).ToList();
             var choices = cells.Count == 0 ? 0 : cells.Max(c => Math.Max(c.Label, c.Predicted)) + 1;
             foreach (var s in Summaries)
@@ -386,6 +386,20 @@ public static class EvaluationReport
                 if (mine.Count == 0)
                 {
                     _html.Append("<p class=\"note\">No items.</p></figure>\n");
+                    continue;
+                }
+                if (choices > MaxChoicesShown)
+                {
+                    // Too many choices for a grid (it grows with their square): the cells that hold answers, as a list.
+                    _html.Append("<div class=\"scroll\"><table class=\"matrix\"><thead><tr><th scope=\"col\">correct</th><th scope=\"col\">chosen</th><th scope=\"col\">answers</th></tr></thead>\n<tbody>\n");
+                    foreach (var cell in mine.OrderBy(c => c.Key.Label).ThenBy(c => c.Key.Predicted))
+                    {
+                        _html.Append("<tr><th scope=\"row\">").Append(cell.Key.Label.ToString(Invariant)).Append("</th><td>")
+                            .Append(cell.Key.Predicted < 0 ? "Unparsed" : cell.Key.Predicted.ToString(Invariant)).Append("</td><td class=\"num\">");
+                        Number("span", Attributes(s.Model, "Confusion", label: cell.Key.Label, predicted: cell.Key.Predicted), cell.Value.ToString(Invariant), cell.Value.ToString(Invariant));
+                        _html.Append("</td></tr>\n");
+                    }
+                    _html.Append("</tbody></table></div></figure>\n");
                     continue;
                 }
                 _html.Append("<div class=\"scroll\"><table class=\"matrix\"><thead><tr><th scope=\"col\">correct \\ chosen</th>");

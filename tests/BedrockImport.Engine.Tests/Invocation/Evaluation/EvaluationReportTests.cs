@@ -95,7 +95,7 @@ public class EvaluationReportTests
             var accuracy = fields.Single(f => f.Get("model") == summary.Model && f.Name == "Accuracy");
             Assert.Equal((summary.Accuracy * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%", accuracy.Text);
             var mean = fields.Single(f => f.Get("model") == summary.Model && f.Name == "MeanLatencyMs");
-            Assert.Equal(summary.MeanLatencyMs!.Value.ToString("0.0", CultureInfo.InvariantCulture) + " ms", mean.Text);
+            Assert.Equal(summary.MeanLatencyMs.Value.ToString("0.0", CultureInfo.InvariantCulture) + " ms", mean.Text);
         }
         Assert.Equal(new[] { 0.75, 0.5, 0.5 }, result.Summaries.Select(s => s.Accuracy));
         Assert.Contains("Model Alpha", html);
@@ -110,10 +110,21 @@ public class EvaluationReportTests
         {
             var mine = fields.Where(f => f.Get("model") == summary.Model).ToList();
             Assert.Equal(5 * 6, mine.Count); // 5 correct choices × (5 chosen + Unparsed)
-            var shown = mine.Where(f => f.Value != "0").Select(f => (int.Parse(f.Get("label")!), int.Parse(f.Get("predicted")!), long.Parse(f.Value))).OrderBy(c => c).ToList();
+            var shown = mine.Where(f => f.Value != "0").Select(f => (int.Parse(f.Get("label")), int.Parse(f.Get("predicted")), long.Parse(f.Value))).OrderBy(c => c).ToList();
             Assert.Equal(summary.Confusion.Select(c => (c.Label, c.Predicted, c.Count)).OrderBy(c => c), shown);
         }
         Assert.Contains(fields, f => f.Get("model") == "B" && f.Get("predicted") == "-1" && f.Value != "0");
+    }
+
+    [Fact]
+    public async Task Many_choices_list_only_the_cells_that_hold_answers()
+    {
+        var choices = Enumerable.Range(0, 300).Select(c => "選択肢" + c).ToList();
+        var items = Enumerable.Range(0, 12).Select(i => new MultipleChoiceItem("m" + i, "問" + i, choices, i * 20)).ToList();
+        var result = await Run(new[] { "A" }, items, (model, i) => i % 3 == 0 ? null : i * 20 + i % 2);
+        var cells = Fields(EvaluationReport.Render(result, Info())).Where(f => f.Name == "Confusion")
+            .Select(f => (int.Parse(f.Get("label")), int.Parse(f.Get("predicted")), long.Parse(f.Value))).OrderBy(c => c).ToList();
+        Assert.Equal(result.Summaries[0].Confusion.Select(c => (c.Label, c.Predicted, c.Count)).OrderBy(c => c), cells);
     }
 
     [Fact]
