@@ -115,6 +115,43 @@ function Get-TrxCounts {
     [pscustomobject]@{ Passed = $passed; Failed = $failed }
 }
 
+# The report tests open HTML pages in headless Chromium. On Debian or Ubuntu, Debian's chromium package is installed
+# when 'chromium' is missing (as root, or through sudo -n). When it cannot be, the reason is printed and handed to the
+# Pester run in BEDROCKIMPORT_CHROMIUM_PROBLEM, so the tests that need Chromium fail with it instead of being skipped.
+function Install-TestChromium {
+    Remove-Item env:BEDROCKIMPORT_CHROMIUM_PROBLEM -ErrorAction SilentlyContinue
+    if (Get-Command chromium -CommandType Application -ErrorAction SilentlyContinue) { return }
+    $problem = $null
+    if (-not $IsLinux -or -not (Get-Command apt-get -CommandType Application -ErrorAction SilentlyContinue)) {
+        $problem = "'chromium' is not on PATH and there is no apt-get to install it; install Chromium so that 'chromium' is on PATH."
+    }
+    else {
+        $sudo = @()
+        if ((& id -u) -ne '0') {
+            if (Get-Command sudo -CommandType Application -ErrorAction SilentlyContinue) { $sudo = @('sudo', '-n') }
+            else { $problem = "'chromium' is not on PATH, and installing it needs root or sudo (neither is available)." }
+        }
+        if (-not $problem) {
+            Write-Host "Installing Debian's chromium for the report tests (apt-get)"
+            $aptGet = $sudo + @('env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-q')
+            foreach ($step in @(@('update'), @('install', '-y', '--no-install-recommends', 'chromium'))) {
+                & $aptGet[0] @($aptGet | Select-Object -Skip 1) @step | Out-Host
+                if ($LASTEXITCODE -ne 0) {
+                    $problem = "'$($aptGet -join ' ') $($step -join ' ')' failed (exit code $LASTEXITCODE); see the output above."
+                    break
+                }
+            }
+            if (-not $problem -and -not (Get-Command chromium -CommandType Application -ErrorAction SilentlyContinue)) {
+                $problem = "apt-get installed the chromium package, but 'chromium' is still not on PATH."
+            }
+        }
+    }
+    if ($problem) {
+        Write-Host "Chromium is not available: $problem"
+        $env:BEDROCKIMPORT_CHROMIUM_PROBLEM = $problem
+    }
+}
+
 function Invoke-Test {
     Invoke-Build
     Remove-Item $ResultsDir -Recurse -Force -ErrorAction SilentlyContinue
@@ -132,6 +169,8 @@ function Invoke-Test {
     Push-Location (Join-Path $Root 'tests/conformance')
     try { Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') 'npm ci (tests/conformance)' }
     finally { Pop-Location }
+
+    Install-TestChromium
 
     Write-Host 'Running Pester tests against the built module'
     $pesterSummary = Join-Path $ResultsDir 'pester-summary.json'

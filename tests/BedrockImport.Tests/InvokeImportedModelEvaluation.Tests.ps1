@@ -124,6 +124,43 @@ Describe 'Invoke-ImportedModelEvaluation' -Tag 'CI' {
         (Get-TestCallCount $endpoint 'bedrock:Converse') | Should -BeGreaterOrEqual 20
     }
 
+    It 'writes an HTML report whose numbers, as headless Chromium renders them, equal the summary objects' {
+        $report = Join-Path $TestDrive 'report.html'
+        $out = Invoke-ImportedModelEvaluation youko, $claude -Path $dataset -ReportPath $report -ThrottleLimit 6
+        $summaries = @($out | Where-Object { $_.PSObject.TypeNames[0] -like '*ModelSummary' })
+        $comparison = $out | Where-Object { $_.PSObject.TypeNames[0] -like '*ModelComparison' }
+        $fields = @(Get-RenderedDataField -Path $report)
+        function Shown([string] $Model, [string] $Field, [string] $ModelB) {
+            $found = @($fields | Where-Object { $_.Model -eq $Model -and $_.Field -eq $Field -and (-not $ModelB -or $_.ModelB -eq $ModelB) -and -not $_.Item -and $null -eq $_.Label })
+            $found.Count | Should -Be 1 -Because "$Model $Field is shown once"
+            $found[0]
+        }
+        $invariant = [cultureinfo]::InvariantCulture
+        foreach ($summary in $summaries) {
+            foreach ($name in 'Items', 'Correct', 'Unparsed', 'InputTokens', 'OutputTokens') {
+                [long] (Shown $summary.Model $name).Value | Should -Be $summary.$name -Because "$($summary.Model) $name"
+            }
+            foreach ($name in 'Accuracy', 'AccuracyLow', 'AccuracyHigh', 'MeanLatencyMs', 'P50LatencyMs', 'P95LatencyMs') {
+                [double]::Parse((Shown $summary.Model $name).Value, $invariant) | Should -Be $summary.$name -Because "$($summary.Model) $name"
+            }
+            (Shown $summary.Model 'Accuracy').Text | Should -Be ('{0:0.0}%' -f (100 * $summary.Accuracy)).Replace(',', '.')
+        }
+        foreach ($name in 'McNemarP', 'AgreementRate', 'AccuracyDifference') {
+            [double]::Parse((Shown 'youko' $name $claude).Value, $invariant) | Should -Be $comparison.$name -Because $name
+        }
+        foreach ($name in 'OnlyACorrect', 'OnlyBCorrect', 'BothCorrect', 'BothWrong') {
+            [long] (Shown 'youko' $name $claude).Value | Should -Be $comparison.$name -Because $name
+        }
+        # Per-choice confusion as the objects count it, and the disagreeing items (the 7 discordant ones and 15, 18, 19).
+        foreach ($cell in $summaries[0].Confusion) {
+            $shown = @($fields | Where-Object { $_.Model -eq 'youko' -and $null -ne $_.Label -and [int] $_.Label -eq $cell.Label -and [int] $_.Predicted -eq $cell.Predicted })
+            [long] $shown[0].Value | Should -Be $cell.Count
+        }
+        @($fields | Where-Object Item | ForEach-Object Item | Sort-Object -Unique).Count | Should -Be 9
+        $shot = Save-RenderedScreenshot -Path $report -Destination (Join-Path $TestDrive 'report.png') -Width 1000 -Height 1400
+        Get-PngColourCount -Path $shot.FullName | Should -BeGreaterThan 10
+    }
+
     It 'resumes a killed run from -ResultPath and scores each item exactly once' {
         $results = Join-Path $TestDrive 'killed.jsonl'
         Set-TestKnobs $endpoint -Knobs @{ latencyMs = @{ 'bedrock:InvokeModel' = 250 } }

@@ -179,4 +179,189 @@ function Invoke-TestChat {
     [pscustomobject]@{ Output = $output.Result; Errors = $errors.Result; ExitCode = $process.ExitCode }
 }
 
+# --- Headless Chromium, for the HTML report tests ---
+
+# The chromium executable, or an error that says why there is none (build.ps1 Test installs Debian's package and hands
+# on the reason in BEDROCKIMPORT_CHROMIUM_PROBLEM when it cannot).
+function Get-TestChromiumPath {
+    $command = Get-Command chromium -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if ($command) { return $command.Source }
+    $why = if ($env:BEDROCKIMPORT_CHROMIUM_PROBLEM) { $env:BEDROCKIMPORT_CHROMIUM_PROBLEM } else { "'chromium' is not on PATH (build.ps1 Test installs Debian's chromium package when it can)." }
+    throw "Headless Chromium is needed to render HTML pages: $why"
+}
+
+# Runs headless Chromium on a local file with a throw-away profile and a timeout, and returns its standard output.
+# Nothing leaves the machine: every host name fails to resolve and any proxied request goes to a closed loopback port.
+function Invoke-TestChromium {
+    param([Parameter(Mandatory)] [string] $Path, [string[]] $Arguments = @(), [int] $TimeoutSeconds = 60)
+    $chromium = Get-TestChromiumPath
+    $file = (Resolve-Path -LiteralPath $Path).ProviderPath
+    $userData = Join-Path ([System.IO.Path]::GetTempPath()) "bedrockimport-chromium-$([guid]::NewGuid().ToString('N'))"
+    New-Item -ItemType Directory -Path $userData | Out-Null
+    $start = [System.Diagnostics.ProcessStartInfo]::new($chromium)
+    $all = @('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', "--user-data-dir=$userData",
+        '--no-first-run', '--no-default-browser-check', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--disable-extensions', '--host-resolver-rules=MAP * ~NOTFOUND', "--proxy-server=127.0.0.1:$(Get-TestClosedPort)") +
+        $Arguments + @([uri]::new($file).AbsoluteUri)
+    foreach ($argument in $all) { $start.ArgumentList.Add($argument) }
+    $start.UseShellExecute = $false
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($start)
+    try {
+        $output = $process.StandardOutput.ReadToEndAsync()
+        $errors = $process.StandardError.ReadToEndAsync()
+        if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
+            $process.Kill($true)
+            $null = $errors.Wait(5000)
+            throw "Chromium did not finish within $TimeoutSeconds s on $file. Its error output: $(if ($errors.IsCompleted) { $errors.Result })"
+        }
+        $process.WaitForExit()
+        if ($process.ExitCode -ne 0) { throw "Chromium exited with code $($process.ExitCode) on $file. Its error output: $($errors.Result)" }
+        $output.Result
+    }
+    finally {
+        $process.Dispose()
+        Remove-Item -LiteralPath $userData -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
+# The DOM of a local HTML file after Chromium parsed it (--dump-dom), as text.
+function Get-RenderedHtml {
+    param([Parameter(Mandatory)] [string] $Path, [int] $TimeoutSeconds = 60)
+    $dom = Invoke-TestChromium -Path $Path -Arguments '--dump-dom' -TimeoutSeconds $TimeoutSeconds
+    if ($dom -notmatch '<html') { throw "Chromium printed no DOM for $Path (got '$dom')." }
+    $dom
+}
+
+# Every element with a data-field attribute, from a rendered DOM (-Html) or a file rendered here (-Path), as objects:
+# Model, Field, Value (data-model, data-field, data-value; $null when absent) and Text (the element's text), plus one
+# property per other data-* attribute in PascalCase (data-model-b is ModelB, data-item is Item). Values and text are
+# HTML-decoded. A data-field element holds no element of its own tag (the report's numbers are leaf spans).
+function Get-RenderedDataField {
+    [CmdletBinding(DefaultParameterSetName = 'Path')]
+    param([Parameter(Mandatory, ParameterSetName = 'Path')] [string] $Path, [Parameter(Mandatory, ParameterSetName = 'Html')] [string] $Html)
+    if ($PSCmdlet.ParameterSetName -eq 'Path') { $Html = Get-RenderedHtml -Path $Path }
+    $attribute = '\s+[^\s"''=<>/]+(?:="[^"]*")?'
+    $pattern = "<(?<tag>[a-zA-Z][\w-]*)(?<attributes>(?:$attribute)*?\s+data-field=""[^""]*""(?:$attribute)*)\s*>(?<inner>.*?)</\k<tag>\s*>"
+    foreach ($element in [regex]::Matches($Html, $pattern, 'Singleline')) {
+        $data = [ordered]@{}
+        foreach ($pair in [regex]::Matches($element.Groups['attributes'].Value, '\sdata-(?<name>[\w-]+)="(?<value>[^"]*)"')) {
+            $data[$pair.Groups['name'].Value] = [System.Net.WebUtility]::HtmlDecode($pair.Groups['value'].Value)
+        }
+        $object = [ordered]@{
+            Model = $data['model']
+            Field = $data['field']
+            Value = $data['value']
+            Text  = [System.Net.WebUtility]::HtmlDecode([regex]::Replace($element.Groups['inner'].Value, '<[^>]*>', ''))
+        }
+        foreach ($name in $data.Keys) {
+            if ($name -in 'model', 'field', 'value') { continue }
+            $object[(($name -split '-' | ForEach-Object { $_.Substring(0, 1).ToUpperInvariant() + $_.Substring(1) }) -join '')] = $data[$name]
+        }
+        [pscustomobject] $object
+    }
+}
+
+# A PNG screenshot of a local HTML file, $Width by $Height CSS pixels; returns the PNG's FileInfo.
+function Save-RenderedScreenshot {
+    param([Parameter(Mandatory)] [string] $Path, [Parameter(Mandatory)] [string] $Destination, [int] $Width = 1200, [int] $Height = 1600)
+    $png = [System.IO.Path]::GetFullPath($Destination)
+    Remove-Item -LiteralPath $png -ErrorAction SilentlyContinue
+    $null = Invoke-TestChromium -Path $Path -Arguments "--screenshot=$png", "--window-size=$Width,$Height", '--hide-scrollbars'
+    if (-not (Test-Path -LiteralPath $png)) { throw "Chromium wrote no screenshot of $Path." }
+    Get-Item -LiteralPath $png
+}
+
+# How many distinct colours an 8-bit RGB or RGBA PNG (as Chromium writes them) has, counting up to $Limit: a blank
+# page has one.
+function Get-PngColourCount {
+    param([Parameter(Mandatory)] [string] $Path, [int] $Limit = 256)
+    if (-not ('BedrockImportTests.PngColours' -as [type])) {
+        Add-Type -TypeDefinition @'
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Compression;
+using System.Text;
+
+namespace BedrockImportTests
+{
+    public static class PngColours
+    {
+        public static int Count(string path, int limit)
+        {
+            var bytes = File.ReadAllBytes(path);
+            int width = 0, height = 0, depth = 0, colourType = 0, interlace = 0;
+            var compressed = new MemoryStream();
+            for (var at = 8; at + 8 <= bytes.Length;)
+            {
+                var length = BigEndian(bytes, at);
+                var type = Encoding.ASCII.GetString(bytes, at + 4, 4);
+                var data = at + 8;
+                if (type == "IHDR")
+                {
+                    width = BigEndian(bytes, data);
+                    height = BigEndian(bytes, data + 4);
+                    depth = bytes[data + 8];
+                    colourType = bytes[data + 9];
+                    interlace = bytes[data + 12];
+                }
+                else if (type == "IDAT") compressed.Write(bytes, data, length);
+                else if (type == "IEND") break;
+                at = data + length + 4;
+            }
+            if (depth != 8 || (colourType != 2 && colourType != 6) || interlace != 0)
+                throw new NotSupportedException("Only 8-bit RGB or RGBA PNGs without interlacing are read (depth " + depth + ", colour type " + colourType + ").");
+            var channels = colourType == 6 ? 4 : 3;
+            var stride = width * channels;
+            var previous = new byte[stride];
+            var current = new byte[stride];
+            var seen = new HashSet<long>();
+            compressed.Position = 0;
+            using (var pixels = new ZLibStream(compressed, CompressionMode.Decompress))
+            {
+                for (var y = 0; y < height; y++)
+                {
+                    var filter = pixels.ReadByte();
+                    pixels.ReadExactly(current);
+                    for (var i = 0; i < stride; i++)
+                    {
+                        int left = i >= channels ? current[i - channels] : 0, up = previous[i], upLeft = i >= channels ? previous[i - channels] : 0;
+                        var predictor = filter switch
+                        {
+                            0 => 0,
+                            1 => left,
+                            2 => up,
+                            3 => (left + up) / 2,
+                            4 => Paeth(left, up, upLeft),
+                            _ => throw new InvalidDataException("Unknown PNG filter " + filter + "."),
+                        };
+                        current[i] = (byte)(current[i] + predictor);
+                    }
+                    for (var i = 0; i < stride; i += channels)
+                    {
+                        var colour = (long)current[i] | ((long)current[i + 1] << 8) | ((long)current[i + 2] << 16) | (channels == 4 ? (long)current[i + 3] << 24 : 0L);
+                        if (seen.Add(colour) && seen.Count >= limit) return seen.Count;
+                    }
+                    (previous, current) = (current, previous);
+                }
+            }
+            return seen.Count;
+        }
+
+        private static int BigEndian(byte[] bytes, int at) => (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
+
+        private static int Paeth(int a, int b, int c)
+        {
+            int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
+            return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+        }
+    }
+}
+'@
+    }
+    [BedrockImportTests.PngColours]::Count((Resolve-Path -LiteralPath $Path).ProviderPath, $Limit)
+}
+
 Export-ModuleMember -Function *

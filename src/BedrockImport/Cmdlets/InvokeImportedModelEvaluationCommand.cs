@@ -471,7 +471,6 @@ public sealed class InvokeImportedModelEvaluationCommand : RuntimeCmdlet
         var path = GetUnresolvedProviderPathFromPSPath(ReportPath);
         try
         {
-#if REPORT
             EvaluationReport.Write(path, result, new EvaluationReportInfo
             {
                 Title = $"{string.Join(" vs ", result.Summaries.Select(s => s.Model))} on {dataset}",
@@ -479,7 +478,6 @@ public sealed class InvokeImportedModelEvaluationCommand : RuntimeCmdlet
                 PromptDescription = $"{Shots}-shot, {PromptStyle.ToString().ToLowerInvariant()} prompt, generation at temperature {Temperature.ToString(CultureInfo.InvariantCulture)}, exact match on the extracted answer",
                 GeneratedAt = DateTimeOffset.Now,
             });
-#endif
             WriteVerbose($"Report written to {path}");
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)

@@ -91,12 +91,17 @@ public sealed class Disagreement
 
 public sealed class EvaluationResult
 {
-    public EvaluationResult(IReadOnlyList<ModelSummary> summaries, IReadOnlyList<ModelComparison> comparisons, IReadOnlyList<Disagreement> disagreements)
+    public EvaluationResult(IReadOnlyList<ModelSummary> summaries, IReadOnlyList<ModelComparison> comparisons, IReadOnlyList<Disagreement> disagreements,
+        long? disagreementCount = null)
     {
         Summaries = summaries;
         Comparisons = comparisons;
         Disagreements = disagreements;
+        DisagreementCount = disagreementCount;
     }
+
+    /// <summary>How many items the models chose differently on, including those beyond the kept <see cref="Disagreements"/>.</summary>
+    public long? DisagreementCount { get; }
 
     public IReadOnlyList<ModelSummary> Summaries { get; }
 
@@ -140,7 +145,7 @@ public sealed class Evaluator
         var window = new Queue<(MultipleChoiceItem Item, Task<EvaluationRow>[] Rows)>();
         var clock = Stopwatch.StartNew();
         TimeSpan? lastProgress = null;
-        long itemsDone = 0, answeredNow = 0;
+        long itemsDone = 0, answeredNow = 0, disagreementCount = 0;
         var windowLimit = Math.Max(2, 4 * _options.ThrottleLimit / _models.Count + 1);
 
         void Emit((MultipleChoiceItem Item, Task<EvaluationRow>[] Rows) entry)
@@ -152,8 +157,11 @@ public sealed class Evaluator
                 if (!rows[m].Resumed) answeredNow++;
                 onRow?.Invoke(rows[m]);
             }
-            if (rows.Select(r => r.ChoiceIndex).Distinct().Count() > 1 && disagreements.Count < _options.MaxDisagreements)
-                disagreements.Add(new Disagreement(entry.Item, rows.Select(r => r.ChoiceIndex).ToList()));
+            if (rows.Select(r => r.ChoiceIndex).Distinct().Count() > 1)
+            {
+                disagreementCount++;
+                if (disagreements.Count < _options.MaxDisagreements) disagreements.Add(new Disagreement(entry.Item, rows.Select(r => r.ChoiceIndex).ToList()));
+            }
             itemsDone++;
             if (onProgress != null && (lastProgress == null || clock.Elapsed - lastProgress.Value >= _options.ProgressInterval))
             {
@@ -197,7 +205,7 @@ public sealed class Evaluator
         for (var a = 0; a < tallies.Count; a++)
             for (var b = a + 1; b < tallies.Count; b++)
                 comparisons.Add(ModelTally.Compare(tallies[a], tallies[b]));
-        return new EvaluationResult(summaries, comparisons, disagreements);
+        return new EvaluationResult(summaries, comparisons, disagreements, disagreementCount);
     }
 
     private async Task<EvaluationRow> Score(string model, string runKey, MultipleChoiceItem item, long itemIndex, EvaluationPrompt prompt,
