@@ -224,6 +224,28 @@ Describe 'Invoke-ImportedModelEvaluation' -Tag 'CI' {
         ($piped | Invoke-ImportedModelEvaluation youko -FieldMap $map).Correct | Should -Be 15
     }
 
+    It 'shows progress: items done, running accuracy per model, rate and time left' {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddCommand('Import-Module').AddParameter('Name', $env:BEDROCKIMPORT_MODULE).Invoke()
+            $ps.Commands.Clear()
+            $connection = @{ EndpointUrl = $endpoint.EndpointUrl; Region = $endpoint.Region; AccessKey = $endpoint.AccessKey; SecretKey = $endpoint.SecretKey }
+            $null = $ps.AddCommand('Invoke-ImportedModelEvaluation').AddParameters(@{ ModelId = @('youko', $claude); Path = $dataset } + $connection).Invoke()
+            $records = @($ps.Streams.Progress | Where-Object Activity -like 'Evaluating youko, *')
+        }
+        finally { $ps.Dispose() }
+        $records.Count | Should -BeGreaterThan 1
+        $done = $records | Where-Object RecordType -eq 'Completed'
+        @($done).Count | Should -Be 1
+        $last = $records | Where-Object RecordType -ne 'Completed' | Select-Object -Last 1
+        $last.StatusDescription | Should -Match "^20 of 20 items · youko 75\.0% · $([regex]::Escape($claude)) 50\.0% · [\d.]+ requests/s$"
+        $last.PercentComplete | Should -Be 100
+        $last.SecondsRemaining | Should -Be 0
+        $first = $records | Select-Object -First 1
+        $first.StatusDescription | Should -Match '^1 of 20 items'
+        $first.SecondsRemaining | Should -BeGreaterThan -1
+    }
+
     It '-WhatIf says what it would send and sends nothing' {
         Reset-TestStats $endpoint
         $child = Start-ChildPwsh "Invoke-ImportedModelEvaluation youko, $claude -Path '$dataset' -WhatIf `$connection"

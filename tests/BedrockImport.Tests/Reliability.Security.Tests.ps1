@@ -52,6 +52,9 @@ Describe 'R5: secrets and boundaries' -Tag 'Reliability' {
                 Test-BedrockModelSource $folder -Verbose -Debug
                 Invoke-ImportedModel $model.ModelArn -Prompt 'tell me a secret' -MaxTokens 8 -Stream -Verbose -Debug
                 'one', 'two' | Invoke-ImportedModel -ModelId $model.ModelArn -MaxTokens 3 -ThrottleLimit 2 -Verbose -Debug
+                @{ q_id = 1; question = 'secret?'; choice0 = 'a'; choice1 = 'b'; label = 0 }, @{ q_id = 2; question = 'other?'; choice0 = 'a'; choice1 = 'b'; label = 1 } |
+                    Invoke-ImportedModelEvaluation $model.ModelArn, 'anthropic.claude-3-sonnet-20240229-v1:0' -ThrottleLimit 2 -ResultPath (Join-Path $work 'secret-rows.jsonl') -ReportPath (Join-Path $work 'secret-report.html') -Verbose -Debug
+                @{ q_id = 1; question = 'secret?'; choice0 = 'a'; choice1 = 'b'; label = 0 } | Invoke-ImportedModelEvaluation $model.ModelArn -SessionToken $sessionToken -Verbose -Debug -ErrorAction Continue
                 # Failing calls: a wrong secret, a session token the endpoint does not know, a missing model.
                 Get-ImportedModel -SecretKey $wrongSecret -Verbose -Debug -ErrorAction Continue
                 Copy-BedrockModelSource $folder 's3://secrets/wrong/' -SecretKey $wrongSecret -Verbose -Debug -ErrorAction Continue
@@ -62,12 +65,14 @@ Describe 'R5: secrets and boundaries' -Tag 'Reliability' {
         finally { Stop-Transcript | Out-Null }
 
         $errorsText = ($Error | ForEach-Object { $_.ToString(); $_.Exception.ToString(); $_.ErrorDetails; $_.TargetObject | Out-String }) -join "`n"
-        $everything = $captured + "`n" + (Get-Content $transcript -Raw) + "`n" + $errorsText
+        $files = (Get-Content (Join-Path $work 'secret-rows.jsonl'), (Join-Path $work 'secret-report.html') -Raw) -join "`n"
+        $everything = $captured + "`n" + (Get-Content $transcript -Raw) + "`n" + $errorsText + "`n" + $files
         Write-Host ("R5: searched {0:N0} characters of output, transcript and error records" -f $everything.Length)
         # The run did what it should, so the search covers real traffic and real failures.
         $captured | Should -Match "operation 'InvokeModelWithResponseStream'"
         $captured | Should -Match 'UploadPart|multipart'
         $errorsText | Should -Match 'InvalidSignatureException'
+        $files | Should -Match 'data-field="Accuracy"' -Because 'the evaluation wrote its report'
         $errorsText | Should -Match 'SignatureDoesNotMatch'
         foreach ($value in $secret, $wrongSecret, $sessionToken, $hfToken) {
             $everything | Should -Not -Match ([regex]::Escape($value))

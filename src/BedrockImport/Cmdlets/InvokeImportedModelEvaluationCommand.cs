@@ -449,7 +449,7 @@ public sealed class InvokeImportedModelEvaluationCommand : RuntimeCmdlet
 
     private static ProgressRecord Progress(string activity, EvaluationProgress progress)
     {
-        var accuracy = string.Join(" · ", progress.RunningAccuracy.Select(a => $"{a.Key} {a.Value.ToString("P1", CultureInfo.InvariantCulture)}"));
+        var accuracy = string.Join(" · ", progress.RunningAccuracy.Select(a => $"{a.Key} {(100 * a.Value).ToString("0.0", CultureInfo.InvariantCulture)}%"));
         var status = string.Format(CultureInfo.InvariantCulture, "{0:N0} of {1:N0} items · {2} · {3:F1} requests/s",
             progress.ItemsDone, progress.TotalItems ?? 0, accuracy, progress.RequestsPerSecond);
         var record = new ProgressRecord(ProgressId, activity, status);
