@@ -53,8 +53,10 @@ public sealed class ResultStore : IDisposable
     /// <summary>The 1-based line number of a half-written last row that was cut off, if any.</summary>
     public long? TruncatedLine { get; }
 
+    private int _appended;
+
     /// <summary>Rows read at open plus rows appended since.</summary>
-    public int Count { get { lock (_gate) return _rows.Count; } }
+    public int Count { get { lock (_gate) return _rows.Count + _appended; } }
 
     public static bool IsCsvPath(string path) => path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
 
@@ -158,13 +160,13 @@ public sealed class ResultStore : IDisposable
         };
     }
 
-    /// <summary>How many rows are already scored for this run key.</summary>
+    /// <summary>How many rows were already scored for this run key when the file was opened.</summary>
     public int CountRun(string runKey)
     {
         lock (_gate) return _rows.Keys.Count(k => k.RunKey == runKey);
     }
 
-    /// <summary>The row already scored for this run key and item, or null.</summary>
+    /// <summary>The row scored for this run key and item before the file was opened, or null.</summary>
     public EvaluationRow? Find(string runKey, string itemId)
     {
         lock (_gate) return _rows.TryGetValue((runKey, itemId), out var row) ? row : null;
@@ -179,7 +181,9 @@ public sealed class ResultStore : IDisposable
             _writer.Write(line);
             _writer.Write('\n');
             _writer.Flush();
-            _rows[(row.RunKey, row.ItemId)] = row;
+            // Not kept: a run asks each item once, so only the rows read at open are ever looked up, and memory stays
+            // flat in the number of items answered now.
+            _appended++;
         }
     }
 
