@@ -6,31 +6,22 @@ using BedrockImport.LocalEndpoint.Bedrock;
 
 namespace BedrockImport.LocalEndpoint.Tests.Bedrock;
 
-public sealed class ConverseModelEndpoint : IAsyncLifetime
+public sealed class ConverseModelEndpoint : ImportedModelEndpoint
 {
     internal const string SystemAnswer = "Brief answer from the system-prompted model.";
     internal const string StopAnswer = "First part.\nQuestion: the model keeps talking";
 
-    internal BedrockTestEndpoint Endpoint { get; private set; }
-    internal string ModelArn { get; private set; }
-
-    public async Task InitializeAsync()
+    protected override SyntheticModelOptions Model() => new()
     {
-        Endpoint = await BedrockTestEndpoint.StartAsync();
-        ModelArn = await Endpoint.ImportModelAsync(new SyntheticModelOptions
+        ExtraFiles =
         {
-            ExtraFiles =
-            {
-                // The system entry only matches what the Llama chat template renders for a system block, so it proves the template ran.
-                ["responses.jsonl"] =
-                    "{\"contains\": \"capital of France\", \"response\": \"The capital of France is Paris.\"}\n" +
-                    "{\"contains\": \"<|start_header_id|>system<|end_header_id|>\\n\\nBe brief.<|eot_id|>\", \"response\": \"" + SystemAnswer + "\"}\n" +
-                    "{\"contains\": \"stop-test\", \"response\": \"First part.\\nQuestion: the model keeps talking\"}\n",
-            },
-        });
-    }
-
-    public async Task DisposeAsync() => await Endpoint.DisposeAsync();
+            // The system entry only matches what the Llama chat template renders for a system block, so it proves the template ran.
+            ["responses.jsonl"] =
+                "{\"contains\": \"capital of France\", \"response\": \"The capital of France is Paris.\"}\n" +
+                "{\"contains\": \"<|start_header_id|>system<|end_header_id|>\\n\\nBe brief.<|eot_id|>\", \"response\": \"" + SystemAnswer + "\"}\n" +
+                "{\"contains\": \"stop-test\", \"response\": \"First part.\\nQuestion: the model keeps talking\"}\n",
+        },
+    };
 }
 
 public class ConverseTests : IClassFixture<ConverseModelEndpoint>

@@ -6,31 +6,22 @@ using BedrockImport.LocalEndpoint.Bedrock;
 
 namespace BedrockImport.LocalEndpoint.Tests.Bedrock;
 
-public sealed class ConverseToolEndpoint : IAsyncLifetime
+public sealed class ConverseToolEndpoint : ImportedModelEndpoint
 {
     internal const string ToolsSeenAnswer = "The template listed the weather tool.";
-
-    internal BedrockTestEndpoint Endpoint { get; private set; }
-    internal string ModelArn { get; private set; }
 
     private static string Llama31Template([CallerFilePath] string path = "")
         => File.ReadAllText(Path.Combine(Path.GetDirectoryName(path)!, "..", "..", "BedrockImport.Engine.Tests", "Invocation", "ToolTemplates", "llama31.jinja"));
 
-    public async Task InitializeAsync()
+    protected override SyntheticModelOptions Model() => new()
     {
-        Endpoint = await BedrockTestEndpoint.StartAsync();
-        ModelArn = await Endpoint.ImportModelAsync(new SyntheticModelOptions
+        ExtraFiles =
         {
-            ExtraFiles =
-            {
-                ["chat_template.jinja"] = Llama31Template(),
-                // Only the template's tool section (tojson with indent 4) writes this line, so it answers only when the tools reached it.
-                ["responses.jsonl"] = "{\"contains\": \"        \\\"name\\\": \\\"get_weather\\\",\", \"response\": \"" + ToolsSeenAnswer + "\"}\n",
-            },
-        });
-    }
-
-    public async Task DisposeAsync() => await Endpoint.DisposeAsync();
+            ["chat_template.jinja"] = Llama31Template(),
+            // Only the template's tool section (tojson with indent 4) writes this line, so it answers only when the tools reached it.
+            ["responses.jsonl"] = "{\"contains\": \"        \\\"name\\\": \\\"get_weather\\\",\", \"response\": \"" + ToolsSeenAnswer + "\"}\n",
+        },
+    };
 }
 
 public class ConverseToolTests : IClassFixture<ConverseToolEndpoint>

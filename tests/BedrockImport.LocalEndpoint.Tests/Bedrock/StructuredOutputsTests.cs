@@ -5,27 +5,18 @@ using BedrockImport.Engine.ModelPackage;
 
 namespace BedrockImport.LocalEndpoint.Tests.Bedrock;
 
-public sealed class ChoiceModelEndpoint : IAsyncLifetime
+public sealed class ChoiceModelEndpoint : ImportedModelEndpoint
 {
-    internal BedrockTestEndpoint Endpoint { get; private set; }
-    internal string ModelArn { get; private set; }
-
-    public async Task InitializeAsync()
+    protected override SyntheticModelOptions Model() => new()
     {
-        Endpoint = await BedrockTestEndpoint.StartAsync();
-        ModelArn = await Endpoint.ImportModelAsync(new SyntheticModelOptions
+        ExtraFiles =
         {
-            ExtraFiles =
-            {
-                ["responses.jsonl"] =
-                    "{\"contains\": \"会社の最高責任者を何というか？\", \"response\": \"<answer>社長</answer>\"}\n" +
-                    "{\"contains\": \"full-width question\", \"response\": \"  ＡＢ Ｃ \"}\n" +
-                    "{\"contains\": \"off-list question\", \"response\": \"Something that is no choice.\"}\n",
-            },
-        });
-    }
-
-    public async Task DisposeAsync() => await Endpoint.DisposeAsync();
+            ["responses.jsonl"] =
+                "{\"contains\": \"会社の最高責任者を何というか？\", \"response\": \"<answer>社長</answer>\"}\n" +
+                "{\"contains\": \"full-width question\", \"response\": \"  ＡＢ Ｃ \"}\n" +
+                "{\"contains\": \"off-list question\", \"response\": \"Something that is no choice.\"}\n",
+        },
+    };
 }
 
 /// <summary>structured_outputs.choice on InvokeModel / InvokeModelWithResponseStream in the OpenAI formats.</summary>
