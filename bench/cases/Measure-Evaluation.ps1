@@ -38,6 +38,23 @@ function Get-EndpointCpuMilliseconds {
     try { [System.Diagnostics.Process]::GetProcessById($EndpointProcessId).TotalProcessorTime.TotalMilliseconds } catch { $null }
 }
 
+# CPU milliseconds of this process's threads by name (Linux: /proc/self/task/*/stat utime + stime, 15-character names
+# such as '.NET TP Worker' or '.NET Tiered Com'), so a figure per request can be told from the runtime's background JIT.
+function Get-ThreadCpuMilliseconds {
+    $byName = @{}
+    if (-not (Test-Path '/proc/self/task')) { return $byName }
+    foreach ($task in Get-ChildItem '/proc/self/task' -Directory) {
+        try { $stat = [System.IO.File]::ReadAllText("$($task.FullName)/stat") } catch { continue }
+        $open = $stat.IndexOf('(')
+        $close = $stat.LastIndexOf(')')
+        $name = $stat.Substring($open + 1, $close - $open - 1)
+        # After the name: state is field 3 of stat, utime and stime fields 14 and 15, in clock ticks (100 a second on Linux).
+        $fields = $stat.Substring($close + 2).Split(' ')
+        $byName[$name] = [double] $byName[$name] + ([double] $fields[11] + [double] $fields[12]) * 10
+    }
+    $byName
+}
+
 if ($WarmupPath) {
     $warmupRows = if ($RowsPath) { @{ ResultPath = "$RowsPath.warmup.jsonl" } } else { @{} }
     $null = Invoke-ImportedModelEvaluation @aws @evaluate -Path $WarmupPath @warmupRows
@@ -51,10 +68,17 @@ $gcBefore = @(0..2 | ForEach-Object { [GC]::CollectionCount($_) })
 $endpointCpuBefore = Get-EndpointCpuMilliseconds
 $allocatedBefore = [GC]::GetTotalAllocatedBytes($false)
 $cpuBefore = Get-CpuMilliseconds
+$threadsBefore = Get-ThreadCpuMilliseconds
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
 $out = @(Invoke-ImportedModelEvaluation @aws @evaluate -Path $DatasetPath @rows)
 $seconds = $clock.Elapsed.TotalSeconds
 $cpuMs = (Get-CpuMilliseconds) - $cpuBefore
+$threadsAfter = Get-ThreadCpuMilliseconds
+$threadCpuMs = [ordered]@{}
+foreach ($name in $threadsAfter.Keys | Sort-Object) {
+    $spent = $threadsAfter[$name] - [double] $threadsBefore[$name]
+    if ($spent -gt 0) { $threadCpuMs[$name] = $spent }
+}
 $endpointCpuAfter = Get-EndpointCpuMilliseconds
 $allocatedBytes = [GC]::GetTotalAllocatedBytes($false) - $allocatedBefore
 $gcCollections = @(0..2 | ForEach-Object { [GC]::CollectionCount($_) - $gcBefore[$_] })
@@ -81,6 +105,7 @@ $result = [ordered]@{
     itemsPerSecond = $items / $seconds
     cpuMs = $cpuMs
     cpuMsPerRequest = $cpuMs / $requests
+    threadCpuMs = $threadCpuMs
     endpointCpuMs = if ($null -ne $endpointCpuBefore -and $null -ne $endpointCpuAfter) { $endpointCpuAfter - $endpointCpuBefore } else { $null }
     rssBeforeBytes = $rssBefore
     allocatedBytesPerRequest = $allocatedBytes / $requests
