@@ -13,6 +13,7 @@
     CmdletsToExport      = @(
         'Get-BedrockImportJob'
         'Get-ImportedModel'
+        'Get-BedrockImportRolePolicy'
         'Start-BedrockLocalEndpoint'
         'Stop-BedrockLocalEndpoint'
         'Start-BedrockModelImport'

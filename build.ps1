@@ -91,6 +91,7 @@ function Invoke-Build {
 
     Write-ModuleManifest -Destination (Join-Path $ModuleOut 'BedrockImport.psd1')
     Copy-Item (Join-Path $Root 'src/BedrockImport/BedrockImport.format.ps1xml') $ModuleOut
+    Copy-Item (Join-Path $Root 'src/BedrockImport/Pricing') $ModuleOut -Recurse
 
     Invoke-Native dotnet @('publish', (Join-Path $Root 'src/BedrockImport.LocalEndpoint/BedrockImport.LocalEndpoint.csproj'),
         '-c', $Configuration, '-o', (Join-Path $ModuleOut 'endpoint'), '--nologo', '-v', 'quiet') 'dotnet publish (local endpoint)'

@@ -65,6 +65,21 @@ public static class AwsSessionResolver
             bearerToken, bearerSource);
     }
 
+    /// <summary>The region alone, in the same order as <see cref="Resolve"/>, for a cmdlet that names the region in
+    /// what it writes but calls no service (so needs no credentials).</summary>
+    /// <exception cref="CredentialResolutionException">NoRegion or InvalidRegion; a named profile that cannot be read.</exception>
+    public static (string Region, string Source) ResolveRegion(CredentialRequest request, IEnvironment environment, IEngineLog log)
+    {
+        if (request == null) throw new ArgumentNullException(nameof(request));
+        if (environment == null) throw new ArgumentNullException(nameof(environment));
+        if (log == null) throw new ArgumentNullException(nameof(log));
+
+        var profiles = new Lazy<ProfileStore>(() => ProfileStore.Open(Blank(request.ProfileLocation), environment, log));
+        var (region, source) = ResolveRegion(request, environment, profiles, log);
+        log.Debug($"Region obtained from {source} with value '{region}'");
+        return (region, source);
+    }
+
     /// <summary>-BearerToken, then AWS_BEARER_TOKEN_BEDROCK (botocore derives the variable from the signing name, and
     /// both Bedrock hosts sign as "bedrock"). A blank value counts as unset, as for every other variable read here.</summary>
     private static (string?, string?) ResolveBearerToken(CredentialRequest request, IEnvironment environment)

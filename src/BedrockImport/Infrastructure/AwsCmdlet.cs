@@ -56,20 +56,7 @@ public abstract class AwsCmdlet : AsyncCmdlet
     /// <summary>Resolves credentials, region and endpoint from the parameters bound for the current record.</summary>
     protected AwsSession ResolveSession()
     {
-        var request = new CredentialRequest
-        {
-            AccessKey = AccessKey,
-            SecretKey = SecretKey,
-            SessionToken = SessionToken,
-            ProfileName = ProfileName,
-            ProfileLocation = ProfileLocation == null ? null : GetUnresolvedProviderPathFromPSPath(ProfileLocation),
-            Credential = Unwrap(Credential),
-            StoredCredentials = Unwrap(SessionState.PSVariable.GetValue("StoredAWSCredentials")),
-            Region = Region,
-            StoredRegion = Unwrap(SessionState.PSVariable.GetValue("StoredAWSRegion")),
-            EndpointUrl = EndpointUrl,
-            BearerToken = PlainBearerToken,
-        };
+        var request = CredentialRequest();
         // Parameters bound by property name can change per record; when they did not, the last session serves
         // (a piped batch of prompts would otherwise re-read the profile files for every record).
         var key = (request.AccessKey, request.SecretKey, request.SessionToken, request.ProfileName, request.ProfileLocation,
@@ -82,6 +69,25 @@ public abstract class AwsCmdlet : AsyncCmdlet
 
         return _session;
     }
+
+    /// <summary>The region alone, resolved in the same order as <see cref="ResolveSession"/> but without looking for
+    /// credentials: for a cmdlet that writes the region into what it outputs and calls no service.</summary>
+    protected string ResolveRegion() => AwsSessionResolver.ResolveRegion(CredentialRequest(), ProcessEnvironment.Instance, Log).Region;
+
+    private CredentialRequest CredentialRequest() => new CredentialRequest
+    {
+        AccessKey = AccessKey,
+        SecretKey = SecretKey,
+        SessionToken = SessionToken,
+        ProfileName = ProfileName,
+        ProfileLocation = ProfileLocation == null ? null : GetUnresolvedProviderPathFromPSPath(ProfileLocation),
+        Credential = Unwrap(Credential),
+        StoredCredentials = Unwrap(SessionState.PSVariable.GetValue("StoredAWSCredentials")),
+        Region = Region,
+        StoredRegion = Unwrap(SessionState.PSVariable.GetValue("StoredAWSRegion")),
+        EndpointUrl = EndpointUrl,
+        BearerToken = PlainBearerToken,
+    };
 
     private AwsSession? _session;
     private (string?, string?, string?, string?, string?, object?, object?, string?, object?, string?, string?) _sessionKey;

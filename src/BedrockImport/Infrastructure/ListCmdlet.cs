@@ -36,15 +36,20 @@ public abstract class ListCmdlet : AwsCmdlet
 
     /// <summary>The List parameter set writes <paramref name="listFiltered"/>. Otherwise each identifier writes what it
     /// names: a wildcard pattern filters <paramref name="listAll"/> by name or ARN; anything else is fetched by name or
-    /// ARN, and a failure is a non-terminating error for that identifier alone.</summary>
+    /// ARN, and a failure is a non-terminating error for that identifier alone. <paramref name="completeListed"/>, when
+    /// given, completes what a listing returned (summaries) before it is written; <paramref name="output"/> turns each
+    /// item into what is written.</summary>
     protected async Task WriteListedAsync<T>(Func<Task<IReadOnlyList<T>>> listFiltered, IEnumerable<string> identifiers,
-        Func<string, Task<T>> getOne, Func<Task<IReadOnlyList<T>>> listAll, Func<T, string?> name, Func<T, string?> arn)
+        Func<string, Task<T>> getOne, Func<Task<IReadOnlyList<T>>> listAll, Func<T, string?> name, Func<T, string?> arn,
+        Func<IReadOnlyList<T>, Task<IReadOnlyList<T>>>? completeListed = null, Func<T, object?>? output = null)
     {
+        completeListed ??= items => Task.FromResult(items);
+        output ??= item => item;
         if (ParameterSetName == ListSet)
         {
-            foreach (var item in await listFiltered().ConfigureAwait(false))
+            foreach (var item in await completeListed(await listFiltered().ConfigureAwait(false)).ConfigureAwait(false))
             {
-                WriteObject(item);
+                WriteObject(output(item));
             }
 
             return;
@@ -57,9 +62,10 @@ public abstract class ListCmdlet : AwsCmdlet
             {
                 var pattern = new WildcardPattern(identifier, WildcardOptions.IgnoreCase);
                 all ??= await listAll().ConfigureAwait(false);
-                foreach (var item in all.Where(i => pattern.IsMatch(name(i) ?? "") || pattern.IsMatch(arn(i) ?? "")))
+                var matches = all.Where(i => pattern.IsMatch(name(i) ?? "") || pattern.IsMatch(arn(i) ?? "")).ToList();
+                foreach (var item in await completeListed(matches).ConfigureAwait(false))
                 {
-                    WriteObject(item);
+                    WriteObject(output(item));
                 }
 
                 continue;
@@ -67,7 +73,7 @@ public abstract class ListCmdlet : AwsCmdlet
 
             try
             {
-                WriteObject(await getOne(identifier).ConfigureAwait(false));
+                WriteObject(output(await getOne(identifier).ConfigureAwait(false)));
             }
             catch (Exception exception) when (!(exception is OperationCanceledException))
             {
