@@ -211,4 +211,17 @@ public class ServiceQuotasTests
         Assert.Equal(HttpStatusCode.OK, (await endpoint.SendAsync(HttpMethod.Delete, "imported-models/" + Uri.EscapeDataString(model))).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await endpoint.CreateJobAsync(uri)).StatusCode);
     }
+
+    [Fact]
+    public void A_quota_knob_given_partly_keeps_the_defaults_of_the_members_it_leaves_out()
+    {
+        var knobs = Knobs.KnobStore.Deserialize("{\"serviceQuotas\":{\"importedModels\":{\"appliedValue\":1},\"requestStepMs\":5}}");
+
+        Assert.Equal(1, knobs.ServiceQuotas.ImportedModels.AppliedValue);
+        Assert.Equal(3, knobs.ServiceQuotas.ImportedModels.DefaultValue);
+        Assert.True(knobs.ServiceQuotas.ImportedModels.Adjustable);
+        Assert.Equal(20, knobs.ServiceQuotas.ConcurrentImportJobs.AppliedValue);
+        Assert.Equal(5, knobs.ServiceQuotas.RequestStepMs);
+        Assert.Null(Knobs.KnobStore.Deserialize("{\"serviceQuotas\":{\"concurrentImportJobs\":{\"appliedValue\":null}}}").ServiceQuotas.ConcurrentImportJobs.AppliedValue);
+    }
 }
