@@ -26,6 +26,8 @@
         'Enter-ImportedModelChat'
         'Get-ImportedModelPrompt'
         'Invoke-ImportedModelEvaluation'
+        'Get-BedrockImportQuota'
+        'Request-BedrockImportQuotaIncrease'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

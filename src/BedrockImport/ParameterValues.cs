@@ -50,6 +50,13 @@ public enum SampleModelDtype
     F32,
 }
 
+/// <summary>The Custom Model Import quota of Request-BedrockImportQuotaIncrease (-Quota).</summary>
+public enum ImportQuotaName
+{
+    ImportedModels,
+    ConcurrentImportJobs,
+}
+
 /// <summary>The parameter values as the engine and the service spell them: the one place they are mapped.</summary>
 internal static class ParameterValues
 {
@@ -94,6 +101,13 @@ internal static class ParameterValues
         SortOrder.Ascending => "Ascending",
         SortOrder.Descending => "Descending",
         _ => throw new ArgumentOutOfRangeException(nameof(order), order, null),
+    };
+
+    public static Engine.Quotas.ImportQuotaKind ToEngine(this ImportQuotaName quota) => quota switch
+    {
+        ImportQuotaName.ImportedModels => Engine.Quotas.ImportQuotaKind.ImportedModels,
+        ImportQuotaName.ConcurrentImportJobs => Engine.Quotas.ImportQuotaKind.ConcurrentImportJobs,
+        _ => throw new ArgumentOutOfRangeException(nameof(quota), quota, null),
     };
 
     /// <summary>The dtype as a safetensors header names it.</summary>

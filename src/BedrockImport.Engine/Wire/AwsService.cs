@@ -25,6 +25,11 @@ public sealed class AwsService
     public static readonly AwsService S3 = new AwsService(
         "S3", "s3", "s3", "Amazon S3", AwsProtocol.RestXml, "2006-03-01");
 
+    /// <summary>Its metadata lists aws.auth#sigv4 only: a Bedrock API key never applies here (SigV4 always).</summary>
+    public static readonly AwsService ServiceQuotas = new AwsService(
+        "Service Quotas", "servicequotas", "servicequotas", "Service Quotas", AwsProtocol.Json11, "2019-06-24",
+        targetPrefix: "ServiceQuotasV20190624");
+
     public AwsService(string serviceId, string endpointPrefix, string signingName, string displayName, AwsProtocol protocol,
         string apiVersion, string? targetPrefix = null, bool acceptsBearerToken = false)
     {

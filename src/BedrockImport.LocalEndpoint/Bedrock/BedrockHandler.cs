@@ -2,6 +2,7 @@ using System.Text.Json;
 using BedrockImport.Engine.Json;
 using BedrockImport.LocalEndpoint.Auth;
 using BedrockImport.LocalEndpoint.Hosting;
+using BedrockImport.LocalEndpoint.ServiceQuotas;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace BedrockImport.LocalEndpoint.Bedrock;
@@ -21,6 +22,7 @@ internal sealed class BedrockError : Exception
     public static BedrockError Validation(string message) => new(400, "ValidationException", message);
     public static BedrockError NotFound(string message) => new(404, "ResourceNotFoundException", message);
     public static BedrockError Conflict(string message) => new(400, "ConflictException", message);
+    public static BedrockError QuotaExceeded(string message) => new(400, "ServiceQuotaExceededException", message);
 }
 
 /// <summary>The "bedrock" signing service: the control plane (import jobs, imported models) and the runtime (invoke),
@@ -31,10 +33,10 @@ internal sealed class BedrockHandler : IServiceHandler
     private readonly BedrockRuntime _runtime;
     private readonly BedrockConverse _converse;
 
-    public BedrockHandler(EndpointContext context)
+    public BedrockHandler(EndpointContext context, QuotaLedger quotas)
     {
         var store = new ImportJobStore(Path.Combine(context.ServiceDataDirectory("bedrock"), "import-jobs"), context.Clock);
-        _control = new ControlPlane(context, store);
+        _control = new ControlPlane(context, store, quotas);
         _runtime = new BedrockRuntime(context, store);
         _converse = new BedrockConverse(context, _runtime);
     }

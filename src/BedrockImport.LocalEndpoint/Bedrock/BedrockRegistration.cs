@@ -1,10 +1,16 @@
 using BedrockImport.LocalEndpoint.Bedrock;
 using BedrockImport.LocalEndpoint.Hosting;
+using BedrockImport.LocalEndpoint.ServiceQuotas;
 
 namespace BedrockImport.LocalEndpoint;
 
 public sealed partial class LocalEndpointServer
 {
+    // Service Quotas shares its ledger with the Bedrock control plane, which refuses jobs beyond the quotas.
     static partial void RegisterBedrockHandlers(ServiceRegistry registry, EndpointContext context)
-        => registry.Add(new BedrockHandler(context));
+    {
+        var quotas = new QuotaLedger(context);
+        registry.Add(new BedrockHandler(context, quotas));
+        registry.Add(new ServiceQuotasHandler(context, quotas));
+    }
 }

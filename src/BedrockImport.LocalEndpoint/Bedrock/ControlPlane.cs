@@ -6,6 +6,7 @@ using BedrockImport.Engine.Bedrock;
 using BedrockImport.Engine.Import;
 using BedrockImport.Engine.Json;
 using BedrockImport.LocalEndpoint.Hosting;
+using BedrockImport.LocalEndpoint.ServiceQuotas;
 
 namespace BedrockImport.LocalEndpoint.Bedrock;
 
@@ -14,11 +15,13 @@ internal sealed class ControlPlane
 {
     private readonly EndpointContext _context;
     private readonly ImportJobStore _store;
+    private readonly QuotaLedger _quotas;
 
-    public ControlPlane(EndpointContext context, ImportJobStore store)
+    public ControlPlane(EndpointContext context, ImportJobStore store, QuotaLedger quotas)
     {
         _context = context;
         _store = store;
+        _quotas = quotas;
     }
 
     public async Task CreateModelImportJobAsync(HttpContext http)
@@ -70,13 +73,20 @@ internal sealed class ControlPlane
 
         // Conflicts are answered before the S3 folder is read, and checked again atomically when the job is stored.
         SameTokenOrConflict(_store.Jobs(), record);
+        WithinQuotas(_store.Jobs());
         var outcome = await ImportValidation.RunAsync(_context, record.S3Uri, knobs.ImportMaxTotalBytes, http.RequestAborted).ConfigureAwait(false);
         record.FailureMessage = knobs.ForcedImportFailure ?? outcome.FailureMessage;
         record.ModelArchitecture = outcome.ModelArchitecture;
         record.InstructSupported = outcome.InstructSupported;
         record.CustomModelUnitsPerModelCopy = outcome.CustomModelUnits;
 
-        var stored = _store.Add(record, jobs => SameTokenOrConflict(jobs, record));
+        var stored = _store.Add(record, jobs =>
+        {
+            var same = SameTokenOrConflict(jobs, record);
+            if (same is null)
+                WithinQuotas(jobs);
+            return same;
+        });
         await BedrockHandler.WriteJsonAsync(http, 201, new { jobArn = stored.JobArn }).ConfigureAwait(false);
     }
 
@@ -90,6 +100,23 @@ internal sealed class ControlPlane
         if (jobs.Any(j => j.ImportedModelName == record.ImportedModelName && j.ModelDeletedTime is null && _store.StatusOf(j) != ImportJobStatus.Failed))
             throw BedrockError.Conflict($"An imported model named '{record.ImportedModelName}' already exists (or is being imported). Choose another name or delete the existing model.");
         return null;
+    }
+
+    // The service answers ServiceQuotaExceededException (botocore lists it for CreateModelImportJob); the wording is this endpoint's.
+    private void WithinQuotas(List<ImportJobRecord> jobs)
+    {
+        var running = jobs.Count(j => _store.StatusOf(j) == ImportJobStatus.InProgress);
+        var concurrent = _quotas.Value(QuotaDefinition.ConcurrentImportJobsCode);
+        if (running >= concurrent)
+            throw BedrockError.QuotaExceeded(
+                $"You have reached the quota of {concurrent} concurrent model import jobs in {_context.Region} ({running} in progress). " +
+                "Wait for a running job to complete, or request an increase of 'Concurrent model import jobs' in Service Quotas.");
+        var models = jobs.Count(_store.ModelExists);
+        var imported = _quotas.Value(QuotaDefinition.ImportedModelsCode);
+        if (models >= imported)
+            throw BedrockError.QuotaExceeded(
+                $"You have reached the quota of {imported} imported models per account in {_context.Region} ({models} imported). " +
+                "Delete an imported model, or request an increase of 'Imported models per account' in Service Quotas.");
     }
 
     public Task GetModelImportJobAsync(HttpContext http, string identifier)
