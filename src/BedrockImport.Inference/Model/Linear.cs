@@ -1,11 +1,9 @@
-using System.Numerics.Tensors;
-
 namespace BedrockImport.Inference.Model;
 
 /// <summary>y = x Wᵀ + b for a weight of shape [out, in] read in place. Output rows are split across cores; each row
 /// is converted to f32 once per call and dotted with every token of the batch, so a prefill batch reads the weights
 /// once.</summary>
-public sealed class Linear
+public sealed unsafe class Linear
 {
     [ThreadStatic]
     private static float[]? rowBuffer;
@@ -46,6 +44,18 @@ public sealed class Linear
         {
             int first = chunk * chunkRows;
             int last = Math.Min(rows, first + chunkRows);
+            if (tokens == 1 && weight.Dtype == WeightDtype.BF16 && Kernels.Vectorized)
+            {
+                fixed (float* x = input)
+                {
+                    for (int row = first; row < last; row++)
+                    {
+                        output[row] = Kernels.DotBf16((ushort*)weight.RowAddress(row), x, columns) + (bias is null ? 0f : bias[row]);
+                    }
+                }
+                return;
+            }
+            Span<float> four = stackalloc float[4];
             for (int row = first; row < last; row++)
             {
                 ReadOnlySpan<float> weights = weight.F32Row(row);
@@ -56,9 +66,25 @@ public sealed class Linear
                     weights = buffer.AsSpan(0, columns);
                 }
                 float add = bias is null ? 0f : bias[row];
-                for (int token = 0; token < tokens; token++)
+                int token = 0;
+                if (Kernels.Vectorized)
                 {
-                    output[token * rows + row] = TensorPrimitives.Dot(weights, input.AsSpan(token * columns, columns)) + add;
+                    fixed (float* w = weights)
+                    fixed (float* x = input)
+                    {
+                        for (; token + 4 <= tokens; token += 4)
+                        {
+                            Kernels.Dot4(w, x + token * columns, columns, columns, four);
+                            for (int k = 0; k < 4; k++)
+                            {
+                                output[(token + k) * rows + row] = four[k] + add;
+                            }
+                        }
+                    }
+                }
+                for (; token < tokens; token++)
+                {
+                    output[token * rows + row] = Kernels.Dot(weights, input.AsSpan(token * columns, columns)) + add;
                 }
             }
         }

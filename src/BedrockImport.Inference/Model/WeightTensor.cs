@@ -84,6 +84,9 @@ public sealed unsafe class WeightTensor
         return new ReadOnlySpan<float>(data + (long)row * Columns * 4, Columns);
     }
 
+    /// <summary>Address of a row's first byte, for the kernels.</summary>
+    internal byte* RowAddress(int row) => data + (long)row * Columns * ElementSize;
+
     private void Convert(long firstElement, int count, Span<float> destination)
     {
         byte* start = data + firstElement * ElementSize;
