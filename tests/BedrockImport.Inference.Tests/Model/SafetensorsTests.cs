@@ -93,6 +93,39 @@ public sealed class SafetensorsTests : IDisposable
     }
 
     [Theory]
+    [InlineData(37, 1)]
+    [InlineData(37, 6)]
+    [InlineData(53, 1)]
+    [InlineData(53, 9)]
+    public void A_linear_layer_over_bf16_rows_equals_the_dot_products_of_their_f32_values(int columns, int tokens)
+    {
+        // Lengths that are not multiples of the vector width, so the kernels' tails run too.
+        const int rows = 19;
+        var random = new Random(columns * 31 + tokens);
+        var weightBits = Enumerable.Range(0, rows * columns).Select(_ => Bf16(random.NextSingle() * 2 - 1)).ToArray();
+        var bias = Enumerable.Range(0, rows).Select(_ => random.NextSingle()).ToArray();
+        var input = Enumerable.Range(0, tokens * columns).Select(_ => random.NextSingle() * 4 - 2).ToArray();
+        string path = Path.Combine(folder, "linear.safetensors");
+        Write(path, new Dictionary<string, object> { ["w"] = Entry("BF16", new long[] { rows, columns }, 0, rows * columns * 2) },
+            weightBits.SelectMany(BitConverter.GetBytes).ToArray());
+        using var file = SafetensorsFile.Open(path);
+        var output = new float[tokens * rows];
+        new Linear(file.Get("w"), bias).Apply(input, tokens, output);
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                double expected = bias[r];
+                for (int c = 0; c < columns; c++)
+                {
+                    expected += (double)BitConverter.Int32BitsToSingle(weightBits[r * columns + c] << 16) * input[t * columns + c];
+                }
+                Assert.Equal(expected, output[t * rows + r], 1e-4);
+            }
+        }
+    }
+
+    [Theory]
     [InlineData("beyond", "outside the file")]
     [InlineData("length", "needs 8")]
     [InlineData("dtype", "unknown dtype 'Q4'")]
