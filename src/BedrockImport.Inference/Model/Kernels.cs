@@ -6,8 +6,8 @@ using System.Runtime.Intrinsics.X86;
 namespace BedrockImport.Inference.Model;
 
 /// <summary>The inner loops of the matmuls. Decode is bound by reading the weights, so a bf16 row is widened to f32 in
-/// registers and multiplied at once (no buffer); a prefill batch converts each row once and dots it with four tokens
-/// per pass, so the row is read from cache a quarter as often.</summary>
+/// registers and multiplied at once (no buffer); a prefill batch converts each row once and dots two rows with four
+/// tokens per pass, so each loaded vector feeds several multiply-adds.</summary>
 internal static unsafe class Kernels
 {
     public static bool Vectorized => Vector256.IsHardwareAccelerated;
@@ -54,35 +54,57 @@ internal static unsafe class Kernels
         return total;
     }
 
-    /// <summary>The dot products of one f32 row with four inputs (each <paramref name="length"/> long, <paramref name="stride"/> apart).</summary>
-    public static void Dot4(float* row, float* x, int stride, int length, Span<float> results)
+    /// <summary>Two f32 rows (<paramref name="length"/> apart in <paramref name="rows"/>) dotted with four inputs:
+    /// results[0..3] for the first row, results[4..7] for the second. Six loads feed eight multiply-adds.</summary>
+    public static void Dot2x4(float* rows, float* x, int stride, int length, Span<float> results)
     {
-        var sum0 = Vector256<float>.Zero;
-        var sum1 = Vector256<float>.Zero;
-        var sum2 = Vector256<float>.Zero;
-        var sum3 = Vector256<float>.Zero;
+        var a0 = Vector256<float>.Zero;
+        var a1 = Vector256<float>.Zero;
+        var a2 = Vector256<float>.Zero;
+        var a3 = Vector256<float>.Zero;
+        var b0 = Vector256<float>.Zero;
+        var b1 = Vector256<float>.Zero;
+        var b2 = Vector256<float>.Zero;
+        var b3 = Vector256<float>.Zero;
+        float* second = rows + length;
         float* x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
         int i = 0;
         for (; i + 8 <= length; i += 8)
         {
-            var w = Vector256.Load(row + i);
-            sum0 = MultiplyAdd(w, Vector256.Load(x + i), sum0);
-            sum1 = MultiplyAdd(w, Vector256.Load(x1 + i), sum1);
-            sum2 = MultiplyAdd(w, Vector256.Load(x2 + i), sum2);
-            sum3 = MultiplyAdd(w, Vector256.Load(x3 + i), sum3);
+            var w = Vector256.Load(rows + i);
+            var v = Vector256.Load(second + i);
+            var t0 = Vector256.Load(x + i);
+            var t1 = Vector256.Load(x1 + i);
+            var t2 = Vector256.Load(x2 + i);
+            var t3 = Vector256.Load(x3 + i);
+            a0 = MultiplyAdd(w, t0, a0);
+            a1 = MultiplyAdd(w, t1, a1);
+            a2 = MultiplyAdd(w, t2, a2);
+            a3 = MultiplyAdd(w, t3, a3);
+            b0 = MultiplyAdd(v, t0, b0);
+            b1 = MultiplyAdd(v, t1, b1);
+            b2 = MultiplyAdd(v, t2, b2);
+            b3 = MultiplyAdd(v, t3, b3);
         }
-        float r0 = Vector256.Sum(sum0), r1 = Vector256.Sum(sum1), r2 = Vector256.Sum(sum2), r3 = Vector256.Sum(sum3);
+        results[0] = Vector256.Sum(a0);
+        results[1] = Vector256.Sum(a1);
+        results[2] = Vector256.Sum(a2);
+        results[3] = Vector256.Sum(a3);
+        results[4] = Vector256.Sum(b0);
+        results[5] = Vector256.Sum(b1);
+        results[6] = Vector256.Sum(b2);
+        results[7] = Vector256.Sum(b3);
         for (; i < length; i++)
         {
-            r0 += row[i] * x[i];
-            r1 += row[i] * x1[i];
-            r2 += row[i] * x2[i];
-            r3 += row[i] * x3[i];
+            results[0] += rows[i] * x[i];
+            results[1] += rows[i] * x1[i];
+            results[2] += rows[i] * x2[i];
+            results[3] += rows[i] * x3[i];
+            results[4] += second[i] * x[i];
+            results[5] += second[i] * x1[i];
+            results[6] += second[i] * x2[i];
+            results[7] += second[i] * x3[i];
         }
-        results[0] = r0;
-        results[1] = r1;
-        results[2] = r2;
-        results[3] = r3;
     }
 
     public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => TensorPrimitives.Dot(a, b);

@@ -1,8 +1,10 @@
+using System.Runtime.InteropServices;
+
 namespace BedrockImport.Inference.Model;
 
 /// <summary>y = x Wᵀ + b for a weight of shape [out, in] read in place. Output rows are split across cores; each row
 /// is converted to f32 once per call and dotted with every token of the batch, so a prefill batch reads the weights
-/// once.</summary>
+/// once. Prefill dots two rows with four tokens per pass.</summary>
 public sealed unsafe class Linear
 {
     [ThreadStatic]
@@ -55,36 +57,49 @@ public sealed unsafe class Linear
                 }
                 return;
             }
-            Span<float> four = stackalloc float[4];
-            for (int row = first; row < last; row++)
+            Span<float> results = stackalloc float[8];
+            for (int row = first; row < last; row += 2)
             {
+                int pair = Math.Min(2, last - row);
+                var buffer = rowBuffer is { } existing && existing.Length >= 2 * columns ? existing : rowBuffer = new float[2 * columns];
+                // Consecutive rows are contiguous: f32 ones are used where they lie, others converted side by side.
                 ReadOnlySpan<float> weights = weight.F32Row(row);
                 if (weights.IsEmpty)
                 {
-                    var buffer = rowBuffer is { } existing && existing.Length >= columns ? existing : rowBuffer = new float[columns];
-                    weight.ReadRow(row, buffer);
-                    weights = buffer.AsSpan(0, columns);
+                    for (int k = 0; k < pair; k++)
+                    {
+                        weight.ReadRow(row + k, buffer.AsSpan(k * columns, columns));
+                    }
+                    weights = buffer.AsSpan(0, pair * columns);
                 }
-                float add = bias is null ? 0f : bias[row];
+                else if (pair == 2)
+                {
+                    weights = MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetReference(weights), 2 * columns);
+                }
                 int token = 0;
-                if (Kernels.Vectorized)
+                if (Kernels.Vectorized && pair == 2)
                 {
                     fixed (float* w = weights)
                     fixed (float* x = input)
                     {
                         for (; token + 4 <= tokens; token += 4)
                         {
-                            Kernels.Dot4(w, x + token * columns, columns, columns, four);
+                            Kernels.Dot2x4(w, x + token * columns, columns, columns, results);
                             for (int k = 0; k < 4; k++)
                             {
-                                output[(token + k) * rows + row] = four[k] + add;
+                                output[(token + k) * rows + row] = results[k] + (bias is null ? 0f : bias[row]);
+                                output[(token + k) * rows + row + 1] = results[4 + k] + (bias is null ? 0f : bias[row + 1]);
                             }
                         }
                     }
                 }
                 for (; token < tokens; token++)
                 {
-                    output[token * rows + row] = Kernels.Dot(weights, input.AsSpan(token * columns, columns)) + add;
+                    for (int k = 0; k < pair; k++)
+                    {
+                        output[token * rows + row + k] = Kernels.Dot(weights.Slice(k * columns, columns), input.AsSpan(token * columns, columns))
+                            + (bias is null ? 0f : bias[row + k]);
+                    }
                 }
             }
         }
