@@ -38,7 +38,9 @@ public sealed unsafe class Linear
         int rows = OutFeatures;
         int columns = InFeatures;
         int workers = Environment.ProcessorCount;
-        int chunkRows = Math.Max(8, (rows + workers * 4 - 1) / (workers * 4));
+        // Below about 64K multiply-adds, handing rows to other cores costs more than it saves.
+        bool small = (long)rows * columns * tokens < 1 << 16;
+        int chunkRows = small ? rows : Math.Max(8, (rows + workers * 4 - 1) / (workers * 4));
         int chunks = (rows + chunkRows - 1) / chunkRows;
         var weight = Weight;
         var bias = Bias;
