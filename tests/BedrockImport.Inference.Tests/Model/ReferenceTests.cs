@@ -37,7 +37,9 @@ public class ReferenceTests
 
     private static int[] Ids(JsonElement element) => element.EnumerateArray().Select(id => id.GetInt32()).ToArray();
 
-    public static TheoryData<string> Models => new() { "llama", "llama_tied", "qwen2", "mistral", "qwen3", "mixtral" };
+    private static readonly string[] ModelNames = ["llama", "llama_tied", "llama_f16", "qwen2", "mistral", "qwen3", "mixtral"];
+
+    public static TheoryData<string> Models => new(ModelNames);
 
     [Theory]
     [MemberData(nameof(Models))]
@@ -101,8 +103,12 @@ public class ReferenceTests
         Assert.True(qwen3.Config.HasQueryKeyNorm);
         Assert.All(mistral.Config.SlidingWindowOfLayer, window => Assert.Equal(8, window));
         Assert.Equal((4, 2), (mixtral.Config.ExpertCount, mixtral.Config.ExpertsPerToken));
+        using var f16 = TransformerModel.Load(ReferencesPath("llama_f16"));
+        using var f16Weights = ModelWeights.Open(ReferencesPath("llama_f16"));
+        Assert.Equal(WeightDtype.F16, f16Weights.Get("model.layers.0.self_attn.q_proj.weight").Dtype);
+        Assert.Equal((RopeScaling.Linear, 2.0, 1), (f16.Config.RopeScaling, f16.Config.RopeFactor, f16.Config.KeyValueHeadCount));
         // make_references.py checked that leaving out each of these parts changes the reference's greedy ids.
-        foreach (var model in (string[])["llama", "qwen2", "mistral", "qwen3", "mixtral"])
+        foreach (var model in ModelNames)
         {
             foreach (var part in Reference(model).GetProperty("first_differing_step_without").EnumerateObject())
             {

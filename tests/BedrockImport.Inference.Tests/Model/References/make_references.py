@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes synthetic Llama-family models (bf16 safetensors, config.json, generation_config.json) and their greedy
+"""Writes synthetic Llama-family models (bf16 safetensors, one in f16, config.json, generation_config.json) and their greedy
 references, computed by an independent PyTorch implementation of transformers' modeling code (llama, qwen2, mistral,
 qwen3, mixtral: RMSNorm, rotate_half RoPE with default/llama3 inverse frequencies, grouped-query attention with a
 causal and optional sliding-window mask, SwiGLU or top-k routed experts).
@@ -67,6 +67,13 @@ MODELS = {
                     attention_bias=False, rope_parameters=dict(rope_type="default", rope_theta=1000000.0),
                     use_sliding_window=False, sliding_window=None),
         generation=dict(bos_token_id=0, eos_token_id=[1]), shards=1, seed=5),
+    # llama stored in f16, older layout with linear RoPE scaling (rope_scaling.type), multi-query attention (4/1).
+    "llama_f16": dict(
+        config=dict(model_type="llama", architectures=["LlamaForCausalLM"], hidden_size=64, intermediate_size=128,
+                    num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=1, vocab_size=300,
+                    rms_norm_eps=1e-6, tie_word_embeddings=False, max_position_embeddings=256, hidden_act="silu",
+                    rope_theta=10000.0, rope_scaling=dict(type="linear", factor=2.0)),
+        generation=dict(bos_token_id=0, eos_token_id=1), shards=1, seed=7, dtype="F16"),
     # mixtral: 4 experts, top-2, renormalised; one tensor per expert (w1 gate, w3 up, w2 down).
     "mixtral": dict(
         config=dict(model_type="mixtral", architectures=["MixtralForCausalLM"], hidden_size=64, intermediate_size=96,
@@ -88,7 +95,7 @@ def head_dim_of(config):
     return config.get("head_dim") or config["hidden_size"] // config["num_attention_heads"]
 
 
-def make_weights(config, generator):
+def make_weights(config, generator, dtype=torch.bfloat16):
     """name -> bf16 tensor. Linear weights ~ N(0, (1.5/sqrt(in))^2), embeddings ~ N(0, 1), norms 1 + N(0, 0.3^2),
     biases N(0, 0.2^2)."""
     hidden = config["hidden_size"]
@@ -135,14 +142,15 @@ def make_weights(config, generator):
     norm("model.norm.weight", hidden)
     if not config["tie_word_embeddings"]:
         linear("lm_head", config["vocab_size"], hidden, False)
-    return {name: tensor.to(torch.bfloat16) for name, tensor in weights.items()}
+    return {name: tensor.to(dtype) for name, tensor in weights.items()}
 
 
 def write_safetensors(path, tensors):
     header, blobs, offset = {}, [], 0
     for name in sorted(tensors):
         raw = tensors[name].contiguous().view(torch.int16).numpy().tobytes()
-        header[name] = {"dtype": "BF16", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(raw)]}
+        dtype = {torch.bfloat16: "BF16", torch.float16: "F16"}[tensors[name].dtype]
+        header[name] = {"dtype": dtype, "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
     header["__metadata__"] = {"format": "pt"}
@@ -160,7 +168,7 @@ def write_model(folder, spec, weights):
     for name in os.listdir(folder):
         os.remove(os.path.join(folder, name))
     with open(os.path.join(folder, "config.json"), "w") as stream:
-        json.dump(dict(spec["config"], dtype="bfloat16"), stream, indent=2)
+        json.dump(dict(spec["config"], dtype="float16" if spec.get("dtype") == "F16" else "bfloat16"), stream, indent=2)
     with open(os.path.join(folder, "generation_config.json"), "w") as stream:
         json.dump(spec["generation"], stream, indent=2)
     shards = spec["shards"]
@@ -186,8 +194,10 @@ def rms_norm(x, weight, eps):
     return weight * (x * torch.rsqrt(variance + eps))
 
 
-def inverse_frequencies(config, dtype):
+def inverse_frequencies(config, dtype, ablate=()):
     theta, rope_type, params = rope_parameters(config)
+    if "rope_scaling" in ablate:
+        rope_type = "default"
     dim = head_dim_of(config)
     inv_freq = 1.0 / (theta ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
     if rope_type == "linear":
@@ -220,7 +230,7 @@ def linear(x, weights, name):
 
 def forward(config, weights, ids, dtype, ablate=()):
     """Logits (sequence, vocab) of the ids, computed in dtype. ablate names parts to leave out (to show that the
-    reference depends on them): rope, bias, norm_weights, window, qk_norm, renormalise."""
+    reference depends on them): rope, rope_scaling, bias, norm_weights, window, qk_norm, renormalise."""
     w = {name: tensor.to(dtype) for name, tensor in weights.items()
          if not ("bias" in ablate and name.endswith(".bias"))}
     if "norm_weights" in ablate:
@@ -230,7 +240,7 @@ def forward(config, weights, ids, dtype, ablate=()):
     eps = config["rms_norm_eps"]
     length = len(ids)
     positions = torch.arange(length, dtype=dtype)
-    freqs = torch.outer(positions, inverse_frequencies(config, dtype))
+    freqs = torch.outer(positions, inverse_frequencies(config, dtype, ablate))
     cos = torch.cat((freqs, freqs), -1).cos()
     sin = torch.cat((freqs, freqs), -1).sin()
     query_index = torch.arange(length)[:, None]
@@ -287,7 +297,7 @@ def reference(name, spec):
     config = spec["config"]
     for attempt in range(20):
         generator = torch.Generator().manual_seed(spec["seed"] * 1000 + attempt)
-        weights = make_weights(config, generator)
+        weights = make_weights(config, generator, torch.float16 if spec.get("dtype") == "F16" else torch.bfloat16)
         prompt = torch.randint(3, config["vocab_size"], (PROMPT_LENGTH,), generator=generator).tolist()
         ids, steps, margins, error, scale = list(prompt), [], [], 0.0, 0.0
         for _ in range(STEPS):
@@ -306,7 +316,7 @@ def reference(name, spec):
     write_model(os.path.join(HERE, name), spec, weights)
     ablations = ["rope", "norm_weights"] + [part for part, applies in (
         ("bias", any(n.endswith(".bias") for n in weights)), ("window", bool(config.get("sliding_window"))),
-        ("qk_norm", config["model_type"] == "qwen3"), ("renormalise", config["model_type"] == "mixtral")) if applies]
+        ("qk_norm", config["model_type"] == "qwen3"), ("rope_scaling", rope_parameters(config)[1] != "default"), ("renormalise", config["model_type"] == "mixtral")) if applies]
     changed = {}
     for part in ablations:
         ablated = list(prompt)
