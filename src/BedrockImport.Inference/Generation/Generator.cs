@@ -105,12 +105,16 @@ public static class Generator
             return TensorPrimitives.IndexOfMax(logits);
         }
         int vocab = logits.Length;
-        var order = Enumerable.Range(0, vocab).ToArray();
         var scaled = new float[vocab];
         TensorPrimitives.Divide(logits, options.Temperature, scaled);
-        // Descending by logit, lower id first on ties, so the kept set does not depend on the sort's stability.
-        Array.Sort(order, (a, b) => scaled[b] != scaled[a] ? scaled[b].CompareTo(scaled[a]) : a.CompareTo(b));
-        int kept = options.TopK > 0 ? Math.Min(options.TopK, vocab) : vocab;
+        if (options.TopK == 0 && options.TopP >= 1f)
+        {
+            // Plain temperature sampling needs no order: draw over the ids as they stand.
+            TensorPrimitives.SoftMax(scaled, scaled);
+            return Draw(Enumerable.Range(0, vocab).ToArray(), scaled, vocab, random);
+        }
+        var order = options.TopK > 0 ? TopIds(scaled, Math.Min(options.TopK, vocab)) : SortedIds(scaled);
+        int kept = order.Length;
         var probabilities = new float[kept];
         for (int i = 0; i < kept; i++)
         {
@@ -133,16 +137,55 @@ public static class Generator
             kept = count;
             TensorPrimitives.Divide(probabilities.AsSpan(0, kept), mass, probabilities.AsSpan(0, kept));
         }
+        return Draw(order, probabilities, kept, random);
+    }
+
+    private static int Draw(int[] ids, float[] probabilities, int count, Random random)
+    {
         double draw = random.NextDouble();
         double cumulative = 0;
-        for (int i = 0; i < kept; i++)
+        for (int i = 0; i < count; i++)
         {
             cumulative += probabilities[i];
             if (draw < cumulative)
             {
-                return order[i];
+                return ids[i];
             }
         }
-        return order[kept - 1];
+        return ids[count - 1];
+    }
+
+    /// <summary>Descending by logit, the lower id first on ties, so the kept set does not depend on a sort's stability.</summary>
+    private static int Compare(float[] scores, int a, int b) => scores[b] != scores[a] ? scores[b].CompareTo(scores[a]) : a.CompareTo(b);
+
+    private static int[] SortedIds(float[] scores)
+    {
+        var order = Enumerable.Range(0, scores.Length).ToArray();
+        Array.Sort(order, (a, b) => Compare(scores, a, b));
+        return order;
+    }
+
+    /// <summary>The k best ids in order, through a heap of k (a 128K vocabulary is not sorted for top_k 50).</summary>
+    private static int[] TopIds(float[] scores, int k)
+    {
+        // The heap's root is the worst kept id: the comparer orders "worse" first.
+        var heap = new PriorityQueue<int, int>(k + 1, Comparer<int>.Create((a, b) => Compare(scores, b, a)));
+        for (int id = 0; id < scores.Length; id++)
+        {
+            if (heap.Count < k)
+            {
+                heap.Enqueue(id, id);
+            }
+            else if (Compare(scores, id, heap.Peek()) < 0)
+            {
+                heap.EnqueueDequeue(id, id);
+            }
+        }
+        var result = new int[heap.Count];
+        for (int i = result.Length - 1; i >= 0; i--)
+        {
+            result[i] = heap.Dequeue();
+        }
+        return result;
     }
 }

@@ -73,6 +73,22 @@ public class GenerationTests
     }
 
     [Fact]
+    public void Top_k_over_the_whole_vocabulary_draws_what_the_full_sort_draws()
+    {
+        var random = new Random(9);
+        // Repeated values, so ties are ordered (lower id first) the same way by the heap and by the sort.
+        var logits = Enumerable.Range(0, 500).Select(_ => random.Next(40) / 8f).ToArray();
+        var heap = new GenerationOptions { Temperature = 0.8f, TopP = 0.9f, TopK = logits.Length };
+        var sort = new GenerationOptions { Temperature = 0.8f, TopP = 0.9f };
+        var heapRandom = new Random(1);
+        var sortRandom = new Random(1);
+        var heapDraws = Enumerable.Range(0, 200).Select(_ => Generator.Choose(logits, heap, heapRandom)).ToArray();
+        var sortDraws = Enumerable.Range(0, 200).Select(_ => Generator.Choose(logits, sort, sortRandom)).ToArray();
+        Assert.Equal(sortDraws, heapDraws);
+        Assert.True(heapDraws.Distinct().Count() > 5);
+    }
+
+    [Fact]
     public void Bad_options_are_refused()
     {
         using var model = TransformerModel.Load(FixtureTests.FixturePath("qwen2"));
