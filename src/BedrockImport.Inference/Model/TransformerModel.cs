@@ -211,6 +211,10 @@ public sealed class TransformerModel : IDisposable
             if (config.ExpertCount > 0)
             {
                 string moe = prefix + "block_sparse_moe.";
+                if (!model.weights.Contains(moe + "gate.weight") && model.weights.Contains(prefix + "mlp.experts.gate_up_proj"))
+                {
+                    throw new ModelNotSupportedException(config.ModelType, "experts fused into mlp.experts.gate_up_proj; one tensor per expert (block_sparse_moe.experts.N.w1/w2/w3) runs");
+                }
                 router = model.Projection(moe + "gate", config.ExpertCount, hidden);
                 experts = new (Linear, Linear, Linear)[config.ExpertCount];
                 for (int expert = 0; expert < experts.Length; expert++)

@@ -28,11 +28,21 @@ public sealed class ForwardPassTests : IDisposable
 
     /// <summary>Copies a model folder's tensors into one f32 model.safetensors, leaving out <paramref name="drop"/>,
     /// with config.json changed by <paramref name="editConfig"/>.</summary>
-    internal static void WriteF32Copy(string source, string destination, Action<JsonObject> editConfig, params string[] drop)
+    internal static void WriteF32Copy(string source, string destination, Action<JsonObject> editConfig, params string[] drop) =>
+        WriteF32Copy(source, destination, editConfig, drop, new Dictionary<string, long[]>());
+
+    /// <summary>As above, plus zero-filled f32 tensors of the given shapes.</summary>
+    internal static void WriteF32Copy(string source, string destination, Action<JsonObject> editConfig, string[] drop, Dictionary<string, long[]> extra)
     {
         using var weights = ModelWeights.Open(source);
         var header = new Dictionary<string, object>();
         var data = new List<byte>();
+        foreach (var (name, shape) in extra)
+        {
+            long bytes = shape.Aggregate(4L, (product, dimension) => product * dimension);
+            header[name] = new Dictionary<string, object> { ["dtype"] = "F32", ["shape"] = shape, ["data_offsets"] = new long[] { data.Count, data.Count + bytes } };
+            data.AddRange(new byte[bytes]);
+        }
         foreach (var name in weights.TensorNames.Where(n => !drop.Contains(n)).OrderBy(n => n, StringComparer.Ordinal))
         {
             var tensor = weights.Get(name);
@@ -145,6 +155,24 @@ public sealed class ForwardPassTests : IDisposable
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(tiedFolder, "config.json")))!.AsObject();
         config["tie_word_embeddings"] = false;
         File.WriteAllText(Path.Combine(destination, "config.json"), config.ToJsonString());
+    }
+
+    [Fact]
+    public void Mixtral_experts_fused_into_three_dimensional_tensors_are_reported_as_not_supported()
+    {
+        string source = ReferenceTests.ReferencesPath("mixtral");
+        using (var weights = ModelWeights.Open(source))
+        {
+            var drop = weights.TensorNames.Where(name => name.Contains(".block_sparse_moe.")).ToArray();
+            WriteF32Copy(source, folder, _ => { }, drop, new Dictionary<string, long[]>
+            {
+                ["model.layers.0.mlp.gate.weight"] = new long[] { 4, 64 },
+                ["model.layers.0.mlp.experts.gate_up_proj"] = new long[] { 4, 192, 64 },
+                ["model.layers.0.mlp.experts.down_proj"] = new long[] { 4, 64, 96 },
+            });
+        }
+        var error = Assert.Throws<ModelNotSupportedException>(() => TransformerModel.Load(folder));
+        Assert.StartsWith("not supported: mixtral (experts fused", error.Message);
     }
 
     [Fact]
