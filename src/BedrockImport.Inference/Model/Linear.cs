@@ -37,6 +37,11 @@ public sealed unsafe class Linear
     {
         int rows = OutFeatures;
         int columns = InFeatures;
+        // The kernels read through pointers: the arrays must hold what tokens says.
+        if (tokens <= 0 || input.Length < (long)tokens * columns || output.Length < (long)tokens * rows)
+        {
+            throw new ArgumentException("input needs tokens × " + columns + " and output tokens × " + rows + " values");
+        }
         int workers = Environment.ProcessorCount;
         // Below about 64K multiply-adds, handing rows to other cores costs more than it saves.
         bool small = (long)rows * columns * tokens < 1 << 16;

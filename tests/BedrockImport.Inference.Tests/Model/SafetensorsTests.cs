@@ -123,6 +123,10 @@ public sealed class SafetensorsTests : IDisposable
                 Assert.Equal(expected, output[t * rows + r], 1e-4);
             }
         }
+        // Arrays shorter than the token count says are refused before any kernel reads past them.
+        var linear = new Linear(file.Get("w"), bias);
+        Assert.Throws<ArgumentException>(() => linear.Apply(new float[columns - 1], 1, new float[rows]));
+        Assert.Throws<ArgumentException>(() => linear.Apply(input, tokens, new float[tokens * rows - 1]));
     }
 
     [Theory]
