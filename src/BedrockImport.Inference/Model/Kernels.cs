@@ -1,0 +1,111 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace BedrockImport.Inference.Model;
+
+/// <summary>The inner loops of the matmuls. Decode is bound by reading the weights, so a bf16 row is widened to f32 in
+/// registers and multiplied at once (no buffer); a prefill batch converts each row once and dots two rows with four
+/// tokens per pass, so each loaded vector feeds several multiply-adds.</summary>
+internal static unsafe class Kernels
+{
+    public static bool Vectorized => Vector256.IsHardwareAccelerated;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> addend) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, addend) : a * b + addend;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Lower, Vector256<float> Upper) WidenBf16(Vector256<ushort> packed)
+    {
+        var (lower, upper) = Vector256.Widen(packed);
+        return (Vector256.ShiftLeft(lower, 16).AsSingle(), Vector256.ShiftLeft(upper, 16).AsSingle());
+    }
+
+    /// <summary>Σ bf16(weights[i]) · x[i] over <paramref name="length"/> elements.</summary>
+    public static float DotBf16(ushort* weights, float* x, int length)
+    {
+        var sum0 = Vector256<float>.Zero;
+        var sum1 = Vector256<float>.Zero;
+        var sum2 = Vector256<float>.Zero;
+        var sum3 = Vector256<float>.Zero;
+        int i = 0;
+        for (; i + 32 <= length; i += 32)
+        {
+            var (a, b) = WidenBf16(Vector256.Load(weights + i));
+            var (c, d) = WidenBf16(Vector256.Load(weights + i + 16));
+            sum0 = MultiplyAdd(a, Vector256.Load(x + i), sum0);
+            sum1 = MultiplyAdd(b, Vector256.Load(x + i + 8), sum1);
+            sum2 = MultiplyAdd(c, Vector256.Load(x + i + 16), sum2);
+            sum3 = MultiplyAdd(d, Vector256.Load(x + i + 24), sum3);
+        }
+        for (; i + 16 <= length; i += 16)
+        {
+            var (a, b) = WidenBf16(Vector256.Load(weights + i));
+            sum0 = MultiplyAdd(a, Vector256.Load(x + i), sum0);
+            sum1 = MultiplyAdd(b, Vector256.Load(x + i + 8), sum1);
+        }
+        float total = Vector256.Sum((sum0 + sum1) + (sum2 + sum3));
+        for (; i < length; i++)
+        {
+            total += BitConverter.Int32BitsToSingle(weights[i] << 16) * x[i];
+        }
+        return total;
+    }
+
+    /// <summary>Two f32 rows (<paramref name="length"/> apart in <paramref name="rows"/>) dotted with four inputs:
+    /// results[0..3] for the first row, results[4..7] for the second. Six loads feed eight multiply-adds.</summary>
+    public static void Dot2x4(float* rows, float* x, int stride, int length, Span<float> results)
+    {
+        var a0 = Vector256<float>.Zero;
+        var a1 = Vector256<float>.Zero;
+        var a2 = Vector256<float>.Zero;
+        var a3 = Vector256<float>.Zero;
+        var b0 = Vector256<float>.Zero;
+        var b1 = Vector256<float>.Zero;
+        var b2 = Vector256<float>.Zero;
+        var b3 = Vector256<float>.Zero;
+        float* second = rows + length;
+        float* x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
+        int i = 0;
+        for (; i + 8 <= length; i += 8)
+        {
+            var w = Vector256.Load(rows + i);
+            var v = Vector256.Load(second + i);
+            var t0 = Vector256.Load(x + i);
+            var t1 = Vector256.Load(x1 + i);
+            var t2 = Vector256.Load(x2 + i);
+            var t3 = Vector256.Load(x3 + i);
+            a0 = MultiplyAdd(w, t0, a0);
+            a1 = MultiplyAdd(w, t1, a1);
+            a2 = MultiplyAdd(w, t2, a2);
+            a3 = MultiplyAdd(w, t3, a3);
+            b0 = MultiplyAdd(v, t0, b0);
+            b1 = MultiplyAdd(v, t1, b1);
+            b2 = MultiplyAdd(v, t2, b2);
+            b3 = MultiplyAdd(v, t3, b3);
+        }
+        results[0] = Vector256.Sum(a0);
+        results[1] = Vector256.Sum(a1);
+        results[2] = Vector256.Sum(a2);
+        results[3] = Vector256.Sum(a3);
+        results[4] = Vector256.Sum(b0);
+        results[5] = Vector256.Sum(b1);
+        results[6] = Vector256.Sum(b2);
+        results[7] = Vector256.Sum(b3);
+        for (; i < length; i++)
+        {
+            results[0] += rows[i] * x[i];
+            results[1] += rows[i] * x1[i];
+            results[2] += rows[i] * x2[i];
+            results[3] += rows[i] * x3[i];
+            results[4] += second[i] * x[i];
+            results[5] += second[i] * x1[i];
+            results[6] += second[i] * x2[i];
+            results[7] += second[i] * x3[i];
+        }
+    }
+
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => TensorPrimitives.Dot(a, b);
+}
