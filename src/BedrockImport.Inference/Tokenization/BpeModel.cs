@@ -58,7 +58,7 @@ internal sealed class BpeModel
     /// <summary>The byte-fallback token of a byte: <c>&lt;0xE3&gt;</c> (upper-case hex digits, as the Rust BPE writes it).</summary>
     public static string ByteToken(int b) => $"<0x{b:X2}>";
 
-    public static BpeModel Read(JsonNode node, TokenizerLimits limits)
+    public static BpeModel Read(CheckedJson node, TokenizerLimits limits)
     {
         var type = node["type"].IsNull ? "BPE" : node.TypeName();
         if (type != "BPE") throw node.Error($"model type '{type}' is not supported (only BPE)");
@@ -74,7 +74,7 @@ internal sealed class BpeModel
         var suffix = node["end_of_word_suffix"].GetOptionalString(limits.MaxTokenLength);
         var merges = new Dictionary<long, (int, int)>();
         var rank = 0;
-        foreach (var merge in node["merges"].IsNull ? Enumerable.Empty<JsonNode>() : node["merges"].Items(limits.MaxMerges))
+        foreach (var merge in node["merges"].IsNull ? Enumerable.Empty<CheckedJson>() : node["merges"].Items(limits.MaxMerges))
         {
             string left, right;
             if (merge.Kind == System.Text.Json.JsonValueKind.String)

@@ -10,7 +10,7 @@ internal abstract class Decoder
 {
     public abstract List<string> DecodeChain(List<string> tokens);
 
-    public static Decoder? Read(JsonNode node, TokenizerLimits limits, int depth = 0)
+    public static Decoder? Read(CheckedJson node, TokenizerLimits limits, int depth = 0)
     {
         if (node.IsNull) return null;
         if (depth > limits.MaxComponentDepth) throw node.Error("decoders nest too deeply");

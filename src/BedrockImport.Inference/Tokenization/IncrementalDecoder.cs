@@ -6,14 +6,16 @@ namespace BedrockImport.Inference.Tokenization;
 /// byte-fallback tokens). The chunks joined equal <see cref="ModelTokenizer.Decode"/> of all the ids.
 /// </summary>
 /// <remarks>
-/// The ids since the last emitted chunk are decoded together with the token that ended that chunk, so decoders that
+/// The ids since the last emitted chunk are decoded together with the tokens that ended that chunk, so decoders that
 /// treat the first token differently (Metaspace, Strip) see the same context for the previous and the new text.
+/// Text that really ends in U+FFFD is held until the next id or <see cref="Flush"/>.
 /// Not thread-safe: one per stream.
 /// </remarks>
 public sealed class IncrementalDecoder
 {
     private readonly ModelTokenizer tokenizer;
     private readonly bool skipSpecialTokens;
+    private const int MaxContextTokens = 8;
     private readonly List<int> window = new();
     private string windowPrefix = "";
 
@@ -47,10 +49,18 @@ public sealed class IncrementalDecoder
     private string Emit(string text)
     {
         var chunk = text[windowPrefix.Length..];
-        // Keep the last token as context for the next chunk (on the first chunk there was no context yet).
-        var last = window[^1];
-        window.Clear();
-        window.Add(last);
+        // Keep the shortest tail of the window that decodes on its own to whole characters as context for the next
+        // chunk: a lone byte token would decode to U+FFFD and spoil the comparison with the next decoding.
+        var start = window.Count - 1;
+        for (var candidate = window.Count - 1; candidate >= Math.Max(0, window.Count - MaxContextTokens); candidate--)
+        {
+            if (!tokenizer.Decode(window.GetRange(candidate, window.Count - candidate), skipSpecialTokens).Contains('\uFFFD'))
+            {
+                start = candidate;
+                break;
+            }
+        }
+        window.RemoveRange(0, start);
         windowPrefix = tokenizer.Decode(window, skipSpecialTokens);
         return chunk;
     }

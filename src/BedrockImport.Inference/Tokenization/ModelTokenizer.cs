@@ -18,6 +18,7 @@ public sealed class ModelTokenizer
     private readonly Decoder? decoder;
     private readonly PostProcessor postProcessor;
     private readonly Dictionary<int, AddedToken> addedTokensById;
+    private readonly Dictionary<string, AddedToken> addedTokensByContent;
     private readonly AddedTokenMatcher rawMatcher;
     private readonly AddedTokenMatcher normalizedMatcher;
 
@@ -31,7 +32,12 @@ public sealed class ModelTokenizer
         this.decoder = decoder;
         this.postProcessor = postProcessor;
         addedTokensById = new Dictionary<int, AddedToken>();
-        foreach (var token in addedTokens) addedTokensById[token.Id] = token;
+        addedTokensByContent = new Dictionary<string, AddedToken>(StringComparer.Ordinal);
+        foreach (var token in addedTokens)
+        {
+            addedTokensById[token.Id] = token;
+            addedTokensByContent.TryAdd(token.Content, token);
+        }
         rawMatcher = new AddedTokenMatcher(addedTokens.Where(t => !t.Normalized).Select(t => (t.Content, t)));
         normalizedMatcher = new AddedTokenMatcher(addedTokens.Where(t => t.Normalized)
             .Select(t => (normalizer?.Normalize(t.Content) ?? t.Content, t)));
@@ -56,14 +62,8 @@ public sealed class ModelTokenizer
 
     public bool IsSpecial(int id) => addedTokensById.TryGetValue(id, out var token) && token.Special;
 
-    public int? TokenToId(string token)
-    {
-        foreach (var added in addedTokensById.Values)
-        {
-            if (added.Content == token) return added.Id;
-        }
-        return model.TokenToId(token);
-    }
+    /// <summary>The id of a token string (added token content or vocabulary entry), null when there is none.</summary>
+    public int? TokenToId(string token) => addedTokensByContent.TryGetValue(token, out var added) ? added.Id : model.TokenToId(token);
 
     /// <summary>The token string of an id (added token content or vocabulary entry), null when the id is unknown.</summary>
     public string? IdToToken(int id) => addedTokensById.TryGetValue(id, out var added) ? added.Content : model.IdToToken(id);
@@ -75,15 +75,15 @@ public sealed class ModelTokenizer
         var file = Directory.Exists(folderOrFile) ? Path.Combine(folderOrFile, "tokenizer.json") : folderOrFile;
         var folder = Path.GetDirectoryName(Path.GetFullPath(file))!;
         ModelTokenizer tokenizer;
-        using (var document = JsonNode.ParseFile(file, limits.MaxFileBytes))
+        using (var document = CheckedJson.ParseFile(file, limits.MaxFileBytes))
         {
-            tokenizer = FromJson(new JsonNode(file, "", document.RootElement), limits);
+            tokenizer = FromJson(new CheckedJson(file, "", document.RootElement), limits);
         }
         tokenizer.ReadSpecialIds(folder, limits);
         return tokenizer;
     }
 
-    private static ModelTokenizer FromJson(JsonNode root, TokenizerLimits limits)
+    private static ModelTokenizer FromJson(CheckedJson root, TokenizerLimits limits)
     {
         if (root.Kind != JsonValueKind.Object) throw root.Error("the file is not a JSON object");
         // truncation and padding are ignored: they shape training batches, the endpoint encodes one prompt whole.
@@ -122,8 +122,8 @@ public sealed class ModelTokenizer
         var tokenizerConfig = Path.Combine(folder, "tokenizer_config.json");
         if (File.Exists(tokenizerConfig))
         {
-            using var document = JsonNode.ParseFile(tokenizerConfig, limits.MaxFileBytes);
-            var root = new JsonNode(tokenizerConfig, "", document.RootElement);
+            using var document = CheckedJson.ParseFile(tokenizerConfig, limits.MaxFileBytes);
+            var root = new CheckedJson(tokenizerConfig, "", document.RootElement);
             if (root.Kind == JsonValueKind.Object)
             {
                 configBos = TokenIdOf(root["bos_token"], limits);
@@ -133,8 +133,8 @@ public sealed class ModelTokenizer
         var generationConfig = Path.Combine(folder, "generation_config.json");
         if (File.Exists(generationConfig))
         {
-            using var document = JsonNode.ParseFile(generationConfig, limits.MaxFileBytes);
-            var root = new JsonNode(generationConfig, "", document.RootElement);
+            using var document = CheckedJson.ParseFile(generationConfig, limits.MaxFileBytes);
+            var root = new CheckedJson(generationConfig, "", document.RootElement);
             if (root.Kind == JsonValueKind.Object)
             {
                 if (!root["bos_token_id"].IsNull) configBos ??= root["bos_token_id"].GetInt(0, int.MaxValue);
@@ -153,7 +153,7 @@ public sealed class ModelTokenizer
         EosTokenIds = configEos.Distinct().ToArray();
     }
 
-    private int? TokenIdOf(JsonNode node, TokenizerLimits limits)
+    private int? TokenIdOf(CheckedJson node, TokenizerLimits limits)
     {
         // tokenizer_config.json writes a special token as a string or as {"content": ...}.
         if (node.IsNull) return null;

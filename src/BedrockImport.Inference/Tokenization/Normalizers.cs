@@ -7,7 +7,7 @@ internal abstract class Normalizer
 {
     public abstract string Normalize(string text);
 
-    public static Normalizer? Read(JsonNode node, TokenizerLimits limits, int depth = 0)
+    public static Normalizer? Read(CheckedJson node, TokenizerLimits limits, int depth = 0)
     {
         if (node.IsNull) return null;
         if (depth > limits.MaxComponentDepth) throw node.Error("normalizers nest too deeply");
@@ -103,7 +103,7 @@ internal sealed class Pattern
     public string? Literal { get; }
     public ScalarRegex? Regex { get; }
 
-    public static Pattern Read(JsonNode node, TokenizerLimits limits)
+    public static Pattern Read(CheckedJson node, TokenizerLimits limits)
     {
         if (node.Has("String"))
         {

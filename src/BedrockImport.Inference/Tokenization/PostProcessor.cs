@@ -18,7 +18,7 @@ internal sealed class PostProcessor
     public int[] Prefix { get; }
     public int[] Suffix { get; }
 
-    public static PostProcessor Read(JsonNode node, TokenizerLimits limits, int depth = 0)
+    public static PostProcessor Read(CheckedJson node, TokenizerLimits limits, int depth = 0)
     {
         if (node.IsNull) return None;
         if (depth > limits.MaxComponentDepth) throw node.Error("post-processors nest too deeply");
@@ -46,7 +46,7 @@ internal sealed class PostProcessor
         }
     }
 
-    private static PostProcessor ReadTemplate(JsonNode node, TokenizerLimits limits)
+    private static PostProcessor ReadTemplate(CheckedJson node, TokenizerLimits limits)
     {
         var specialTokens = new Dictionary<string, int[]>(StringComparer.Ordinal);
         if (!node["special_tokens"].IsNull)

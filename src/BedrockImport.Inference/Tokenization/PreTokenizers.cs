@@ -11,7 +11,7 @@ internal abstract class PreTokenizer
 {
     public abstract void Split(Piece piece, List<Piece> output);
 
-    public static PreTokenizer? Read(JsonNode node, TokenizerLimits limits, int depth = 0)
+    public static PreTokenizer? Read(CheckedJson node, TokenizerLimits limits, int depth = 0)
     {
         if (node.IsNull) return null;
         if (depth > limits.MaxComponentDepth) throw node.Error("pre-tokenizers nest too deeply");
@@ -44,14 +44,14 @@ internal abstract class PreTokenizer
         }
     }
 
-    internal static char ReadReplacement(JsonNode node)
+    internal static char ReadReplacement(CheckedJson node)
     {
         var replacement = node.IsNull ? "\u2581" : node.GetString(8);
         if (replacement.Length != 1) throw node.Error("the replacement must be one character");
         return replacement[0];
     }
 
-    internal static PrependScheme ReadPrependScheme(JsonNode node)
+    internal static PrependScheme ReadPrependScheme(CheckedJson node)
     {
         if (node.Has("prepend_scheme"))
         {
@@ -68,7 +68,7 @@ internal abstract class PreTokenizer
         return node["add_prefix_space"].GetBool(true) ? PrependScheme.Always : PrependScheme.Never;
     }
 
-    private static SplitBehavior ReadBehavior(JsonNode node) => node.GetString(32) switch
+    private static SplitBehavior ReadBehavior(CheckedJson node) => node.GetString(32) switch
     {
         "Removed" => SplitBehavior.Removed,
         "Isolated" => SplitBehavior.Isolated,

@@ -6,11 +6,11 @@ namespace BedrockImport.Inference.Tokenization;
 /// A checked view of one JSON value of a tokenizer file: every accessor says which file and which path is wrong when
 /// the shape is not the expected one, so malformed files fail with a <see cref="TokenizerFormatException"/>.
 /// </summary>
-internal readonly struct JsonNode
+internal readonly struct CheckedJson
 {
     private readonly JsonElement element;
 
-    public JsonNode(string file, string path, JsonElement element)
+    public CheckedJson(string file, string path, JsonElement element)
     {
         File = file;
         Path = path;
@@ -35,7 +35,7 @@ internal readonly struct JsonNode
         _ => "null",
     };
 
-    private JsonNode Expect(JsonValueKind kind)
+    private CheckedJson Expect(JsonValueKind kind)
     {
         if (element.ValueKind != kind)
         {
@@ -45,13 +45,13 @@ internal readonly struct JsonNode
     }
 
     /// <summary>The property, or a null node when it is absent.</summary>
-    public JsonNode this[string name]
+    public CheckedJson this[string name]
     {
         get
         {
             Expect(JsonValueKind.Object);
             var childPath = Path.Length == 0 ? name : $"{Path}.{name}";
-            return element.TryGetProperty(name, out var child) ? new JsonNode(File, childPath, child) : new JsonNode(File, childPath, default);
+            return element.TryGetProperty(name, out var child) ? new CheckedJson(File, childPath, child) : new CheckedJson(File, childPath, default);
         }
     }
 
@@ -102,17 +102,17 @@ internal readonly struct JsonNode
         return length;
     }
 
-    public IEnumerable<JsonNode> Items(int maxLength)
+    public IEnumerable<CheckedJson> Items(int maxLength)
     {
         ArrayLength(maxLength);
         var index = 0;
         foreach (var item in element.EnumerateArray())
         {
-            yield return new JsonNode(File, $"{Path}[{index++}]", item);
+            yield return new CheckedJson(File, $"{Path}[{index++}]", item);
         }
     }
 
-    public IEnumerable<(string Name, JsonNode Value)> Properties(int maxCount)
+    public IEnumerable<(string Name, CheckedJson Value)> Properties(int maxCount)
     {
         Expect(JsonValueKind.Object);
         var count = 0;
@@ -123,7 +123,7 @@ internal readonly struct JsonNode
                 throw Error($"more entries than the limit of {maxCount}");
             }
             var childPath = Path.Length == 0 ? property.Name : $"{Path}.{property.Name}";
-            yield return (property.Name, new JsonNode(File, childPath, property.Value));
+            yield return (property.Name, new CheckedJson(File, childPath, property.Value));
         }
     }
 
