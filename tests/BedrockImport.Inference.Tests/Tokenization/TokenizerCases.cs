@@ -9,7 +9,7 @@ public static class TokenizerCases
         _ => Path.Combine(AppContext.BaseDirectory, "Tokenization", "Data", name, "tokenizer.json"),
     };
 
-    public static readonly string[] Tokenizers = { "llama", "qwen2", "bytelevel-regex", "llama3-style", "sentencepiece-legacy", "sentencepiece-metaspace" };
+    public static readonly string[] Tokenizers = { "llama", "qwen2", "bytelevel-regex", "llama3-style", "qwen2-style", "sentencepiece-legacy", "sentencepiece-metaspace", "sentencepiece-components" };
 
     public static readonly string[] Texts =
     {
@@ -34,6 +34,7 @@ public static class TokenizerCases
         "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>",
         "the test of tokens is a test to the world and café",
         "\u00e9 e\u0301 \ufb01 \u2460 \u3000 \u00a0 x",
+        "a <sep>   b and band and_ x<sep>y 42and and",
     };
 
     public static IEnumerable<object[]> TokenizerAndText() =>

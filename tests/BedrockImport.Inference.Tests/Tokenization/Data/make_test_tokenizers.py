@@ -6,6 +6,8 @@ llama3-style/      the llama fixture's byte-level vocabulary and merges in Llama
                    regex then ByteLevel without regex, ignore_merges, <|begin_of_text|> added by TemplateProcessing,
                    merges as [a, b] pairs, an lstrip special token and a normalized non-special added token, and the
                    CROSSING_WORDS merges.
+qwen2-style/       as llama3-style in Qwen2's shape: NFC, Qwen2's regex (one digit at a time), ByteLevel post-processor.
+sentencepiece-components/ other components on the SentencePiece vocabulary (see sentencepiece_components).
 sentencepiece-legacy/    Llama 2's shape: Prepend + Replace normalizers, no pre-tokenizer, BPE with byte fallback,
                          fuse_unk, decoder Replace/ByteFallback/Fuse/Strip, <s> added; merges as "a b" strings.
 sentencepiece-metaspace/ Mistral's newer shape: Metaspace pre-tokenizer (prepend_scheme first, split false) and
@@ -73,6 +75,27 @@ def byte_level_regex():
     return fixture
 
 
+QWEN2_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                 r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def qwen2_style():
+    data = llama3_style()
+    # Without Llama 3's two tokens; the others move down, as the Rust tokenizers number added tokens without gaps.
+    kept = [t for t in data["added_tokens"] if t["content"] not in ("<|begin_of_text|>", "<|end_of_text|>")]
+    next_id = max(data["model"]["vocab"].values()) + 1
+    for token in kept:
+        if token["content"] not in data["model"]["vocab"]:
+            token["id"] = next_id
+            next_id += 1
+    data["added_tokens"] = kept
+    data["normalizer"] = {"type": "NFC"}
+    data["pre_tokenizer"]["pretokenizers"][0]["pattern"] = {"Regex": QWEN2_PATTERN}
+    data["post_processor"] = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}
+    data["model"]["ignore_merges"] = False
+    return data
+
+
 def llama3_style():
     with open(FIXTURE, encoding="utf-8") as f:
         fixture = json.load(f)
@@ -130,6 +153,24 @@ def sentencepiece_vocab():
     return vocab, merges
 
 
+def sentencepiece_components():
+    """Components the other files leave out, on the SentencePiece vocabulary: NFKC and a regex Replace, Digits,
+    Metaspace with prepend_scheme always and split, rstrip and single_word added tokens, no post-processor."""
+    data = sentencepiece(legacy=False)
+    next_id = max(data["model"]["vocab"].values()) + 1
+    data["added_tokens"] += [added(next_id, "<sep>", rstrip=True), added(next_id + 1, "and", special=False, normalized=True, single_word=True)]
+    data["normalizer"] = {"type": "Sequence", "normalizers": [
+        {"type": "NFKC"}, {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]}
+    data["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+        {"type": "Digits", "individual_digits": True},
+        {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True}]}
+    data["decoder"] = {"type": "Sequence", "decoders": [
+        {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True},
+        {"type": "ByteFallback"}, {"type": "Fuse"}]}
+    data["post_processor"] = None
+    return data
+
+
 def sentencepiece(legacy):
     vocab, merges = sentencepiece_vocab()
     tokens = [added(0, "<unk>"), added(1, "<s>"), added(2, "</s>")]
@@ -161,5 +202,7 @@ def sentencepiece(legacy):
 if __name__ == "__main__":
     write("bytelevel-regex", byte_level_regex())
     write("llama3-style", llama3_style())
+    write("qwen2-style", qwen2_style())
     write("sentencepiece-legacy", sentencepiece(legacy=True))
+    write("sentencepiece-components", sentencepiece_components())
     write("sentencepiece-metaspace", sentencepiece(legacy=False))
