@@ -7,7 +7,8 @@ public class DecodingTests
     private static ModelTokenizer Load(string name) => ModelTokenizer.Load(TokenizerCases.TokenizerPath(name));
 
     public static IEnumerable<object[]> ByteLevelTokenizerAndText() =>
-        from name in new[] { "llama", "qwen2", "bytelevel-regex", "llama3-style" }
+        // Not bytelevel-regex: its add_prefix_space puts a space before each piece that decoding keeps, in Rust as here.
+        from name in new[] { "llama", "qwen2", "llama3-style", "qwen2-style" }
         from index in Enumerable.Range(0, TokenizerCases.Texts.Length)
         select new object[] { name, index };
 
@@ -20,7 +21,9 @@ public class DecodingTests
         var ids = tokenizer.Encode(text, addSpecialTokens: false);
 
         // <mask> strips the white space on its left (lstrip), so that text comes back without it.
-        var expected = name == "llama3-style" ? text.Replace("   <mask>", "<mask>") : text;
+        var expected = name is "llama3-style" or "qwen2-style" ? text.Replace("   <mask>", "<mask>") : text;
+        // qwen2-style normalizes to NFC first: e + U+0301 comes back as é.
+        if (name == "qwen2-style") expected = expected.Normalize(System.Text.NormalizationForm.FormC);
         Assert.Equal(expected, tokenizer.Decode(ids, skipSpecialTokens: false));
     }
 

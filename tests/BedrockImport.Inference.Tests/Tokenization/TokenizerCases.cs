@@ -35,6 +35,7 @@ public static class TokenizerCases
         "the test of tokens is a test to the world and café",
         "\u00e9 e\u0301 \ufb01 \u2460 \u3000 \u00a0 x",
         "a <sep>   b and band and_ x<sep>y 42and and",
+        "Hey!!? no,, yes.. a.b - c--d ?",
     };
 
     public static IEnumerable<object[]> TokenizerAndText() =>

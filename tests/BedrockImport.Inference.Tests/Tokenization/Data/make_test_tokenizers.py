@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the tokenizer.json files the tokenizer tests compare with the Rust tokenizers (run from this folder).
 
-bytelevel-regex/   the llama fixture (ByteLevel with GPT-2's regex) plus merges that build CROSSING_WORDS.
+bytelevel-regex/   the llama fixture (ByteLevel with GPT-2's regex), add_prefix_space, merges that build CROSSING_WORDS.
 llama3-style/      the llama fixture's byte-level vocabulary and merges in Llama 3's shape: Split with Llama 3's
                    regex then ByteLevel without regex, ignore_merges, <|begin_of_text|> added by TemplateProcessing,
                    merges as [a, b] pairs, an lstrip special token and a normalized non-special added token, and the
@@ -72,6 +72,7 @@ def byte_level_regex():
         fixture = json.load(f)
     merges = [m if isinstance(m, list) else m.split(" ") for m in fixture["model"]["merges"]]
     fixture["model"]["vocab"], fixture["model"]["merges"] = with_crossing_merges(fixture["model"]["vocab"], merges)
+    fixture["pre_tokenizer"]["add_prefix_space"] = True
     return fixture
 
 
@@ -155,7 +156,7 @@ def sentencepiece_vocab():
 
 def sentencepiece_components():
     """Components the other files leave out, on the SentencePiece vocabulary: NFKC and a regex Replace, Digits,
-    Metaspace with prepend_scheme always and split, rstrip and single_word added tokens, no post-processor."""
+    Split with each behaviour and invert, Metaspace with prepend_scheme always and split, rstrip and single_word added tokens, no post-processor."""
     data = sentencepiece(legacy=False)
     next_id = max(data["model"]["vocab"].values()) + 1
     data["added_tokens"] += [added(next_id, "<sep>", rstrip=True), added(next_id + 1, "and", special=False, normalized=True, single_word=True)]
@@ -163,6 +164,10 @@ def sentencepiece_components():
         {"type": "NFKC"}, {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]}
     data["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
         {"type": "Digits", "individual_digits": True},
+        {"type": "Split", "pattern": {"String": ","}, "behavior": "MergedWithPrevious", "invert": False},
+        {"type": "Split", "pattern": {"Regex": "[!?]"}, "behavior": "Contiguous", "invert": False},
+        {"type": "Split", "pattern": {"Regex": "-"}, "behavior": "Removed", "invert": False},
+        {"type": "Split", "pattern": {"Regex": "[.]"}, "behavior": "MergedWithNext", "invert": True},
         {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True}]}
     data["decoder"] = {"type": "Sequence", "decoders": [
         {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True},
