@@ -49,6 +49,8 @@ internal sealed class BpeModel
 
     public int MaxId => vocabulary.Count == 0 ? -1 : vocabulary.Values.Max();
 
+    public int VocabularyCount => vocabulary.Count;
+
     public bool ByteFallback => byteFallback;
 
     public int? TokenToId(string token) => vocabulary.TryGetValue(token, out var id) ? id : null;

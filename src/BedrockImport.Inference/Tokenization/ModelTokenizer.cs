@@ -87,24 +87,45 @@ public sealed class ModelTokenizer
     {
         if (root.Kind != JsonValueKind.Object) throw root.Error("the file is not a JSON object");
         // truncation and padding are ignored: they shape training batches, the endpoint encodes one prompt whole.
+        if (root["model"].IsNull) throw root.Error("the file has no model");
+        var model = BpeModel.Read(root["model"], limits);
         var addedTokens = new List<AddedToken>();
         if (!root["added_tokens"].IsNull)
         {
+            var indexByContent = new Dictionary<string, int>(StringComparer.Ordinal);
+            int? maxAddedId = null;
             foreach (var item in root["added_tokens"].Items(limits.MaxAddedTokens))
             {
+                item["id"].GetInt(0, limits.MaxVocabularySize * 2); // checked, but not what decides the id (below)
+                var content = item["content"].GetString(limits.MaxTokenLength);
                 var special = item["special"].GetBool(false);
-                addedTokens.Add(new AddedToken(
-                    item["id"].GetInt(0, limits.MaxVocabularySize * 2),
-                    item["content"].GetString(limits.MaxTokenLength),
+                if (content.Length == 0) continue;
+                var token = new AddedToken(
+                    0,
+                    content,
                     special,
                     item["normalized"].GetBool(!special),
                     item["lstrip"].GetBool(false),
                     item["rstrip"].GetBool(false),
-                    item["single_word"].GetBool(false)));
+                    item["single_word"].GetBool(false));
+                if (indexByContent.TryGetValue(content, out var index))
+                {
+                    // The same content again keeps its id and takes the later flags, but once special it stays special
+                    // (the Rust tokenizers never take a token out of their special set).
+                    addedTokens[index] = token with { Id = addedTokens[index].Id, Special = token.Special || addedTokens[index].Special };
+                    continue;
+                }
+                // The Rust tokenizers number added tokens themselves: the vocabulary's id when the content is in it,
+                // else the next id after the vocabulary and the added tokens so far. The file's id only agrees with it.
+                var vocabularyCount = model.VocabularyCount;
+                var id = model.TokenToId(content)
+                    ?? (maxAddedId is { } max && (max >= vocabularyCount || vocabularyCount == 0) ? max + 1 : vocabularyCount);
+                token = token with { Id = id };
+                maxAddedId = maxAddedId is { } previous ? Math.Max(previous, id) : id;
+                indexByContent[content] = addedTokens.Count;
+                addedTokens.Add(token);
             }
         }
-        if (root["model"].IsNull) throw root.Error("the file has no model");
-        var model = BpeModel.Read(root["model"], limits);
         return new ModelTokenizer(
             root.File,
             model,

@@ -92,3 +92,40 @@ public class OracleComparisonTests
         Assert.Contains("▁日本語", tokens);
     }
 }
+
+public sealed class AddedTokenNumberingTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("tokenizer-numbering-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [Fact]
+    public void Added_tokens_are_numbered_as_the_rust_tokenizers_number_them_whatever_ids_the_file_says()
+    {
+        // Ids with a gap, a wrong id for a vocabulary entry and a repeated content: the Rust tokenizers renumber.
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(TokenizerCases.TokenizerPath("sentencepiece-metaspace")))!.AsObject();
+        var vocabularySize = json["model"]!["vocab"]!.AsObject().Count;
+        json["added_tokens"] = System.Text.Json.Nodes.JsonNode.Parse($$"""
+            [
+              {"id": 1, "content": "<s>", "special": true, "normalized": false, "single_word": false, "lstrip": false, "rstrip": false},
+              {"id": {{vocabularySize + 7}}, "content": "<first>", "special": true, "normalized": false, "single_word": false, "lstrip": false, "rstrip": false},
+              {"id": 0, "content": "<second>", "special": true, "normalized": false, "single_word": false, "lstrip": false, "rstrip": false},
+              {"id": 5, "content": "</s>", "special": true, "normalized": false, "single_word": false, "lstrip": false, "rstrip": false},
+              {"id": {{vocabularySize + 1}}, "content": "<first>", "special": false, "normalized": false, "single_word": false, "lstrip": false, "rstrip": false},
+              {"id": {{vocabularySize + 2}}, "content": "<third>", "special": true, "normalized": false, "single_word": false, "lstrip": false, "rstrip": false}
+            ]
+            """);
+        var path = Path.Combine(folder, "tokenizer.json");
+        File.WriteAllText(path, json.ToJsonString());
+        var text = "<s>a<first>b<second>c</s><third>";
+        var oracle = new RustTokenizer(vocabPath: path);
+        var tokenizer = ModelTokenizer.Load(path);
+
+        var ids = tokenizer.Encode(text, addSpecialTokens: true);
+
+        Assert.Equal(oracle.Encode(text), ids.Select(id => (uint)id).ToArray());
+        Assert.Equal(vocabularySize + 3, tokenizer.VocabularySize);
+        Assert.True(tokenizer.IsSpecial(tokenizer.TokenToId("<first>")!.Value)); // once special, always special
+        Assert.Equal(oracle.Decode(ids.Select(id => (uint)id).ToArray()), tokenizer.Decode(ids, skipSpecialTokens: true));
+    }
+}
