@@ -23,6 +23,7 @@ internal sealed class BpeModel
     private readonly int[]?[] byteTokenIds = new int[]?[256];
     private readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
     private readonly int cacheEntries;
+    private const int MaxCachedWordLength = 256;
 
     private BpeModel(Dictionary<string, int> vocabulary, Dictionary<long, (int, int)> merges, int? unknownId, bool fuseUnknown,
         bool byteFallback, bool ignoreMerges, string? continuingSubwordPrefix, string? endOfWordSuffix, int cacheEntries)
@@ -127,8 +128,12 @@ internal sealed class BpeModel
             return;
         }
         var ids = Merge(InitialSymbols(word));
-        if (cache.Count >= cacheEntries) cache.Clear();
-        cache[word] = ids;
+        // Only short words are kept: without a pre-tokenizer (Llama 2) a whole prompt is one word.
+        if (word.Length <= MaxCachedWordLength)
+        {
+            if (cache.Count >= cacheEntries) cache.Clear();
+            cache[word] = ids;
+        }
         output.AddRange(ids);
     }
 

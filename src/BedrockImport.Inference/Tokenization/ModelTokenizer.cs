@@ -77,7 +77,14 @@ public sealed class ModelTokenizer
         ModelTokenizer tokenizer;
         using (var document = CheckedJson.ParseFile(file, limits.MaxFileBytes))
         {
-            tokenizer = FromJson(new CheckedJson(file, "", document.RootElement), limits);
+            try
+            {
+                tokenizer = FromJson(new CheckedJson(file, "", document.RootElement), limits);
+            }
+            catch (RegexMatchTimeoutException ex)
+            {
+                throw new TokenizerFormatException(file, $"a normalizer pattern took longer than {ex.MatchTimeout.TotalSeconds:0.#} s on an added token", ex);
+            }
         }
         tokenizer.ReadSpecialIds(folder, limits);
         return tokenizer;
