@@ -55,10 +55,10 @@ public sealed class ModelTokenizer
     public IReadOnlyList<int> EosTokenIds { get; private set; } = Array.Empty<int>();
 
     /// <summary>The ids the post-processor puts before the text when special tokens are added (Llama 3: begin_of_text).</summary>
-    public IReadOnlyList<int> PrefixTokenIds => postProcessor.Prefix;
+    public IReadOnlyList<int> PrefixTokenIds => Array.AsReadOnly(postProcessor.Prefix);
 
     /// <summary>The ids the post-processor puts after the text when special tokens are added.</summary>
-    public IReadOnlyList<int> SuffixTokenIds => postProcessor.Suffix;
+    public IReadOnlyList<int> SuffixTokenIds => Array.AsReadOnly(postProcessor.Suffix);
 
     public bool IsSpecial(int id) => addedTokensById.TryGetValue(id, out var token) && token.Special;
 
