@@ -121,4 +121,24 @@ public class DecodingTests
         Assert.All(bytes.Select(decoder.Add), chunk => Assert.Equal("", chunk));
         Assert.Contains('\uFFFD', decoder.Flush());
     }
+
+    [Fact]
+    public void A_stream_goes_on_after_invalid_bytes()
+    {
+        var tokenizer = Load("sentencepiece-legacy");
+        var party = tokenizer.Encode("🎉", addSpecialTokens: false);
+        var invalid = tokenizer.TokenToId("<0xFF>")!.Value;
+        var the = tokenizer.TokenToId("▁the")!.Value;
+        var decoder = tokenizer.CreateDecoder(skipSpecialTokens: true);
+
+        var chunks = party.Select(decoder.Add).ToList();
+        chunks.Add(decoder.Add(invalid));
+        chunks.Add(decoder.Add(the));
+        chunks.Add(decoder.Flush());
+
+        Assert.Equal("🎉", chunks[party.Count - 1]);
+        Assert.Equal("", chunks[party.Count]); // 0xFF alone: held, it may be the start of something
+        Assert.Equal("\uFFFD the", chunks[party.Count + 1]);
+        Assert.Equal("", chunks[^1]);
+    }
 }
