@@ -10,7 +10,7 @@ using BedrockImport.LocalEndpoint.Hosting;
 namespace BedrockImport.LocalEndpoint.Bedrock;
 
 /// <summary>The six Custom Model Import operations (bedrock-wire-protocol.md §2).</summary>
-internal sealed class ControlPlane
+internal sealed partial class ControlPlane
 {
     private readonly EndpointContext _context;
     private readonly ImportJobStore _store;
