@@ -196,6 +196,15 @@ Describe 'Cheap reruns of Copy | Start | Wait' -Tag 'CI' {
         Get-TestCallCount $endpoint 'bedrock:CreateModelImportJob' | Should -Be $calls
     }
 
+    It 'waits for a job and passes a reused model through in one Wait' {
+        $reused = Start-BedrockModelImport -ModelName rerun -S3Uri 's3://preflight/rerun/' -RoleArn $role -WarningAction SilentlyContinue
+        $reused.ModelArn | Should -Not -BeNullOrEmpty
+        $job = Start-BedrockModelImport -ModelName mixed -S3Uri 's3://preflight/good/' -RoleArn $role
+        $models = @($reused, $job | Wait-BedrockImportJob)
+        ($models.ModelName | Sort-Object) | Should -Be @('mixed', 'rerun')
+        ($models | Where-Object ModelName -eq 'rerun').ModelArn | Should -Be $reused.ModelArn
+    }
+
     It 'imports a model of another name from the same source anew' {
         $calls = Get-TestCallCount $endpoint 'bedrock:CreateModelImportJob'
         $model = Start-BedrockModelImport -ModelName rerun-copy -S3Uri 's3://preflight/rerun/' -RoleArn $role | Wait-BedrockImportJob

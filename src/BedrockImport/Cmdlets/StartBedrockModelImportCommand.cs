@@ -139,7 +139,12 @@ public sealed class StartBedrockModelImportCommand : ModelSourceCmdlet
 
         var session = ResolveSession();
         var stagingSkipped = ParameterSetName == PathSet && MyInvocation.BoundParameters.ContainsKey("WhatIf");
-        if (!stagingSkipped)
+        if (!session.HasSigV4Credentials && !stagingSkipped)
+        {
+            // A Bedrock API key alone signs no S3 call: the job can still be created, unchecked and untagged.
+            WriteWarning($"No AWS credentials for S3 (only a Bedrock API key): {S3Uri} was not checked, and the import is neither tagged with its source nor reused.");
+        }
+        else if (!stagingSkipped)
         {
             var preflight = await RunPreflightAsync(session).ConfigureAwait(false);
             if (preflight.ExistingModel != null)
