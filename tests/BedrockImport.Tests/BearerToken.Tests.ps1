@@ -65,6 +65,14 @@ Describe 'Bedrock API keys with no AWS keys in the session' -Tag 'CI' {
         $answer.Completion | Should -Be ' bearer answer'
     }
 
+    It 'starts an import with the key alone: the S3 preflight is skipped with a warning, not failed' {
+        $warnings = $null
+        $job = Start-BedrockModelImport -ModelName 'bearer-only' -S3Uri 's3://bearer/model/' -RoleArn 'arn:aws:iam::123456789012:role/BedrockImportTest' `
+            -BearerToken $endpoint.BearerToken @at -WarningVariable warnings -WarningAction SilentlyContinue
+        $job.ImportedModelName | Should -Be 'bearer-only'
+        "$warnings" | Should -Match 'No AWS credentials for S3'
+    }
+
     It 'serves Get-ImportedModel and Invoke-ImportedModel via AWS_BEARER_TOKEN_BEDROCK' {
         $env:AWS_BEARER_TOKEN_BEDROCK = $token
         (Get-ImportedModel @at).ModelArn | Should -Contain $model.ModelArn

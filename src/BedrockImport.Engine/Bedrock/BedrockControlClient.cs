@@ -4,7 +4,7 @@ using BedrockImport.Engine.Wire;
 
 namespace BedrockImport.Engine.Bedrock;
 
-/// <summary>Bedrock control plane (host bedrock.&lt;region&gt;, signing name bedrock), the six import operations.</summary>
+/// <summary>Bedrock control plane (host bedrock.&lt;region&gt;, signing name bedrock), the six import operations and ListTagsForResource.</summary>
 public sealed class BedrockControlClient : RestJsonClient
 {
     public BedrockControlClient(AwsSession session, RetryOptions? retry = null, IEngineLog? log = null)
@@ -77,6 +77,14 @@ public sealed class BedrockControlClient : RestJsonClient
     public Task DeleteImportedModelAsync(string modelIdentifier, CancellationToken cancellationToken)
         => SendAsync<NoContent>("DeleteImportedModel", HttpMethod.Delete, "/imported-models/" + Label(modelIdentifier, nameof(modelIdentifier)), null, null, cancellationToken);
 
+    /// <summary>The tags of a Bedrock resource (an import job or an imported model, by ARN).</summary>
+    public async Task<IReadOnlyList<Tag>> ListTagsForResourceAsync(string resourceArn, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync<ListTagsForResourceResponse>("ListTagsForResource", HttpMethod.Post, "/listTagsForResource", null,
+            new ListTagsForResourceRequest { ResourceARN = resourceArn }, cancellationToken).ConfigureAwait(false);
+        return response.Tags ?? new List<Tag>();
+    }
+
     private static Query ListQuery(ListRequest request) => new Query()
         .Add("creationTimeAfter", request.CreationTimeAfter)
         .Add("creationTimeBefore", request.CreationTimeBefore)
@@ -94,6 +102,16 @@ public sealed class BedrockControlClient : RestJsonClient
     {
         public string? NextToken { get; set; }
         public List<ModelImportJob>? ModelImportJobSummaries { get; set; }
+    }
+
+    private sealed class ListTagsForResourceRequest
+    {
+        public string ResourceARN { get; set; } = "";
+    }
+
+    private sealed class ListTagsForResourceResponse
+    {
+        public List<Tag>? Tags { get; set; }
     }
 
     private sealed class ListImportedModelsResponse

@@ -68,7 +68,10 @@ public sealed class ModelUploader
         tracker.Report("Uploading", force: true);
         var details = files.Select(f => f.ToResult()).ToList();
         var result = new UploadResult(request.Destination.ToString(), files.Count, files.Sum(f => f.Size), details.Sum(d => d.BytesUploaded),
-            files.Count(f => f.Skipped), clock.Elapsed, details);
+            files.Count(f => f.Skipped), clock.Elapsed, details)
+        {
+            HubCommit = (request.Source as HubRepositorySource)?.Revision?.Sha,
+        };
         log.Verbose($"Uploaded {result.Files - result.Skipped} of {result.Files} files ({result.Uploaded} bytes sent, {result.Skipped} skipped) to {result.S3Uri} in {RetryPolicy.FormatDuration(result.Duration)}.");
         return result;
     }

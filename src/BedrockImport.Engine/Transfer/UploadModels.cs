@@ -98,6 +98,10 @@ public sealed class UploadResult
     public int Skipped { get; }
     public TimeSpan Duration { get; }
     public IReadOnlyList<UploadedFile> Details { get; }
+
+    /// <summary>The 40-hex Hugging Face commit the files were copied from (a Hub source); null for a local folder.
+    /// Start-BedrockModelImport binds it by property name and records it as the import's source identity.</summary>
+    public string? HubCommit { get; internal set; }
 }
 
 /// <summary>A progress snapshot; reported after each part and each file.</summary>

@@ -58,13 +58,14 @@ internal sealed class BedrockHandler : IServiceHandler
                 case "GetImportedModel": await _control.GetImportedModelAsync(context, identifier!).ConfigureAwait(false); break;
                 case "ListImportedModels": await _control.ListImportedModelsAsync(context).ConfigureAwait(false); break;
                 case "DeleteImportedModel": await _control.DeleteImportedModelAsync(context, identifier!).ConfigureAwait(false); break;
+                case "ListTagsForResource": await _control.ListTagsForResourceAsync(context).ConfigureAwait(false); break;
                 case "InvokeModel": await _runtime.InvokeModelAsync(context, identifier!, streaming: false).ConfigureAwait(false); break;
                 case "InvokeModelWithResponseStream": await _runtime.InvokeModelAsync(context, identifier!, streaming: true).ConfigureAwait(false); break;
                 case "Converse": await _converse.ConverseAsync(context, identifier!, streaming: false).ConfigureAwait(false); break;
                 case "ConverseStream": await _converse.ConverseAsync(context, identifier!, streaming: true).ConfigureAwait(false); break;
                 default:
                     throw new BedrockError(404, "UnknownOperationException",
-                        $"The local endpoint does not implement {context.Request.Method} {context.Request.Path}. It serves the six Custom Model Import operations and InvokeModel / InvokeModelWithResponseStream / Converse / ConverseStream.");
+                        $"The local endpoint does not implement {context.Request.Method} {context.Request.Path}. It serves the six Custom Model Import operations, ListTagsForResource and InvokeModel / InvokeModelWithResponseStream / Converse / ConverseStream.");
             }
         }
         catch (BedrockError e)
@@ -89,6 +90,7 @@ internal sealed class BedrockHandler : IServiceHandler
             case ["imported-models"] when HttpMethods.IsGet(method): return ("ListImportedModels", null);
             case ["imported-models", var model] when HttpMethods.IsGet(method): return ("GetImportedModel", model);
             case ["imported-models", var model] when HttpMethods.IsDelete(method): return ("DeleteImportedModel", model);
+            case ["listTagsForResource"] when HttpMethods.IsPost(method): return ("ListTagsForResource", null);
             case ["model", var model, "invoke"] when HttpMethods.IsPost(method): return ("InvokeModel", model);
             case ["model", var model, "invoke-with-response-stream"] when HttpMethods.IsPost(method): return ("InvokeModelWithResponseStream", model);
             case ["model", var model, "converse"] when HttpMethods.IsPost(method): return ("Converse", model);

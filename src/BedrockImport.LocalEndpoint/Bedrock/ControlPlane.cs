@@ -11,7 +11,7 @@ using BedrockImport.LocalEndpoint.ServiceQuotas;
 namespace BedrockImport.LocalEndpoint.Bedrock;
 
 /// <summary>The six Custom Model Import operations (bedrock-wire-protocol.md §2).</summary>
-internal sealed class ControlPlane
+internal sealed partial class ControlPlane
 {
     private readonly EndpointContext _context;
     private readonly ImportJobStore _store;

@@ -91,6 +91,18 @@ internal sealed partial class S3Handler : IServiceHandler
         context.Response.Headers["x-amz-id-2"] = AwsErrors.HostId(requestId);
         try
         {
+            if (_context.Knobs.Current.S3?.AccessDeniedOperations?.Contains(route.Operation, StringComparer.Ordinal) == true)
+            {
+                await AwsErrors.WriteS3ErrorAsync(context, 403, "AccessDenied", "Access Denied").ConfigureAwait(false);
+                return;
+            }
+
+            if (IsInOtherRegion(route, request, out var bucketRegion))
+            {
+                await WritePermanentRedirectAsync(context, route.Bucket, bucketRegion).ConfigureAwait(false);
+                return;
+            }
+
             await (route.Operation switch
             {
                 "ListBuckets" => ListBucketsAsync(context),
@@ -157,20 +169,71 @@ internal sealed partial class S3Handler : IServiceHandler
 
     private async Task CreateBucketAsync(HttpContext context, VerifiedRequest request, Route route)
     {
-        await ReceiveSmallBodyAsync(context, request).ConfigureAwait(false);
+        var body = await ReceiveSmallBodyAsync(context, request).ConfigureAwait(false);
         S3Store.ValidateBucketName(route.Bucket);
+        var region = LocationConstraintOf(body);
         if (Store.BucketExists(route.Bucket))
             throw new S3StoreException(409, "BucketAlreadyOwnedByYou",
                 "Your previous request to create the named bucket succeeded and you already own it.", route.Bucket);
-        Store.CreateBucket(route.Bucket);
+        Store.CreateBucket(route.Bucket, region);
         context.Response.Headers.Location = "/" + route.Bucket;
+    }
+
+    /// <summary>The region a CreateBucket body asks for, checked as S3 checks it: us-east-1 (the global endpoint) accepts any
+    /// region but itself, which is the default there and must be left out; another region's endpoint accepts only its own.
+    /// Null when the body names none (the bucket is then in the served region).</summary>
+    private string? LocationConstraintOf(byte[] body)
+    {
+        if (body.Length == 0)
+            return null;
+        XElement root;
+        try
+        {
+            root = XElement.Parse(System.Text.Encoding.UTF8.GetString(body));
+        }
+        catch (System.Xml.XmlException)
+        {
+            throw new S3StoreException(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema.");
+        }
+
+        var constraint = root.Element(Ns + "LocationConstraint")?.Value ?? root.Element("LocationConstraint")?.Value;
+        if (string.IsNullOrEmpty(constraint))
+            return null;
+        var region = constraint == "EU" ? "eu-west-1" : constraint;
+        if (!System.Text.RegularExpressions.Regex.IsMatch(region, "^[a-z]{2,4}(-[a-z]+)+-[0-9]+$") || region == "us-east-1" && constraint == region)
+            throw new S3StoreException(400, "InvalidLocationConstraint", "The specified location-constraint is not valid");
+        if (_context.Region != "us-east-1" && region != _context.Region)
+            throw new S3StoreException(400, "IllegalLocationConstraintException",
+                $"The {constraint} location constraint is incompatible for the region specific endpoint this request was sent to.");
+        return region == _context.Region ? null : region;
+    }
+
+    private string RegionOf(string bucket) => Store.BucketRegion(bucket) ?? _context.Region;
+
+    /// <summary>A call on a bucket of another region than the request was signed for: S3 sends it to the bucket's region
+    /// (301 PermanentRedirect). ListBuckets, CreateBucket and GetBucketLocation are answered from any region.</summary>
+    private bool IsInOtherRegion(Route route, VerifiedRequest request, out string bucketRegion)
+    {
+        bucketRegion = "";
+        if (route.Bucket.Length == 0 || route.Operation is "ListBuckets" or "CreateBucket" or "GetBucketLocation" || !Store.BucketExists(route.Bucket))
+            return false;
+        bucketRegion = RegionOf(route.Bucket);
+        return !string.Equals(bucketRegion, request.Region, StringComparison.Ordinal);
+    }
+
+    private static Task WritePermanentRedirectAsync(HttpContext context, string bucket, string region)
+    {
+        context.Response.Headers["x-amz-bucket-region"] = region;
+        return AwsErrors.WriteS3ErrorAsync(context, 301, "PermanentRedirect",
+            "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.",
+            new Dictionary<string, string> { ["Endpoint"] = $"{bucket}.s3.{region}.amazonaws.com", ["Bucket"] = bucket });
     }
 
     private Task HeadBucketAsync(HttpContext context, Route route)
     {
         if (!Store.BucketExists(route.Bucket))
             throw new S3StoreException(404, "NoSuchBucket", "The specified bucket does not exist", route.Bucket);
-        context.Response.Headers["x-amz-bucket-region"] = _context.Region;
+        context.Response.Headers["x-amz-bucket-region"] = RegionOf(route.Bucket);
         return Task.CompletedTask;
     }
 
@@ -185,7 +248,8 @@ internal sealed partial class S3Handler : IServiceHandler
     {
         if (!Store.BucketExists(route.Bucket))
             throw new S3StoreException(404, "NoSuchBucket", "The specified bucket does not exist", route.Bucket);
-        return WriteXmlAsync(context, new XElement(Ns + "LocationConstraint", _context.Region == "us-east-1" ? null : _context.Region));
+        var region = RegionOf(route.Bucket);
+        return WriteXmlAsync(context, new XElement(Ns + "LocationConstraint", region == "us-east-1" ? null : region));
     }
 
     // ---- objects ----

@@ -125,7 +125,9 @@ public sealed class S3Store
         return new FileStream(DataPath(bucket, key), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920, useAsync: true);
     }
 
-    public void CreateBucket(string bucket)
+    /// <param name="region">The bucket's region (from CreateBucketConfiguration/LocationConstraint); null is the region the
+    /// endpoint serves, whatever it is then.</param>
+    public void CreateBucket(string bucket, string? region = null)
     {
         ValidateBucketName(bucket);
         _buckets.GetOrAdd(bucket, name =>
@@ -133,10 +135,13 @@ public sealed class S3Store
             var dir = Path.Combine(BucketsRoot, name);
             Directory.CreateDirectory(Path.Combine(dir, "objects"));
             var created = _clock.GetUtcNow();
-            File.WriteAllText(Path.Combine(dir, "bucket.json"), JsonSerializer.Serialize(new BucketFile { Name = name, Created = created }, Json));
-            return new BucketState(created);
+            File.WriteAllText(Path.Combine(dir, "bucket.json"), JsonSerializer.Serialize(new BucketFile { Name = name, Created = created, Region = region }, Json));
+            return new BucketState(created, region);
         });
     }
+
+    /// <summary>The region the bucket was created in; null when it was created without a location constraint (the served region).</summary>
+    public string? BucketRegion(string bucket) => Bucket(bucket).Region;
 
     /// <summary>Stores an object (for seeding from tests or other services).</summary>
     public async Task<S3ObjectInfo> PutObjectAsync(string bucket, string key, Stream content, string contentType = "application/octet-stream",
@@ -354,7 +359,7 @@ public sealed class S3Store
             if (!File.Exists(bucketFile))
                 continue;
             var info = JsonSerializer.Deserialize<BucketFile>(File.ReadAllText(bucketFile), Json)!;
-            var state = new BucketState(info.Created);
+            var state = new BucketState(info.Created, info.Region);
             var objects = Path.Combine(dir, "objects");
             Directory.CreateDirectory(objects);
             foreach (var metaFile in Directory.EnumerateFiles(objects, "*.json"))
@@ -372,13 +377,19 @@ public sealed class S3Store
     {
         public string Name { get; set; } = "";
         public DateTimeOffset Created { get; set; }
+        public string? Region { get; set; }
     }
 
     private sealed class BucketState
     {
-        public BucketState(DateTimeOffset created) => Created = created;
+        public BucketState(DateTimeOffset created, string? region)
+        {
+            Created = created;
+            Region = region;
+        }
 
         public DateTimeOffset Created { get; }
+        public string? Region { get; }
         public object Lock { get; } = new();
         public SortedDictionary<string, ObjectMetadata> Objects { get; } = new(StringComparer.Ordinal);
     }

@@ -1,14 +1,17 @@
 using System.Collections;
 using System.Management.Automation;
 using BedrockImport.Engine.Bedrock;
+using BedrockImport.Engine.Credentials;
 using BedrockImport.Engine.Import;
+using S3Engine = BedrockImport.Engine.Transfer;
 using BedrockImport.Infrastructure;
 
 namespace BedrockImport.Cmdlets;
 
-/// <summary>Starts a model import job (CreateModelImportJob) and outputs the job.</summary>
+/// <summary>Starts a model import job (CreateModelImportJob) and outputs the job, after a preflight (ImportPreflight) that stops
+/// what would fail and finds a model or a running job already made from the same source, which it outputs instead.</summary>
 [Cmdlet(VerbsLifecycle.Start, "BedrockModelImport", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = S3Set)]
-[OutputType(typeof(ModelImportJob))]
+[OutputType(typeof(ModelImportJob), typeof(ImportedModel))]
 public sealed class StartBedrockModelImportCommand : ModelSourceCmdlet
 {
     private const string S3Set = "S3Uri";
@@ -65,6 +68,18 @@ public sealed class StartBedrockModelImportCommand : ModelSourceCmdlet
     [Alias("VpcConfig_SecurityGroupId")]
     public string[]? VpcSecurityGroupId { get; set; }
 
+    /// <summary>Skips the checks that stop an import (bucket region, the model under the prefix, quotas).</summary>
+    [Parameter]
+    public SwitchParameter SkipPreflight { get; set; }
+
+    /// <summary>Imports anew even when a model of this name made from the same source exists, or a job for it runs.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>The Hugging Face commit the S3 folder was copied from; bound from Copy-BedrockModelSource -HuggingFaceModel's result.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? HubCommit { get; set; }
+
     protected override async Task ProcessRecordAsync()
     {
         if (ParameterSetName == PathSet)
@@ -107,6 +122,11 @@ public sealed class StartBedrockModelImportCommand : ModelSourceCmdlet
             problems.RemoveAll(p => p.Parameter == "JobName");
         }
 
+        if (!string.IsNullOrEmpty(HubCommit) && !(HubCommit!.Length == 40 && HubCommit.All(Uri.IsHexDigit)))
+        {
+            problems.Add(new ImportRequestProblem("HubCommit", $"The Hugging Face commit '{HubCommit}' is not 40 hexadecimal digits."));
+        }
+
         if (problems.Count > 0)
         {
             foreach (var problem in problems)
@@ -117,16 +137,71 @@ public sealed class StartBedrockModelImportCommand : ModelSourceCmdlet
             return;
         }
 
+        var session = ResolveSession();
+        var stagingSkipped = ParameterSetName == PathSet && MyInvocation.BoundParameters.ContainsKey("WhatIf");
+        if (!session.HasSigV4Credentials && !stagingSkipped)
+        {
+            // A Bedrock API key alone signs no S3 call: the job can still be created, unchecked and untagged.
+            WriteWarning($"No AWS credentials for S3 (only a Bedrock API key): {S3Uri} was not checked, and the import is neither tagged with its source nor reused.");
+        }
+        else if (!stagingSkipped)
+        {
+            var preflight = await RunPreflightAsync(session).ConfigureAwait(false);
+            if (preflight.ExistingModel != null)
+            {
+                WriteWarning($"Reused the imported model '{preflight.ExistingModel.ModelName}' ({preflight.ExistingModel.ModelArn}), imported from the same source ({preflight.SourceIdentity}); no job was created. Use -Force to import anew.");
+                WriteObject(preflight.ExistingModel);
+                return;
+            }
+
+            if (preflight.RunningJob != null)
+            {
+                WriteWarning($"Reused the model import job '{preflight.RunningJob.JobName}' ({preflight.RunningJob.JobArn}), still {preflight.RunningJob.Status}, which imports the same source ({preflight.SourceIdentity}) as '{ModelName}'; no job was created. Use -Force to import anew.");
+                WriteObject(preflight.RunningJob);
+                return;
+            }
+
+            if (preflight.SourceIdentity != null)
+            {
+                request.JobTags = WithSourceTag(request.JobTags, preflight.SourceIdentity);
+                request.ImportedModelTags = WithSourceTag(request.ImportedModelTags, preflight.SourceIdentity);
+            }
+        }
+
         var target = $"{request.ImportedModelName} from {S3Uri}";
         if (!await ShouldProcessAsync(target, $"Start model import job '{request.JobName}'").ConfigureAwait(false))
         {
             return;
         }
 
-        using var client = new BedrockControlClient(ResolveSession(), log: Log);
+        using var client = new BedrockControlClient(session, log: Log);
         var jobArn = await client.CreateModelImportJobAsync(request, CancellationToken).ConfigureAwait(false);
         WriteVerbose($"Started model import job '{request.JobName}' ({jobArn}).");
         WriteObject(await client.GetModelImportJobAsync(jobArn, CancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task<ImportPreflightResult> RunPreflightAsync(AwsSession session)
+    {
+        var request = new ImportPreflightRequest(S3Engine.S3Uri.Parse(S3Uri), session.Region, ModelName)
+        {
+            HubCommit = string.IsNullOrEmpty(HubCommit) ? null : HubCommit,
+            RunChecks = !SkipPreflight,
+            LookForExisting = !Force,
+        };
+        using var services = new AwsImportPreflightServices(session, Log);
+        return await new ImportPreflight(services, Log).RunAsync(request, CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The tags with the source identity added (a tag the user gave under that key wins).</summary>
+    private static List<Tag> WithSourceTag(List<Tag>? tags, string identity)
+    {
+        var all = tags?.ToList() ?? new List<Tag>();
+        if (!all.Any(t => t.Key == ImportSourceIdentity.TagKey))
+        {
+            all.Add(new Tag { Key = ImportSourceIdentity.TagKey, Value = identity });
+        }
+
+        return all;
     }
 
     private static List<Tag>? ToTags(Hashtable? table)

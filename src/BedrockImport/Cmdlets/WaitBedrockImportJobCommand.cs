@@ -28,23 +28,47 @@ public sealed class WaitBedrockImportJobCommand : AwsCmdlet
     [ValidateRange(1, 3600)]
     public int PollingIntervalSec { get; set; } = 30;
 
+    /// <summary>Bound from an imported model in the pipeline (what Start-BedrockModelImport outputs when it reuses a model):
+    /// that model is output as it is now, without waiting.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? ModelArn { get; set; }
+
     private readonly List<string> _jobs = new List<string>();
+    private readonly List<string> _models = new List<string>();
     private readonly Dictionary<string, int> _progressIds = new Dictionary<string, int>(StringComparer.Ordinal);
 
     protected override Task ProcessRecordAsync()
     {
-        _jobs.AddRange(JobIdentifier);
+        if (!string.IsNullOrEmpty(ModelArn))
+        {
+            _models.Add(ModelArn!);
+        }
+        else
+        {
+            _jobs.AddRange(JobIdentifier);
+        }
+
         return Task.CompletedTask;
     }
 
     protected override async Task EndProcessingAsync()
     {
-        if (_jobs.Count == 0)
+        if (_jobs.Count == 0 && _models.Count == 0)
         {
             return;
         }
 
         using var client = new BedrockControlClient(ResolveSession(), log: Log);
+        foreach (var model in _models.Distinct(StringComparer.Ordinal))
+        {
+            WriteObject(await client.GetImportedModelAsync(model, CancellationToken).ConfigureAwait(false));
+        }
+
+        if (_jobs.Count == 0)
+        {
+            return;
+        }
+
         var waiter = new ImportJobWaiter(client.GetModelImportJobAsync) { MaxInterval = TimeSpan.FromSeconds(PollingIntervalSec) };
         var stillRunning = await waiter.WaitAsync(_jobs, Timeout < 0 ? (TimeSpan?)null : TimeSpan.FromSeconds(Timeout),
             (job, elapsed) => WriteProgress(Progress(job, $"{job.Status} for {elapsed:hh\\:mm\\:ss}", completed: false)),
