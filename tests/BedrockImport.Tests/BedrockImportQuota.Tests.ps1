@@ -147,7 +147,8 @@ Describe 'The endpoint refuses a second concurrent import job at a quota of 1' -
         (Get-Quota ConcurrentImportJobs).Remaining | Should -Be 0
 
         $errors = $null
-        $second = Start-BedrockModelImport -ModelName quota-second -S3Uri $uri -RoleArn $role -ErrorVariable errors -ErrorAction SilentlyContinue
+        # -SkipPreflight: the preflight would stop it first (see below); here the service's own refusal is tested.
+        $second = Start-BedrockModelImport -ModelName quota-second -S3Uri $uri -RoleArn $role -SkipPreflight -ErrorVariable errors -ErrorAction SilentlyContinue
         $second | Should -BeNullOrEmpty
         $errors[0].FullyQualifiedErrorId | Should -Be 'ServiceQuotaExceededException,BedrockImport.Cmdlets.StartBedrockModelImportCommand'
         $errors[0].CategoryInfo.Category | Should -Be 'QuotaExceeded'
@@ -159,3 +160,4 @@ Describe 'The endpoint refuses a second concurrent import job at a quota of 1' -
         ($again | Wait-BedrockImportJob -ErrorAction Stop).ModelName | Should -Be 'quota-second'
     }
 }
+

@@ -2,6 +2,7 @@ using BedrockImport.Engine.Bedrock;
 using BedrockImport.Engine.Diagnostics;
 using BedrockImport.Engine.Errors;
 using BedrockImport.Engine.ModelPackage;
+using BedrockImport.Engine.Quotas;
 using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Transfer;
 using BedrockImport.Engine.Wire;
@@ -33,6 +34,30 @@ public sealed class ImportPreflightRequest
 
     /// <summary>False (-Force): no lookup of an existing model or a running job.</summary>
     public bool LookForExisting { get; set; } = true;
+
+    /// <summary>-Queue: when every concurrent-import-job slot is taken, wait for one to come free instead of stopping.</summary>
+    public bool WaitForImportSlot { get; set; }
+
+    /// <summary>How often the quota is read again while waiting for a slot.</summary>
+    public TimeSpan ImportSlotPollInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Called before each wait for a slot (the cmdlet shows it as progress).</summary>
+    public Action<ImportSlotWait>? OnImportSlotWait { get; set; }
+}
+
+/// <summary>A wait for a free concurrent-import-job slot: the jobs holding them and how long it has waited.</summary>
+public sealed class ImportSlotWait
+{
+    public ImportSlotWait(IReadOnlyList<ModelImportJob> runningJobs, double quota, TimeSpan waited)
+    {
+        RunningJobs = runningJobs;
+        Quota = quota;
+        Waited = waited;
+    }
+
+    public IReadOnlyList<ModelImportJob> RunningJobs { get; }
+    public double Quota { get; }
+    public TimeSpan Waited { get; }
 }
 
 /// <summary>What the preflight found. At most one of ExistingModel and RunningJob is set.</summary>
@@ -77,7 +102,7 @@ public sealed class ImportPreflightException : Exception, IEngineError
 /// validated (-SkipValidation) and which costs a few small ranged reads; a missing bucket is ModelSourceBucketNotFound;</item>
 /// <item>the source's identity (ImportSourceIdentity: the Hub commit, else a digest of the listed ETags);</item>
 /// <item>reuse: an imported model of the same name carrying that identity tag, else an InProgress job for that name with it;</item>
-/// <item>quotas: <see cref="CheckQuotasAsync"/>, the place for the imported-models and concurrent-jobs checks (and -Queue).</item>
+/// <item>quotas: at the imported-models or concurrent-jobs limit the import stops (or with -Queue waits for a job slot), see <see cref="CheckQuotasAsync"/>.</item>
 /// </list>
 /// An access-denied answer while checking is a warning, never a failure: that check is skipped.</summary>
 public sealed class ImportPreflight
@@ -153,14 +178,83 @@ public sealed class ImportPreflight
         return result;
     }
 
-    /// <summary>QUOTA HOOK: the imported-models and concurrent-import-jobs quota checks (and -Queue's wait for a free slot) go
-    /// here. It runs only when no model or job is reused (a reuse takes no quota) and not with -SkipPreflight; a check that
-    /// stops throws ImportPreflightException with its own id, and an access-denied answer is a warning.</summary>
-    private static Task CheckQuotasAsync(ImportPreflightRequest request, CancellationToken cancellationToken)
+    /// <summary>The imported-models and concurrent-import-jobs quotas: at either limit the import job would fail, so the
+    /// import stops here with the figures and the command that fixes it (ImportedModelQuotaReached,
+    /// ConcurrentImportJobQuotaReached), or with -Queue waits for a job slot to come free. Not reading the quotas (no
+    /// servicequotas permission, a region without them) is a warning. Runs only when nothing is reused (a reuse takes no
+    /// quota) and not with -SkipPreflight.</summary>
+    private async Task CheckQuotasAsync(ImportPreflightRequest request, CancellationToken cancellationToken)
     {
-        _ = request;
-        _ = cancellationToken;
-        return Task.CompletedTask;
+        var quotas = await ReadQuotasAsync(cancellationToken).ConfigureAwait(false);
+        var models = quotas?.FirstOrDefault(q => q.Kind == ImportQuotaKind.ImportedModels);
+        if (models?.Value is double modelLimit && models.Remaining < 1)
+        {
+            throw new ImportPreflightException("ImportedModelQuotaReached", ErrorKind.Quota,
+                $"The account has {models.Usage} imported models in {request.JobRegion}, as many as its quota '{models.Name}' allows ({modelLimit:0.##}): " +
+                $"the import job would fail. Delete a model you no longer need (Get-ImportedModel, then Remove-ImportedModel <name>), or ask for more: " +
+                $"Request-BedrockImportQuotaIncrease -Quota ImportedModels -DesiredValue {modelLimit + 1:0.##}" +
+                (models.Adjustable ? " (a review can take days)." : " (the quota is not adjustable in this account: ask AWS Support)."), models);
+        }
+
+        var jobs = quotas?.FirstOrDefault(q => q.Kind == ImportQuotaKind.ConcurrentImportJobs);
+        if (jobs?.Value is not double jobLimit || jobs.Remaining >= 1)
+        {
+            return;
+        }
+
+        if (!request.WaitForImportSlot)
+        {
+            var running = await RunningJobsAsync(cancellationToken).ConfigureAwait(false);
+            var names = running.Count == 0 ? "" : " (" + string.Join(", ", running.Select(j => j.JobName)) + ")";
+            throw new ImportPreflightException("ConcurrentImportJobQuotaReached", ErrorKind.Quota,
+                $"{jobs.Usage} model import job(s) are in progress in {request.JobRegion}{names}, as many as the quota '{jobs.Name}' allows ({jobLimit:0.##}): " +
+                $"the import job would fail. Run the command again with -Queue to wait for a free slot, wait for the running job first" +
+                (running.Count > 0 ? $" (Wait-BedrockImportJob {running[0].JobName})" : "") +
+                $", or ask for more: Request-BedrockImportQuotaIncrease -Quota ConcurrentImportJobs -DesiredValue {jobLimit + 1:0.##}.", jobs);
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            request.OnImportSlotWait?.Invoke(new ImportSlotWait(await RunningJobsAsync(cancellationToken).ConfigureAwait(false), jobLimit, clock.Elapsed));
+            await Task.Delay(request.ImportSlotPollInterval, cancellationToken).ConfigureAwait(false);
+            var now = (await ReadQuotasAsync(cancellationToken).ConfigureAwait(false))?.FirstOrDefault(q => q.Kind == ImportQuotaKind.ConcurrentImportJobs);
+            if (now == null || now.Remaining >= 1)
+            {
+                _log.Verbose($"An import job slot is free after {clock.Elapsed.TotalSeconds:F0} s of waiting.");
+                return;
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<ImportQuota>?> ReadQuotasAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _services.GetImportQuotasAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException error) when (IsDenied(error))
+        {
+            _log.Warning($"Could not read the import quotas ({Describe(error)}); the import was not checked against them. Grant servicequotas:ListServiceQuotas and servicequotas:ListAWSDefaultServiceQuotas to have them checked.");
+        }
+        catch (ImportQuotaNotFoundException error)
+        {
+            _log.Warning(error.Message + " The import was not checked against the quotas.");
+        }
+
+        return null;
+    }
+
+    private async Task<IReadOnlyList<ModelImportJob>> RunningJobsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _services.ListInProgressJobsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException error) when (IsDenied(error))
+        {
+            return Array.Empty<ModelImportJob>();
+        }
     }
 
     /// <summary>False when the bucket could not be reached at all and the rest cannot be checked either.</summary>

@@ -2,6 +2,7 @@ using Amazon.S3.Model;
 using BedrockImport.Engine.Bedrock;
 using BedrockImport.Engine.Credentials;
 using BedrockImport.Engine.Diagnostics;
+using BedrockImport.Engine.Quotas;
 using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Transfer;
 using BedrockImport.Engine.Wire;
@@ -29,6 +30,9 @@ public interface IImportPreflightServices
     Task<ImportedModel> GetImportedModelAsync(string modelArn, CancellationToken cancellationToken);
 
     Task<ModelImportJob> GetModelImportJobAsync(string jobArn, CancellationToken cancellationToken);
+
+    /// <summary>The two import quotas with their usage (BedrockImportQuotas).</summary>
+    Task<IReadOnlyList<ImportQuota>> GetImportQuotasAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>The preflight's calls on AWS: S3 through the engine's one S3 client path, Bedrock through BedrockControlClient.</summary>
@@ -39,6 +43,7 @@ public sealed class AwsImportPreflightServices : IImportPreflightServices, IDisp
     private readonly S3Calls _s3;
     private readonly BedrockControlClient _bedrock;
     private readonly List<IDisposable> _sources = new List<IDisposable>();
+    private BedrockImportQuotas? _quotas;
 
     public AwsImportPreflightServices(AwsSession session, IEngineLog log)
     {
@@ -93,6 +98,9 @@ public sealed class AwsImportPreflightServices : IImportPreflightServices, IDisp
     public Task<ModelImportJob> GetModelImportJobAsync(string jobArn, CancellationToken cancellationToken)
         => _bedrock.GetModelImportJobAsync(jobArn, cancellationToken);
 
+    public Task<IReadOnlyList<ImportQuota>> GetImportQuotasAsync(CancellationToken cancellationToken)
+        => (_quotas ??= new BedrockImportQuotas(_session, new RetryOptions(), _log)).GetAsync(cancellationToken);
+
     public void Dispose()
     {
         foreach (var source in _sources)
@@ -102,5 +110,6 @@ public sealed class AwsImportPreflightServices : IImportPreflightServices, IDisp
 
         _s3.Dispose();
         _bedrock.Dispose();
+        _quotas?.Dispose();
     }
 }

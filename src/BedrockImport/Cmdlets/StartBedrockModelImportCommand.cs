@@ -72,6 +72,15 @@ public sealed class StartBedrockModelImportCommand : ModelSourceCmdlet
     [Parameter]
     public SwitchParameter SkipPreflight { get; set; }
 
+    /// <summary>When every concurrent-import-job slot of the quota is taken, waits (with progress) for one to come free and then starts.</summary>
+    [Parameter]
+    public SwitchParameter Queue { get; set; }
+
+    /// <summary>How often -Queue reads the quota again while it waits.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int QueuePollIntervalSec { get; set; } = 15;
+
     /// <summary>Imports anew even when a model of this name made from the same source exists, or a job for it runs.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -180,6 +189,8 @@ public sealed class StartBedrockModelImportCommand : ModelSourceCmdlet
         WriteObject(await client.GetModelImportJobAsync(jobArn, CancellationToken).ConfigureAwait(false));
     }
 
+    private const int QueueProgressId = 0x51A7;
+
     private async Task<ImportPreflightResult> RunPreflightAsync(AwsSession session)
     {
         var request = new ImportPreflightRequest(S3Engine.S3Uri.Parse(S3Uri), session.Region, ModelName)
@@ -187,9 +198,23 @@ public sealed class StartBedrockModelImportCommand : ModelSourceCmdlet
             HubCommit = string.IsNullOrEmpty(HubCommit) ? null : HubCommit,
             RunChecks = !SkipPreflight,
             LookForExisting = !Force,
+            WaitForImportSlot = Queue,
+            ImportSlotPollInterval = TimeSpan.FromSeconds(QueuePollIntervalSec),
+            OnImportSlotWait = wait => WriteProgress(new ProgressRecord(QueueProgressId, $"Waiting for a free model import job slot for '{ModelName}'",
+                $"{wait.RunningJobs.Count} job(s) in progress ({string.Join(", ", wait.RunningJobs.Select(j => j.JobName))}), quota {wait.Quota:0.##}; waited {wait.Waited.TotalSeconds:F0} s")),
         };
         using var services = new AwsImportPreflightServices(session, Log);
-        return await new ImportPreflight(services, Log).RunAsync(request, CancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await new ImportPreflight(services, Log).RunAsync(request, CancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Queue)
+            {
+                WriteProgress(new ProgressRecord(QueueProgressId, "Waiting for a free model import job slot", "Done") { RecordType = ProgressRecordType.Completed });
+            }
+        }
     }
 
     /// <summary>The tags with the source identity added (a tag the user gave under that key wins).</summary>

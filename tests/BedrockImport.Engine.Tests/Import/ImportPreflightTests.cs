@@ -4,6 +4,7 @@ using BedrockImport.Engine.Bedrock;
 using BedrockImport.Engine.Diagnostics;
 using BedrockImport.Engine.Import;
 using BedrockImport.Engine.ModelPackage;
+using BedrockImport.Engine.Quotas;
 using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Transfer;
 using BedrockImport.Engine.Wire;
@@ -258,6 +259,99 @@ public sealed class ImportPreflightTests : IDisposable
         Assert.Throws<ArgumentException>(() => ImportSourceIdentity.FromHubCommit("main"));
     }
 
+    [Fact]
+    public async Task At_the_imported_model_quota_the_import_stops_with_the_figures_and_the_fixes()
+    {
+        var services = ValidFolder();
+        services.AddModel("other-a", "x");
+        services.AddModel("other-b", "y");
+        services.QuotaValues = (2, 20);
+
+        var error = await StopsAsync(services, Request());
+
+        Assert.Equal("ImportedModelQuotaReached", error.ErrorId);
+        Assert.Equal(BedrockImport.Engine.Errors.ErrorKind.Quota, error.Kind);
+        Assert.Contains("has 2 imported models in us-east-1", error.Message);
+        Assert.Contains("'Imported models per account' allows (2)", error.Message);
+        Assert.Contains("Remove-ImportedModel", error.Message);
+        Assert.Contains("Request-BedrockImportQuotaIncrease -Quota ImportedModels -DesiredValue 3", error.Message);
+    }
+
+    [Fact]
+    public async Task With_every_job_slot_taken_the_import_stops_naming_the_running_job_and_minus_Queue()
+    {
+        var services = ValidFolder();
+        services.AddJob("busy", "other-source");
+        services.QuotaValues = (100, 1);
+
+        var error = await StopsAsync(services, Request());
+
+        Assert.Equal("ConcurrentImportJobQuotaReached", error.ErrorId);
+        Assert.Contains("1 model import job(s) are in progress in us-east-1 (busy-job0)", error.Message);
+        Assert.Contains("-Queue", error.Message);
+        Assert.Contains("Wait-BedrockImportJob busy-job0", error.Message);
+        Assert.Contains("-Quota ConcurrentImportJobs -DesiredValue 2", error.Message);
+    }
+
+    [Fact]
+    public async Task Queue_waits_until_a_job_slot_is_free_then_lets_the_import_go_on()
+    {
+        var services = ValidFolder();
+        services.AddJob("busy", "other-source");
+        services.QuotaValues = (100, 1);
+        services.OnQuotaRead = read => { if (read == 3) services.Jobs[0].Status = "Completed"; };
+        var waits = new List<ImportSlotWait>();
+        var request = Request();
+        request.WaitForImportSlot = true;
+        request.ImportSlotPollInterval = TimeSpan.FromMilliseconds(10);
+        request.OnImportSlotWait = waits.Add;
+
+        await new ImportPreflight(services).RunAsync(request, CancellationToken.None);
+
+        Assert.Equal(3, services.QuotaReads);
+        Assert.Equal(2, waits.Count);
+        Assert.All(waits, w => Assert.Equal(1, w.Quota));
+        Assert.True(waits[1].Waited >= waits[0].Waited);
+    }
+
+    [Fact]
+    public async Task Queue_is_cancelled_by_the_token()
+    {
+        var services = ValidFolder();
+        services.AddJob("busy", "other-source");
+        services.QuotaValues = (100, 1);
+        var request = Request();
+        request.WaitForImportSlot = true;
+        request.ImportSlotPollInterval = TimeSpan.FromMilliseconds(10);
+        using var cancel = new CancellationTokenSource();
+        request.OnImportSlotWait = w => { if (w.Waited > TimeSpan.FromMilliseconds(30)) cancel.Cancel(); };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new ImportPreflight(services).RunAsync(request, cancel.Token));
+    }
+
+    [Fact]
+    public async Task No_servicequotas_permission_is_a_warning_and_the_quotas_are_not_checked()
+    {
+        var services = ValidFolder();
+        services.QuotaError = new AwsServiceException("AccessDeniedException", "User is not authorized to perform: servicequotas:ListServiceQuotas", 403, "r1");
+        var log = new RecordingLog();
+
+        await new ImportPreflight(services, log).RunAsync(Request(), CancellationToken.None);
+
+        Assert.Contains(log.Warnings, w => w.Contains("import quotas") && w.Contains("servicequotas:ListServiceQuotas"));
+    }
+
+    [Fact]
+    public async Task A_reused_model_or_SkipPreflight_reads_no_quota()
+    {
+        var services = ValidFolder();
+        services.QuotaValues = (0, 0);
+        var skip = Request();
+        skip.RunChecks = false;
+        await new ImportPreflight(services).RunAsync(skip, CancellationToken.None);
+        Assert.Equal(0, services.QuotaReads);
+    }
+
     private sealed class RecordingLog : IEngineLog
     {
         public List<string> Warnings { get; } = new List<string>();
@@ -353,6 +447,26 @@ public sealed class ImportPreflightTests : IDisposable
 
         public Task<ModelImportJob> GetModelImportJobAsync(string jobArn, CancellationToken cancellationToken)
             => Task.FromResult(Jobs.Single(j => j.JobArn == jobArn));
+
+        /// <summary>Imported models and concurrent jobs allowed; usage is the fake's models and InProgress jobs.</summary>
+        public (double Models, double Jobs) QuotaValues { get; set; } = (100, 20);
+        public AwsServiceException QuotaError { get; set; }
+        public int QuotaReads { get; private set; }
+
+        /// <summary>Called on each quota read (a test finishes a job here).</summary>
+        public Action<int> OnQuotaRead { get; set; }
+
+        public Task<IReadOnlyList<ImportQuota>> GetImportQuotasAsync(CancellationToken cancellationToken)
+        {
+            QuotaReads++;
+            OnQuotaRead?.Invoke(QuotaReads);
+            if (QuotaError != null) return Task.FromException<IReadOnlyList<ImportQuota>>(QuotaError);
+            return Task.FromResult<IReadOnlyList<ImportQuota>>(new[]
+            {
+                new ImportQuota { Kind = ImportQuotaKind.ImportedModels, Name = "Imported models per account", AppliedValue = QuotaValues.Models, Adjustable = true, Usage = Models.Count, Region = "us-east-1" },
+                new ImportQuota { Kind = ImportQuotaKind.ConcurrentImportJobs, Name = "Concurrent model import jobs", AppliedValue = QuotaValues.Jobs, Adjustable = true, Usage = Jobs.Count(j => j.Status == "InProgress"), Region = "us-east-1" },
+            });
+        }
 
         private sealed class CountingSource : IModelSource
         {
