@@ -135,9 +135,10 @@ internal sealed class WeightsEngine
     /// an architecture the engine does not run). Throws ModelNotReadyException while the model loads (and starts the load).</summary>
     public LoadedModel? Acquire(ImportJobRecord job, BedrockKnobs knobs)
     {
-        if (!knobs.UsesWeights) return null;
+        // Idle models are evicted on every call, also once the knob went back to "stand-in".
         var now = _context.Clock.GetUtcNow();
         EvictIdle(now, knobs.EngineIdleEvictMs);
+        if (!knobs.UsesWeights) return null;
         var slot = _slots.GetOrAdd(job.JobId, _ => new Slot());
         lock (slot.Gate)
         {
