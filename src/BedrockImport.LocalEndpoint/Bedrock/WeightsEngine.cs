@@ -201,9 +201,10 @@ internal sealed class WeightsEngine
             var tokenizer = ModelTokenizer.Load(folder);
             loaded = new LoadedModel(TransformerModel.Load(folder), tokenizer);
         }
-        catch (Exception e) when (e is ModelNotSupportedException or ModelFormatException or TokenizerFormatException
-                                      or IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception e)
         {
+            // Any failure ends the load (a fault left unobserved would keep the model "loading" for ever): the
+            // stand-in answers and the report says why.
             failure = "the engine could not load the model: " + e.Message;
         }
         lock (slot.Gate)

@@ -172,6 +172,37 @@ public sealed class WeightsEngineTests
     }
 
     [Fact]
+    public async Task Sampling_follows_the_request_settings_from_the_seed_knob()
+    {
+        var reference = ReferenceOf("qwen2");
+        var folder = Path.Combine(FixturesFolder, "qwen2");
+        var tokenizer = Tokenizer("qwen2");
+        GenerationResult direct;
+        using (var weights = TransformerModel.Load(folder))
+            direct = Generator.Generate(weights, reference.InputIds, new GenerationOptions
+            {
+                MaxTokens = ReferenceTokens, Temperature = 0.8f, TopP = 0.9f, TopK = 20, Seed = 7,
+                StopTokenIds = weights.Config.EosTokenIds.Concat(tokenizer.EosTokenIds).ToList(),
+            });
+        // The settings matter for this seed: sampling does not fall back on the greedy answer.
+        Assert.NotEqual(reference.OutputIds, direct.OutputIds);
+        await using var endpoint = await BedrockTestEndpoint.StartAsync(k =>
+        {
+            k.Seed = 7;
+            k.Bedrock.Engine = "weights";
+        });
+        var arn = await ImportFixtureAsync(endpoint, "qwen2");
+        var body = new { prompt = reference.Prompt, max_tokens = ReferenceTokens, temperature = 0.8, top_p = 0.9, top_k = 20 };
+
+        var answer = await BedrockTestEndpoint.JsonAsync(await UntilLoadedAsync(() => endpoint.InvokeAsync(arn, body)), HttpStatusCode.OK);
+        Assert.Equal(tokenizer.Decode(direct.OutputIds, skipSpecialTokens: true), answer.GetProperty("choices")[0].GetProperty("text").GetString());
+        Assert.Equal(direct.OutputTokenCount, answer.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+
+        var invalid = await endpoint.InvokeAsync(arn, new { prompt = reference.Prompt, max_tokens = 4, top_p = 0 });
+        await BedrockTestEndpoint.ErrorAsync(invalid, 400, "ValidationException");
+    }
+
+    [Fact]
     public async Task A_stop_sequence_cuts_the_decoded_text_and_is_the_stop_reason()
     {
         var reference = ReferenceOf("llama");
