@@ -35,13 +35,15 @@ internal sealed class BedrockConverse
     public async Task ConverseAsync(HttpContext http, string modelId, bool streaming)
     {
         var started = Stopwatch.StartNew();
-        var request = ConverseRequest.Parse(await BedrockHandler.ReadBodyAsync(http).ConfigureAwait(false));
+        var bytes = await BedrockHandler.ReadBodyAsync(http).ConfigureAwait(false);
+        var request = ConverseRequest.Parse(bytes);
         var knobs = _context.Knobs.Current;
 
         string prompt;
         int promptTokens;
         ResponseBook? book;
         ConverseToolAnswer? toolAnswer = null;
+        WeightsEngine.LoadedModel? weights = null;
         if (FoundationModels.Find(modelId, _context.Region) is { } foundation)
         {
             toolAnswer = ConverseToolAnswer.Decide(request, foundation.ModelId);
@@ -53,11 +55,25 @@ internal sealed class BedrockConverse
         {
             var job = _runtime.FindModel(modelId);
             CheckSupportsConverse(job);
-            var template = LoadTemplate(job) ?? throw BedrockError.Validation(FoundationModels.UnsupportedActionMessage);
-            prompt = Render(template, request.TemplateMessages, request.Tools);
+            var template = LoadTemplate(_context, job) ?? throw BedrockError.Validation(FoundationModels.UnsupportedActionMessage);
+            prompt = Render(_context, template, request.TemplateMessages, request.Tools);
             promptTokens = TextGenerator.Tokenize(prompt).Count;
             _runtime.CheckReady(job, knobs.Bedrock);
             book = _runtime.Responses(job);
+            // An answer book wins over the weights.
+            if (book is null) weights = _runtime.Engine.Acquire(job, knobs.Bedrock);
+        }
+
+        if (weights is not null)
+        {
+            var answer = WeightsEngine.Generate(weights, prompt, Sampling.FromConverseBody(bytes), knobs.Seed, request.MaxTokens, request.Stop,
+                knobs.Bedrock.IgnoreStop, http.RequestAborted);
+            var reason = answer.Generation.HitMaxTokens ? "max_tokens" : answer.StoppedBySequence ? "stop_sequence" : "end_turn";
+            if (streaming)
+                await StreamAsync(http, answer.Generation, reason, knobs.Bedrock, started).ConfigureAwait(false);
+            else
+                await AnswerAsync(http, answer.Generation, reason, knobs.Bedrock, started).ConfigureAwait(false);
+            return;
         }
 
         if (toolAnswer != null)
@@ -98,9 +114,14 @@ internal sealed class BedrockConverse
             throw BedrockError.Validation(FoundationModels.UnsupportedActionMessage);
     }
 
-    private ChatTemplate? LoadTemplate(ImportJobRecord job)
+    /// <summary>OpenAIChat messages of InvokeModel rendered as Converse renders them, for the weights engine; a model
+    /// without a chat template gets <paramref name="fallback"/> (the contents joined, as the stand-in reads them).</summary>
+    internal static string RenderForWeights(EndpointContext context, ImportJobRecord job, IReadOnlyList<ChatMessage> messages, string fallback)
+        => LoadTemplate(context, job) is { } template ? Render(context, template, messages, null) : fallback;
+
+    private static ChatTemplate? LoadTemplate(EndpointContext context, ImportJobRecord job)
     {
-        var source = S3StoreSource.For(_context.S3, job.S3Uri);
+        var source = S3StoreSource.For(context.S3, job.S3Uri);
         if (source is null) return null;
         try
         {
@@ -112,9 +133,9 @@ internal sealed class BedrockConverse
         }
     }
 
-    private string Render(ChatTemplate template, IReadOnlyList<ChatMessage> messages, IReadOnlyList<ToolDefinition>? tools)
+    private static string Render(EndpointContext context, ChatTemplate template, IReadOnlyList<ChatMessage> messages, IReadOnlyList<ToolDefinition>? tools)
     {
-        template.Clock = () => _context.Clock.GetUtcNow().UtcDateTime;
+        template.Clock = () => context.Clock.GetUtcNow().UtcDateTime;
         // toolConfig's tools reach the template as transformers passes them (tools=[{"type":"function","function":...}]).
         var variables = tools is { Count: > 0 } ? new Dictionary<string, object?> { ["tools"] = ToolDefinition.ToTemplateValues(tools) } : null;
         try

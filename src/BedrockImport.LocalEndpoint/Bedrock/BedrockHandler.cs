@@ -41,6 +41,9 @@ internal sealed class BedrockHandler : IServiceHandler
         _converse = new BedrockConverse(context, _runtime);
     }
 
+    /// <summary>The runtime, for the /_admin/models report of the weights engine.</summary>
+    internal BedrockRuntime Runtime => _runtime;
+
     public string SigningService => "bedrock";
 
     public string? ResolveOperation(HttpContext context) => Route(context).Operation;

@@ -10,7 +10,9 @@ public sealed partial class LocalEndpointServer
     static partial void RegisterBedrockHandlers(ServiceRegistry registry, EndpointContext context)
     {
         var quotas = new QuotaLedger(context);
-        registry.Add(new BedrockHandler(context, quotas));
+        var bedrock = new BedrockHandler(context, quotas);
+        registry.Add(bedrock);
+        registry.AddUnsigned(new WeightsEngineReport(context, bedrock.Runtime));
         registry.Add(new ServiceQuotasHandler(context, quotas));
     }
 }

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using BedrockImport.Engine.EventStream;
 using BedrockImport.Engine.Import;
+using BedrockImport.Engine.Invocation;
 using BedrockImport.LocalEndpoint.Hosting;
 using BedrockImport.LocalEndpoint.Knobs;
 
@@ -24,7 +25,7 @@ internal enum BodyFormat
 
 /// <summary>A parsed InvokeModel body; Choices is structured_outputs.choice (OpenAI formats only), null when not constrained.</summary>
 internal sealed record InvokeBody(BodyFormat Format, string Prompt, int PromptTokens, int MaxTokens, IReadOnlyList<string> Stop,
-    IReadOnlyList<string>? Choices = null);
+    IReadOnlyList<string>? Choices = null, IReadOnlyList<ChatMessage>? Messages = null);
 
 /// <summary>InvokeModel and InvokeModelWithResponseStream on imported-model ARNs, answered by TextGenerator.</summary>
 internal sealed class BedrockRuntime
@@ -46,7 +47,13 @@ internal sealed class BedrockRuntime
         _context = context;
         _store = store;
         _foundationBooks = new FoundationModelBooks(context.DataDirectory);
+        Engine = new WeightsEngine(context);
     }
+
+    /// <summary>The weights engine (knob bedrock.engine); also used by Converse and the /_admin/models report.</summary>
+    internal WeightsEngine Engine { get; }
+
+    internal ImportJobStore Store => _store;
 
     /// <summary>A stand-in foundation model's answer book: the data folder's, if any, before its built-in one.</summary>
     internal ResponseBook FoundationBook(FoundationModel model) => _foundationBooks.For(model);
@@ -64,13 +71,27 @@ internal sealed class BedrockRuntime
         if (FoundationModels.Find(modelId, _context.Region) is not null)
             throw BedrockError.Validation(FoundationModels.UnsupportedActionMessage);
         var job = FindModel(modelId);
-        var body = ParseBody(await BedrockHandler.ReadBodyAsync(http).ConfigureAwait(false));
+        var bytes = await BedrockHandler.ReadBodyAsync(http).ConfigureAwait(false);
+        var body = ParseBody(bytes);
         var knobs = _context.Knobs.Current;
         CheckReady(job, knobs.Bedrock);
 
-        var generation = body.Choices is { } choices
-            ? TextGenerator.GenerateChoice(knobs.Seed, body.Prompt, choices, body.MaxTokens, body.Stop, knobs.Bedrock.IgnoreStop, Responses(job), body.PromptTokens)
-            : TextGenerator.Generate(knobs.Seed, body.Prompt, body.MaxTokens, body.Stop, knobs.Bedrock.IgnoreStop, Responses(job), body.PromptTokens);
+        // An answer book wins over the weights, and a choice constraint stays with the stand-in (no constrained decoding).
+        var book = Responses(job);
+        Generation generation;
+        if (book is null && body.Choices is null && Engine.Acquire(job, knobs.Bedrock) is { } loaded)
+        {
+            var prompt = body.Messages is { } messages ? BedrockConverse.RenderForWeights(_context, job, messages, body.Prompt) : body.Prompt;
+            generation = WeightsEngine.Generate(loaded, prompt, Sampling.FromInvokeBody(bytes), knobs.Seed, body.MaxTokens, body.Stop,
+                knobs.Bedrock.IgnoreStop, http.RequestAborted).Generation;
+            body = body with { PromptTokens = generation.PromptTokens };
+        }
+        else
+        {
+            generation = body.Choices is { } choices
+                ? TextGenerator.GenerateChoice(knobs.Seed, body.Prompt, choices, body.MaxTokens, body.Stop, knobs.Bedrock.IgnoreStop, book, body.PromptTokens)
+                : TextGenerator.Generate(knobs.Seed, body.Prompt, body.MaxTokens, body.Stop, knobs.Bedrock.IgnoreStop, book, body.PromptTokens);
+        }
         if (streaming)
             await StreamAsync(http, job, body, generation, knobs, started).ConfigureAwait(false);
         else
@@ -108,8 +129,10 @@ internal sealed class BedrockRuntime
                 throw BedrockError.Validation("Malformed input request: 'messages' must be a non-empty array of {role, content}. Please reformat your input and try again.");
             var contents = messages.Select(m => MessageText(m)).ToList();
             var promptTokens = contents.Sum(c => TextGenerator.Tokenize(c).Count + TemplateTokensPerMessage);
+            var roles = messages.Select(m => (m as JsonObject)?["role"] is JsonValue r && r.GetValueKind() == JsonValueKind.String ? r.GetValue<string>() : ChatRoles.User);
             return new InvokeBody(BodyFormat.OpenAIChatCompletion, string.Join("\n", contents), promptTokens,
-                ReadMaxTokens(body, "max_tokens", DefaultChatMaxTokens), stop, ReadStructuredOutputs(body, BodyFormat.OpenAIChatCompletion));
+                ReadMaxTokens(body, "max_tokens", DefaultChatMaxTokens), stop, ReadStructuredOutputs(body, BodyFormat.OpenAIChatCompletion),
+                roles.Zip(contents, (role, content) => new ChatMessage(role, content)).ToList());
         }
 
         if (body["prompt"] is not JsonValue promptValue || promptValue.GetValueKind() != JsonValueKind.String)

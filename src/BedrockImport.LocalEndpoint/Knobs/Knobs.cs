@@ -48,6 +48,8 @@ public sealed partial class Knobs
         foreach (var pair in LatencyMs ?? new())
             if (pair.Value < 0)
                 yield return $"latencyMs[\"{pair.Key}\"] must not be negative.";
+        foreach (var problem in Bedrock?.ValidateEngine() ?? Enumerable.Empty<string>())
+            yield return problem;
     }
 
     public static T Lookup<T>(Dictionary<string, T>? map, string service, string? operation) where T : struct
