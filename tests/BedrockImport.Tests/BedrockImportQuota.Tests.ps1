@@ -8,18 +8,11 @@ BeforeAll {
     $script:endpoint = Start-TestEndpoint -DataPath $endpointData
     $script:role = 'arn:aws:iam::123456789012:role/BedrockImportTest'
 
-    function Set-QuotaKnobs([hashtable] $ServiceQuotas, [hashtable] $Bedrock = @{}) {
-        Set-TestKnobs $endpoint -Knobs @{ serviceQuotas = $ServiceQuotas } -Bedrock $Bedrock
-    }
+    function Set-QuotaKnobs([hashtable] $ServiceQuotas, [hashtable] $Bedrock = @{}) { Set-TestKnobs $endpoint -ServiceQuotas $ServiceQuotas -Bedrock $Bedrock }
 
     function Get-Quota([string] $Kind) { Get-BedrockImportQuota | Where-Object { "$($_.Kind)" -eq $Kind } }
 
-    function Send-Sample([string] $Name) {
-        $folder = Join-Path $TestDrive $Name
-        New-BedrockSampleModel -Path $folder -ShardCount 1 | Out-Null
-        Copy-BedrockModelSource $folder "s3://quotas/$Name/" -CreateBucket | Out-Null
-        "s3://quotas/$Name/"
-    }
+    function Send-Sample([string] $Name) { Send-TestSample $Name -Bucket quotas -Folder $TestDrive }
 }
 
 AfterAll {

@@ -8,16 +8,9 @@ BeforeAll {
     $script:endpoint = Start-TestEndpoint -DataPath $endpointData
     $script:role = 'arn:aws:iam::123456789012:role/BedrockImportTest'
 
-    function Set-QuotaKnobs([hashtable] $ServiceQuotas, [hashtable] $Bedrock = @{}) {
-        Set-TestKnobs $endpoint -Knobs @{ serviceQuotas = $ServiceQuotas } -Bedrock $Bedrock
-    }
+    function Set-QuotaKnobs([hashtable] $ServiceQuotas, [hashtable] $Bedrock = @{}) { Set-TestKnobs $endpoint -ServiceQuotas $ServiceQuotas -Bedrock $Bedrock }
 
-    function Send-Sample([string] $Name) {
-        $folder = Join-Path $TestDrive $Name
-        New-BedrockSampleModel -Path $folder -ShardCount 1 | Out-Null
-        Copy-BedrockModelSource $folder "s3://quota-preflight/$Name/" -CreateBucket | Out-Null
-        "s3://quota-preflight/$Name/"
-    }
+    function Send-Sample([string] $Name) { Send-TestSample $Name -Bucket quota-preflight -Folder $TestDrive }
 }
 
 AfterAll {

@@ -15,7 +15,8 @@ function Start-TestEndpoint {
 
 # Replaces the knobs: $Knobs is merged over the defaults, the 'bedrock' section key by key.
 function Set-TestKnobs {
-    param([Parameter(Mandatory)] $Endpoint, [hashtable] $Knobs = @{}, [hashtable] $Bedrock = @{})
+    param([Parameter(Mandatory)] $Endpoint, [hashtable] $Knobs = @{}, [hashtable] $Bedrock = @{}, [hashtable] $ServiceQuotas)
+    if ($ServiceQuotas) { $Knobs = $Knobs + @{ serviceQuotas = $ServiceQuotas } }
     $body = @{ bedrock = @{ importDurationMs = 200 } }
     foreach ($key in $Knobs.Keys) { $body[$key] = $Knobs[$key] }
     foreach ($key in $Bedrock.Keys) { $body.bedrock[$key] = $Bedrock[$key] }
@@ -160,6 +161,16 @@ function Import-TestSample {
     New-BedrockSampleModel @sample | Out-Null
     if ($Edit) { & $Edit $path }
     Copy-BedrockModelSource $path "s3://$Bucket/$Name/" -CreateBucket | Start-BedrockModelImport -ModelName $Name -RoleArn $RoleArn | Wait-BedrockImportJob
+}
+
+# Writes a one-shard sample model into Folder/Name and copies it to s3://Bucket/Name/; returns that S3 URI.
+function Send-TestSample {
+    param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [string] $Bucket, [Parameter(Mandatory)] [string] $Folder)
+    $PSDefaultParameterValues = $global:PSDefaultParameterValues
+    $path = Join-Path $Folder $Name
+    New-BedrockSampleModel -Path $path -ShardCount 1 | Out-Null
+    Copy-BedrockModelSource $path "s3://$Bucket/$Name/" -CreateBucket | Out-Null
+    "s3://$Bucket/$Name/"
 }
 
 # Runs Enter-ImportedModelChat in a fresh pwsh with Lines typed on its standard input; returns its output and errors.
