@@ -84,7 +84,9 @@ public sealed partial class LocalEndpointServer : IAsyncDisposable
 
         var knobs = new KnobStore(dataDirectory, config?.Knobs);
         var stats = new RequestStats();
-        var delay = options.Delay ?? ((wait, token) => Task.Delay(wait, options.Clock, token));
+        var delay = options.Delay ?? (options.Clock == TimeProvider.System
+            ? PreciseDelay.WaitAsync
+            : (wait, token) => Task.Delay(wait, options.Clock, token));
         var context = new EndpointContext(dataDirectory, options.Region, knobs, new FaultInjector(knobs, stats, delay), stats,
             new S3Store(Path.Combine(dataDirectory, "s3"), options.Clock), options.Clock, delay);
 
