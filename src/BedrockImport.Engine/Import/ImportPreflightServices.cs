@@ -43,6 +43,7 @@ public sealed class AwsImportPreflightServices : IImportPreflightServices, IDisp
     private readonly S3Calls _s3;
     private readonly BedrockControlClient _bedrock;
     private readonly List<IDisposable> _sources = new List<IDisposable>();
+    private ServiceQuotasClient? _serviceQuotas;
     private BedrockImportQuotas? _quotas;
 
     public AwsImportPreflightServices(AwsSession session, IEngineLog log)
@@ -99,7 +100,12 @@ public sealed class AwsImportPreflightServices : IImportPreflightServices, IDisp
         => _bedrock.GetModelImportJobAsync(jobArn, cancellationToken);
 
     public Task<IReadOnlyList<ImportQuota>> GetImportQuotasAsync(CancellationToken cancellationToken)
-        => (_quotas ??= new BedrockImportQuotas(_session, new RetryOptions(), _log)).GetAsync(cancellationToken);
+    {
+        // The quotas share this preflight's Bedrock client (the usage is counted with ListImportedModels and ListModelImportJobs).
+        _serviceQuotas ??= new ServiceQuotasClient(_session, new RetryOptions(), _log);
+        _quotas ??= new BedrockImportQuotas(_serviceQuotas, _bedrock, _session.Region);
+        return _quotas.GetAsync(cancellationToken);
+    }
 
     public void Dispose()
     {
@@ -111,5 +117,6 @@ public sealed class AwsImportPreflightServices : IImportPreflightServices, IDisp
         _s3.Dispose();
         _bedrock.Dispose();
         _quotas?.Dispose();
+        _serviceQuotas?.Dispose();
     }
 }
