@@ -8,6 +8,7 @@
            pwsh, and the AWS SDK for JavaScript conformance suite; prints one line 'N passed, N failed'.
     Demo   builds, then runs the main job end to end against the local endpoint.
     Bench  builds, then runs the benchmarks and writes bench/results/<date>.md and .json.
+    Package builds, then writes the PowerShell Gallery-ready out/BedrockImport.<version>.nupkg (build/New-ModulePackage.ps1).
     Clean  removes out/ and every bin/ and obj/ folder.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
@@ -15,7 +16,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -92,6 +93,7 @@ function Invoke-Build {
     Write-ModuleManifest -Destination (Join-Path $ModuleOut 'BedrockImport.psd1')
     Copy-Item (Join-Path $Root 'src/BedrockImport/BedrockImport.format.ps1xml') $ModuleOut
     Copy-Item (Join-Path $Root 'src/BedrockImport/Pricing') $ModuleOut -Recurse
+    Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
 
     Invoke-Native dotnet @('publish', (Join-Path $Root 'src/BedrockImport.LocalEndpoint/BedrockImport.LocalEndpoint.csproj'),
         '-c', $Configuration, '-o', (Join-Path $ModuleOut 'endpoint'), '--nologo', '-v', 'quiet') 'dotnet publish (local endpoint)'
@@ -248,6 +250,15 @@ function Invoke-Bench {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+function Invoke-Package {
+    Invoke-Build
+    $pwsh = Get-PwshCommand
+    $package = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoLogo -NoProfile -NonInteractive -File (Join-Path $Root 'build/New-ModulePackage.ps1') `
+        -ModulePath (Join-Path $ModuleOut 'BedrockImport.psd1') -OutputPath $OutRoot
+    if ($LASTEXITCODE -ne 0) { throw 'Packing the module failed.' }
+    Write-Host "Package written to $package"
+}
+
 function Invoke-Clean {
     Remove-Item $OutRoot -Recurse -Force -ErrorAction SilentlyContinue
     Get-ChildItem $Root -Include bin, obj -Recurse -Directory | Remove-Item -Recurse -Force
@@ -260,6 +271,7 @@ try {
         'Test' { Invoke-Test }
         'Demo' { Invoke-Demo }
         'Bench' { Invoke-Bench }
+        'Package' { Invoke-Package }
         'Clean' { Invoke-Clean }
     }
 }
