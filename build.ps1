@@ -118,40 +118,42 @@ function Get-TrxCounts {
     [pscustomobject]@{ Passed = $passed; Failed = $failed }
 }
 
-# The report tests open HTML pages in headless Chromium. On Debian or Ubuntu, Debian's chromium package is installed
-# when 'chromium' is missing (as root, or through sudo -n). When it cannot be, the reason is printed and handed to the
-# Pester run in BEDROCKIMPORT_CHROMIUM_PROBLEM, so the tests that need Chromium fail with it instead of being skipped.
-function Install-TestChromium {
-    Remove-Item env:BEDROCKIMPORT_CHROMIUM_PROBLEM -ErrorAction SilentlyContinue
-    if (Get-Command chromium -CommandType Application -ErrorAction SilentlyContinue) { return }
+# Some tests need a program from Debian: the report tests open HTML pages in headless Chromium, the chat tests type
+# into a real terminal under tmux. On Debian or Ubuntu, a missing program's package is installed (as root, or through
+# sudo -n). When it cannot be, the reason is printed and handed to the Pester run in the environment variable named by
+# -ProblemVariable, so the tests that need the program fail with it instead of being skipped.
+function Install-TestProgram {
+    param([string] $Command, [string] $Package, [string] $Purpose, [string] $ProblemVariable)
+    Remove-Item "env:$ProblemVariable" -ErrorAction SilentlyContinue
+    if (Get-Command $Command -CommandType Application -ErrorAction SilentlyContinue) { return }
     $problem = $null
     if (-not $IsLinux -or -not (Get-Command apt-get -CommandType Application -ErrorAction SilentlyContinue)) {
-        $problem = "'chromium' is not on PATH and there is no apt-get to install it; install Chromium so that 'chromium' is on PATH."
+        $problem = "'$Command' is not on PATH and there is no apt-get to install it; install $Package so that '$Command' is on PATH."
     }
     else {
         $sudo = @()
         if ((& id -u) -ne '0') {
             if (Get-Command sudo -CommandType Application -ErrorAction SilentlyContinue) { $sudo = @('sudo', '-n') }
-            else { $problem = "'chromium' is not on PATH, and installing it needs root or sudo (neither is available)." }
+            else { $problem = "'$Command' is not on PATH, and installing it needs root or sudo (neither is available)." }
         }
         if (-not $problem) {
-            Write-Host "Installing Debian's chromium for the report tests (apt-get)"
+            Write-Host "Installing Debian's $Package for $Purpose (apt-get)"
             $aptGet = $sudo + @('env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-q')
-            foreach ($step in @(@('update'), @('install', '-y', '--no-install-recommends', 'chromium'))) {
+            foreach ($step in @(@('update'), @('install', '-y', '--no-install-recommends', $Package))) {
                 & $aptGet[0] @($aptGet | Select-Object -Skip 1) @step | Out-Host
                 if ($LASTEXITCODE -ne 0) {
                     $problem = "'$($aptGet -join ' ') $($step -join ' ')' failed (exit code $LASTEXITCODE); see the output above."
                     break
                 }
             }
-            if (-not $problem -and -not (Get-Command chromium -CommandType Application -ErrorAction SilentlyContinue)) {
-                $problem = "apt-get installed the chromium package, but 'chromium' is still not on PATH."
+            if (-not $problem -and -not (Get-Command $Command -CommandType Application -ErrorAction SilentlyContinue)) {
+                $problem = "apt-get installed the $Package package, but '$Command' is still not on PATH."
             }
         }
     }
     if ($problem) {
-        Write-Host "Chromium is not available: $problem"
-        $env:BEDROCKIMPORT_CHROMIUM_PROBLEM = $problem
+        Write-Host "$Package is not available: $problem"
+        Set-Item "env:$ProblemVariable" $problem
     }
 }
 
@@ -173,7 +175,8 @@ function Invoke-Test {
     try { Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') 'npm ci (tests/conformance)' }
     finally { Pop-Location }
 
-    Install-TestChromium
+    Install-TestProgram -Command chromium -Package chromium -Purpose 'the report tests' -ProblemVariable BEDROCKIMPORT_CHROMIUM_PROBLEM
+    Install-TestProgram -Command tmux -Package tmux -Purpose 'the terminal tests of the chat' -ProblemVariable BEDROCKIMPORT_TMUX_PROBLEM
 
     Write-Host 'Running Pester tests against the built module'
     $pesterSummary = Join-Path $ResultsDir 'pester-summary.json'

@@ -406,24 +406,37 @@ public sealed class EnterImportedModelChatCommand : ImportedModelCmdlet
         public IDisposable WatchForInterrupt(Action interrupt)
         {
             var done = new CancellationTokenSource();
-            _ = Task.Run(async () =>
+            var watcher = Task.Run(async () =>
             {
-                while (!done.IsCancellationRequested)
+                try
                 {
-                    while (Console.KeyAvailable)
+                    while (!done.IsCancellationRequested)
                     {
-                        var key = Console.ReadKey(intercept: true);
-                        if (key.Key == ConsoleKey.C && key.Modifiers.HasFlag(ConsoleModifiers.Control))
+                        while (!done.IsCancellationRequested && Console.KeyAvailable)
                         {
-                            interrupt();
-                            return;
+                            var key = Console.ReadKey(intercept: true);
+                            if (key.Key == ConsoleKey.C && key.Modifiers.HasFlag(ConsoleModifiers.Control))
+                            {
+                                interrupt();
+                                return;
+                            }
                         }
-                    }
 
-                    await Task.Delay(50).ConfigureAwait(false);
+                        await Task.Delay(50, done.Token).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException)
+                {
                 }
             });
-            return new Callback(() => done.Cancel());
+            // The watcher must have stopped reading keys before the line editor starts: a key typed just after the
+            // reply would otherwise go to the watcher, and two threads reading the console at once confuse its parser.
+            return new Callback(() =>
+            {
+                done.Cancel();
+                watcher.Wait();
+                done.Dispose();
+            });
         }
 
         public void Dispose()
