@@ -90,6 +90,9 @@ Import-Module BedrockImport
             $env:XDG_DATA_HOME = Join-Path $userHome '.local/share'
             $env:XDG_CONFIG_HOME = Join-Path $userHome '.config'
             $env:XDG_CACHE_HOME = Join-Path $userHome '.cache'
+            # .NET answers "" for a special folder that does not exist, and PSResourceGet would then write its
+            # repository list relative to the working directory.
+            foreach ($folder in $env:XDG_DATA_HOME, $env:XDG_CONFIG_HOME, $env:XDG_CACHE_HOME) { New-Item -ItemType Directory $folder -Force | Out-Null }
             # Only the installation's own module folders: the built module's folder must not be found by name.
             $env:PSModulePath = Join-Path $PSHOME 'Modules'
             $output = & dotnet $pwshDll -NoLogo -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1 | Out-String
@@ -107,5 +110,6 @@ Import-Module BedrockImport
         @($result.Commands | Sort-Object) | Should -Be @($manifest.ExportedCmdlets.Keys | Sort-Object)
         $result.Completion | Should -Not -BeNullOrEmpty
         $result.OutputTokens | Should -BeGreaterThan 0
+        Test-Path (Join-Path $userHome '.local/share/PSResourceGet/PSResourceRepository.xml') | Should -BeTrue -Because 'the repository list belongs in the fresh HOME'
     }
 }
