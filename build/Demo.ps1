@@ -71,8 +71,9 @@ try {
         Format-List Passed, Architecture, ModelType, ParameterCount, Dtype, TotalBytes, ChatTemplate | Out-Host
 
     Write-Step 'Copy-BedrockModelSource -HuggingFaceModel (Hub -> S3, no local disk) | Start-BedrockModelImport | Wait-BedrockImportJob'
+    # A Hub copy takes only what an import needs; the sample's answer book (responses.jsonl) is asked for by name.
     $model = Copy-BedrockModelSource -HuggingFaceModel demo/youko-sample -HuggingFaceEndpoint $endpoint.EndpointUrl `
-            -Destination 's3://demo-models/youko/' -CreateBucket |
+            -Destination 's3://demo-models/youko/' -CreateBucket -Include responses.jsonl |
         Tee-Object -Variable copy |
         Start-BedrockModelImport -ModelName youko -RoleArn 'arn:aws:iam::123456789012:role/BedrockImportDemo' |
         Tee-Object -Variable job |
