@@ -11,7 +11,7 @@ namespace BedrockImport.Engine.Invocation;
 /// A template comes from a model's repository and is treated as untrusted code: it sees only the variables above and
 /// the values the caller passes (converted to plain strings, numbers, lists and dicts), has no way to files, environment
 /// variables or .NET objects, gets undefined for Python internals such as <c>__class__</c>, and every parse and render
-/// is bounded (MaxLoopIterations, MaxOutputLength, MaxNestingDepth, MaxRenderTime), failing with a
+/// is bounded (MaxLoopIterations, MaxOutputLength, MaxNestingDepth, MaxRenderTime, MaxRenderMemory), failing with a
 /// <see cref="ChatTemplateLimitException"/> that names the model and the limit.</summary>
 public sealed class ChatTemplate
 {
@@ -58,6 +58,10 @@ public sealed class ChatTemplate
     /// a loaded machine and still ends a runaway template well before a caller's patience (or a request timeout) does.</summary>
     public static readonly TimeSpan DefaultMaxRenderTime = JinjaLimits.DefaultMaxRenderTime;
 
+    /// <summary>Estimated bytes of strings and lists one render may build by default, garbage included: a prompt of
+    /// the longest body, copied by a few concatenations, fits; a template that keeps a million big strings does not.</summary>
+    public const long DefaultMaxRenderMemory = JinjaLimits.DefaultMaxRenderMemory;
+
     /// <summary>The model the template belongs to, named in limit errors.</summary>
     public string? ModelName { get; set; }
 
@@ -85,20 +89,24 @@ public sealed class ChatTemplate
     /// <summary>Wall time one render may take; checked at every loop iteration and macro call.</summary>
     public TimeSpan MaxRenderTime { get; set; } = DefaultMaxRenderTime;
 
+    /// <summary>Estimated bytes of the strings and lists one render may build (each counted when an operator, filter,
+    /// call, slice, literal or captured block yields it), so that no template can fill the session's memory.</summary>
+    public long MaxRenderMemory { get; set; } = DefaultMaxRenderMemory;
+
     /// <summary>Renders a conversation.</summary>
     /// <param name="variables">Extra template variables (tools, enable_thinking, date_string, ...); .NET dictionaries,
     /// lists, strings, numbers and booleans are accepted.</param>
     /// <exception cref="ChatTemplateRaisedException">The template called raise_exception (for example Mistral on
     /// roles that do not alternate).</exception>
     /// <exception cref="ChatTemplateLimitException">The template went past MaxLoopIterations, MaxOutputLength,
-    /// MaxNestingDepth or MaxRenderTime.</exception>
+    /// MaxNestingDepth, MaxRenderTime or MaxRenderMemory.</exception>
     /// <exception cref="ChatTemplateException">Rendering failed (unknown filter, type error, ...).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true, IReadOnlyDictionary<string, object?>? variables = null,
         CancellationToken cancellationToken = default)
     {
         if (messages == null) throw new ArgumentNullException(nameof(messages));
-        var limits = new JinjaLimits(MaxLoopIterations, MaxOutputLength, MaxNestingDepth, MaxRenderTime);
+        var limits = new JinjaLimits(MaxLoopIterations, MaxOutputLength, MaxNestingDepth, MaxRenderTime, Math.Min(MaxRenderMemory, long.MaxValue - 1));
         var previous = limits.Enter();
         try
         {

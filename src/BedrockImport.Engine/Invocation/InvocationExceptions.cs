@@ -58,6 +58,9 @@ public enum ChatTemplateLimit
 
     /// <summary>Wall time of one render (<see cref="ChatTemplate.MaxRenderTime"/>).</summary>
     RenderTime,
+
+    /// <summary>Estimated bytes of the strings and lists one render builds (<see cref="ChatTemplate.MaxRenderMemory"/>).</summary>
+    Memory,
 }
 
 /// <summary>A chat template went past one of the bounds of a render (or of parsing, for nesting): it was stopped
@@ -66,7 +69,7 @@ public sealed class ChatTemplateLimitException : ChatTemplateException
 {
     public override string ErrorId => "ChatTemplateLimitExceeded";
 
-    /// <param name="limitValue">The limit's value: iterations, characters, levels, or milliseconds for RenderTime.</param>
+    /// <param name="limitValue">The limit's value: iterations, characters, items, levels, milliseconds (RenderTime) or bytes (Memory).</param>
     /// <param name="modelName">The model whose template it is, when known.</param>
     public ChatTemplateLimitException(ChatTemplateLimit limit, long limitValue, string? modelName = null, int line = 0)
         : base(Describe(limit, limitValue, modelName), line)
@@ -78,7 +81,7 @@ public sealed class ChatTemplateLimitException : ChatTemplateException
 
     public ChatTemplateLimit Limit { get; }
 
-    /// <summary>Iterations, characters, levels, or milliseconds (RenderTime).</summary>
+    /// <summary>Iterations, characters, items, levels, milliseconds (RenderTime) or bytes (Memory).</summary>
     public long LimitValue { get; }
 
     public string? ModelName { get; }
@@ -97,6 +100,7 @@ public sealed class ChatTemplateLimitException : ChatTemplateException
             ChatTemplateLimit.ListLength => who + " built a list of more than " + figure + " items, more than a loop may walk (the MaxLoopIterations limit); it was stopped.",
             ChatTemplateLimit.NestingDepth => who + " nests deeper than " + figure + " levels (the MaxNestingDepth limit on macros calling macros, blocks, brackets, operators and values); it was stopped.",
             ChatTemplateLimit.RenderTime => who + " took longer than " + figure + " ms to render (the MaxRenderTime limit); it was stopped.",
+            ChatTemplateLimit.Memory => who + " built more than " + figure + " bytes of strings and lists (the MaxRenderMemory limit); it was stopped.",
             _ => who + " went past a limit (" + limit + " " + figure + ").",
         };
     }

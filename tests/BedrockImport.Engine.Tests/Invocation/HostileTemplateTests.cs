@@ -36,7 +36,8 @@ public class HostileTemplateTests
     [Fact]
     public void Nested_loops_over_a_million_stop_at_the_loop_limit()
     {
-        var error = RenderFails("{% for i in range(10**6) %}{% for j in range(10**6) %}{% endfor %}{% endfor %}");
+        // The clock is pushed out of the way: on a loaded machine a million iterations can near the 10 s default.
+        var error = RenderFails("{% for i in range(10**6) %}{% for j in range(10**6) %}{% endfor %}{% endfor %}", t => t.MaxRenderTime = TimeSpan.FromHours(1));
 
         AssertNames(error, ChatTemplateLimit.LoopIterations, ChatTemplate.DefaultMaxLoopIterations);
         Assert.Contains("MaxLoopIterations", error.Message);
@@ -85,6 +86,41 @@ public class HostileTemplateTests
     public void Every_way_of_building_a_long_string_stops_at_the_output_limit(string source)
     {
         AssertNames(RenderFails(source, t => t.MaxOutputLength = 10_000_000), ChatTemplateLimit.OutputLength, 10_000_000);
+    }
+
+    [Theory]
+    // Each value is within MaxOutputLength, but a million kept at once would fill any machine's memory.
+    [InlineData("{% for i in range(100000) %}{% set ns.l = ns.l + [big[i:]] %}{% endfor %}")]
+    [InlineData("{% for i in range(100000) %}{% set ns.l = ns.l + [big ~ i] %}{% endfor %}")]
+    [InlineData("{% for i in range(100000) %}{% set x %}{{ big }}{% endset %}{% set ns.l = ns.l + [x] %}{% endfor %}")]
+    [InlineData("{% for i in range(100000) %}{% set ns.l = ns.l + [{ns.k: i}] %}{% endfor %}")]
+    [InlineData("{% for i in range(100000) %}{% set ns.l = ns.l + [range(1000000)] %}{% endfor %}")]
+    public void Keeping_many_big_values_stops_at_the_memory_limit(string loop)
+    {
+        const string setup = "{% set big = 'x' * 1000000 %}{% set ns = namespace(l=[], k=[big]) %}";
+
+        AssertNames(RenderFails(setup + loop, t => t.MaxRenderMemory = 50_000_000), ChatTemplateLimit.Memory, 50_000_000);
+    }
+
+    [Fact]
+    public void The_memory_limit_is_on_by_default()
+    {
+        // Strings of the longest output allowed, kept in a list: a dozen reach the default.
+        var error = RenderFails("{% set big = 'x' * 25000000 %}{% set ns = namespace(l=[]) %}{% for i in range(1000) %}{% set ns.l = ns.l + [big ~ i] %}{% endfor %}",
+            t => t.MaxOutputLength = 30_000_000);
+
+        AssertNames(error, ChatTemplateLimit.Memory, ChatTemplate.DefaultMaxRenderMemory);
+    }
+
+    [Fact]
+    public void A_prompt_of_millions_of_characters_built_by_concatenation_is_within_the_memory_limit()
+    {
+        var template = Parse("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}{% endfor %}");
+        var content = new string('w', 4_000_000);
+
+        var prompt = template.Render(new[] { new ChatMessage("user", content), new ChatMessage("assistant", content) });
+
+        Assert.Equal(2 * (content.Length + "<|im_start|>user\n<|im_end|>\n".Length) + 5, prompt.Length);
     }
 
     [Fact]

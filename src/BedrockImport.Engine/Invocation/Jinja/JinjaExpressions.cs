@@ -43,7 +43,7 @@ internal sealed class ListExpr : Expr
 {
     private readonly List<Expr> _items;
     public ListExpr(List<Expr> items, int line) : base(line, items) { _items = items; }
-    public override object? Eval(RenderContext context) => _items.Select(i => i.Eval(context)).ToList();
+    public override object? Eval(RenderContext context) => context.Limits.CheckValue(_items.Select(i => i.Eval(context)).ToList(), Line);
 }
 
 internal sealed class DictExpr : Expr
@@ -55,7 +55,7 @@ internal sealed class DictExpr : Expr
     {
         var map = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var item in _items) map[JinjaValues.ToStr(item.Key.Eval(context))] = item.Value.Eval(context);
-        return map;
+        return context.Limits.CheckValue(map, Line);
     }
 }
 
@@ -96,7 +96,7 @@ internal sealed class SliceExpr : Expr
             var value = e?.Eval(context);
             return value == null || value is Undefined ? (long?)null : JinjaValues.ToLong(value, Line);
         }
-        return JinjaBuiltins.Slice(target, Bound(_start), Bound(_stop), Bound(_step), Line);
+        return context.Limits.CheckValue(JinjaBuiltins.Slice(target, Bound(_start), Bound(_stop), Bound(_step), Line), Line);
     }
 }
 

@@ -12,23 +12,36 @@ internal sealed class JinjaLimits
     public const int DefaultMaxOutputLength = ImportedModelInvoker.MaxBodyBytes;
     public const int DefaultMaxNestingDepth = 100;
     public static readonly TimeSpan DefaultMaxRenderTime = TimeSpan.FromSeconds(10);
+    public const long DefaultMaxRenderMemory = 512L * 1024 * 1024;
 
-    public static readonly JinjaLimits Default = new JinjaLimits(DefaultMaxLoopIterations, DefaultMaxOutputLength, DefaultMaxNestingDepth, DefaultMaxRenderTime);
+    /// <summary>Estimated bytes a string character and a list or dict item take on the heap.</summary>
+    private const long BytesPerCharacter = 2, BytesPerItem = 32;
+
+    /// <summary>The limits outside a render (parsing): nothing is built there, so it keeps no memory count (and is
+    /// shared by every thread).</summary>
+    public static readonly JinjaLimits Default = new JinjaLimits(DefaultMaxLoopIterations, DefaultMaxOutputLength, DefaultMaxNestingDepth, DefaultMaxRenderTime, long.MaxValue);
+
+    private readonly bool _countsMemory;
+    private long _memoryBuilt;
 
     [ThreadStatic] private static JinjaLimits? _current;
 
-    public JinjaLimits(int maxLoopIterations, int maxOutputLength, int maxNestingDepth, TimeSpan maxRenderTime)
+    /// <param name="maxRenderMemory">Bytes of strings and lists one render may build; long.MaxValue for no count.</param>
+    public JinjaLimits(int maxLoopIterations, int maxOutputLength, int maxNestingDepth, TimeSpan maxRenderTime, long maxRenderMemory)
     {
         MaxLoopIterations = maxLoopIterations;
         MaxOutputLength = maxOutputLength;
         MaxNestingDepth = maxNestingDepth;
         MaxRenderTime = maxRenderTime;
+        MaxRenderMemory = maxRenderMemory;
+        _countsMemory = maxRenderMemory != long.MaxValue;
     }
 
     public int MaxLoopIterations { get; }
     public int MaxOutputLength { get; }
     public int MaxNestingDepth { get; }
     public TimeSpan MaxRenderTime { get; }
+    public long MaxRenderMemory { get; }
 
     /// <summary>The limits of the render running on this thread (the defaults outside one).</summary>
     public static JinjaLimits Current => _current ?? Default;
@@ -49,12 +62,39 @@ internal sealed class JinjaLimits
         if (length > MaxOutputLength) throw new ChatTemplateLimitException(ChatTemplateLimit.OutputLength, MaxOutputLength, null, line);
     }
 
-    /// <summary>Checks a value a filter, method or operator made: a string against MaxOutputLength, a list against the loop limit.</summary>
+    /// <summary>Checks a value a filter, method, operator, slice, literal or captured block made: a string against
+    /// MaxOutputLength, a list against the loop limit, and either against the memory the render may build.</summary>
     public object? CheckValue(object? value, int line)
     {
-        if (value is string s) CheckLength(s.Length, line);
-        else if (value is List<object?> list) CheckItems(list.Count, line);
+        switch (value)
+        {
+            case string s:
+                CheckLength(s.Length, line);
+                Charge(s.Length * BytesPerCharacter, line);
+                break;
+            case List<object?> list:
+                CheckItems(list.Count, line);
+                Charge(list.Count * BytesPerItem, line);
+                break;
+            case Dictionary<string, object?> dict:
+                // Keys can be long: str() of any value (a list printed to millions of characters).
+                long bytes = dict.Count * BytesPerItem * 2;
+                foreach (var key in dict.Keys) bytes += key.Length * BytesPerCharacter;
+                Charge(bytes, line);
+                break;
+        }
         return value;
+    }
+
+    /// <summary>Counts bytes the render built. Each string and list is bounded on its own, but a template can keep a
+    /// million of them (in a list, a namespace): the count, garbage included, bounds what it can hold at once. The
+    /// estimate counts a value each time an expression yields a new one, so it runs high, never low.</summary>
+    private void Charge(long bytes, int line)
+    {
+        if (!_countsMemory) return;
+        _memoryBuilt += bytes;
+        if (_memoryBuilt > MaxRenderMemory)
+            throw new ChatTemplateLimitException(ChatTemplateLimit.Memory, MaxRenderMemory, null, line);
     }
 
     /// <summary>Throws when a list of <paramref name="count"/> items would be too long: longer than the loop limit, since

@@ -225,7 +225,7 @@ internal sealed class SetNode : Node
         {
             var captured = new StringBuilder();
             RenderAll(_body, context, captured);
-            value = captured.ToString();
+            value = context.Limits.CheckValue(captured.ToString(), Line);
         }
         else
         {
