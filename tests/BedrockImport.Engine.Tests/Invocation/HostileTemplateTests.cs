@@ -362,6 +362,17 @@ public class HostileTemplateTests
         Assert.Equal(expected, Parse(source).Render(Hi));
     }
 
+    [Fact]
+    public void The_loop_variable_answers_every_attribute_per_iteration()
+    {
+        // loop is worked out on demand (a million iterations must stay cheap); each attribute as Jinja defines it.
+        var rendered = Parse("{% for x in ['a', 'b', 'c'] %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}"
+            + "{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ loop.previtem }}{{ loop.nextitem }}{{ loop.cycle('o', 'e') }}{{ loop['index'] }}{{ loop.nothing }};{% endfor %}")
+            .Render(Hi);
+
+        Assert.Equal("1032TrueFalse3bo1;2121FalseFalse3ace2;3210FalseTrue3bo3;", rendered);
+    }
+
     // Regressions found while bounding the renderer: each threw a .NET exception (or hung) instead of rendering or
     // failing as a template error.
     [Theory]

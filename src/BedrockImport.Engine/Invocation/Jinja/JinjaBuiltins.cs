@@ -63,6 +63,8 @@ internal static partial class JinjaBuiltins
                 return dict.TryGetValue(name, out var value) ? value : Undefined.Instance;
             case JinjaNamespace ns:
                 return ns.Attributes.TryGetValue(name, out var attribute) ? attribute : Undefined.Instance;
+            case JinjaLoop loop:
+                return loop.Get(name);
             case string s:
                 return StringMethod(s, name, line) ?? (object)Undefined.Instance;
             default:

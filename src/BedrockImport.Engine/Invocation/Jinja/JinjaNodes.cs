@@ -159,7 +159,7 @@ internal sealed class ForNode : Node
                 context.CountIteration(Line);
                 var scope = new Scope(outer);
                 Bind(scope, items[i]);
-                scope.Set("loop", LoopObject(items, i));
+                scope.Set("loop", new JinjaLoop(items, i));
                 context.Scope = scope;
                 if (RenderAll(_body, context, output) == Flow.Break) break;
             }
@@ -182,24 +182,6 @@ internal sealed class ForNode : Node
         if (parts.Count != _targets.Count)
             throw new ChatTemplateException("Cannot unpack " + parts.Count + " values into " + _targets.Count + " loop variables.", Line);
         for (var i = 0; i < parts.Count; i++) scope.Set(_targets[i], parts[i]);
-    }
-
-    private static Dictionary<string, object?> LoopObject(List<object?> items, int i)
-    {
-        var count = items.Count;
-        return new Dictionary<string, object?>(StringComparer.Ordinal)
-        {
-            ["index0"] = (long)i,
-            ["index"] = (long)(i + 1),
-            ["revindex0"] = (long)(count - i - 1),
-            ["revindex"] = (long)(count - i),
-            ["first"] = i == 0,
-            ["last"] = i == count - 1,
-            ["length"] = (long)count,
-            ["previtem"] = i > 0 ? items[i - 1] : Undefined.Instance,
-            ["nextitem"] = i < count - 1 ? items[i + 1] : Undefined.Instance,
-            ["cycle"] = new JinjaFunction("cycle", (args, _) => args.Count == 0 ? Undefined.Instance : args[i % args.Count]),
-        };
     }
 }
 

@@ -18,6 +18,41 @@ internal sealed class JinjaNamespace
     public readonly Dictionary<string, object?> Attributes = new Dictionary<string, object?>(StringComparer.Ordinal);
 }
 
+/// <summary>The loop variable of one iteration. Its attributes are worked out when asked for: a dictionary of them
+/// built for every iteration was most of what a loop cost (and a template may run a million).</summary>
+internal sealed class JinjaLoop
+{
+    private readonly List<object?> _items;
+    private readonly int _index;
+
+    public JinjaLoop(List<object?> items, int index)
+    {
+        _items = items;
+        _index = index;
+    }
+
+    public object? Get(string name)
+    {
+        var count = _items.Count;
+        switch (name)
+        {
+            case "index0": return (long)_index;
+            case "index": return (long)(_index + 1);
+            case "revindex0": return (long)(count - _index - 1);
+            case "revindex": return (long)(count - _index);
+            case "first": return _index == 0;
+            case "last": return _index == count - 1;
+            case "length": return (long)count;
+            case "previtem": return _index > 0 ? _items[_index - 1] : Undefined.Instance;
+            case "nextitem": return _index < count - 1 ? _items[_index + 1] : Undefined.Instance;
+            case "cycle": return new JinjaFunction("cycle", (args, _) => args.Count == 0 ? Undefined.Instance : args[_index % args.Count]);
+            default: return Undefined.Instance;
+        }
+    }
+
+    public override string ToString() => "<LoopContext " + (_index + 1) + "/" + _items.Count + ">";
+}
+
 internal delegate object? JinjaCallable(List<object?> args, Dictionary<string, object?> kwargs);
 
 internal sealed class JinjaFunction
@@ -214,6 +249,7 @@ internal static class JinjaValues
         string _ => "str",
         List<object?> _ => "list",
         Dictionary<string, object?> _ => "dict",
+        JinjaLoop _ => "LoopContext",
         _ => value.GetType().Name,
     };
 
