@@ -135,7 +135,7 @@ internal sealed class BedrockConverse
         if (source is null) return null;
         try
         {
-            return ChatTemplateSource.Read(source.ReadText(ChatTemplateSource.TemplateFileName), source.ReadText(ChatTemplateSource.TokenizerConfigFileName));
+            return ChatTemplateSource.Read(source.ReadText(ChatTemplateSource.TemplateFileName), source.ReadText(ChatTemplateSource.TokenizerConfigFileName), job.ImportedModelName);
         }
         catch (ChatTemplateException)
         {
