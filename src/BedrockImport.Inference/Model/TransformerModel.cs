@@ -54,6 +54,9 @@ public sealed class TransformerModel : IDisposable
 
     public long WeightBytes => weights.MappedBytes;
 
+    /// <summary>The mapped tensors, for the bench's read passes over the same mapping.</summary>
+    internal ModelWeights Weights => weights;
+
     public static TransformerModel Load(string folder)
     {
         var config = ModelConfig.Load(folder);
