@@ -18,7 +18,6 @@ internal static unsafe class Profile
             var weight = model.Weights.Get(name);
             var linear = new Linear(weight, null);
             var input = new float[linear.InFeatures];
-            new Random(1).NextBytes(new byte[1]);
             for (int i = 0; i < input.Length; i++)
             {
                 input[i] = (i % 7) * 0.1f - 0.3f;

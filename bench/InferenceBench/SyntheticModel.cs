@@ -17,6 +17,25 @@ internal sealed record ModelShape(int Layers, int Hidden, int Intermediate, int 
 internal static class SyntheticModel
 {
     private const int ChunkElements = 1 << 22;
+    private const string StampName = "b8-stamp.json";
+
+    /// <summary>Writes the model unless the folder's stamp says it holds this shape and seed already (the stamp is
+    /// written last, so an interrupted write is never reused). Answers the weight file's bytes and whether it was reused.</summary>
+    public static (long Bytes, bool Reused) WriteOrReuse(string folder, ModelShape shape, ulong seed)
+    {
+        string stampPath = Path.Combine(folder, StampName);
+        string weightsPath = Path.Combine(folder, "model.safetensors");
+        string stamp = JsonSerializer.Serialize(new { shape, seed, writer = 1 });
+        if (File.Exists(stampPath) && File.Exists(weightsPath) && File.ReadAllText(stampPath) == stamp)
+        {
+            return (new FileInfo(weightsPath).Length, true);
+        }
+        Directory.CreateDirectory(folder);
+        File.Delete(stampPath);
+        long bytes = Write(folder, shape, seed);
+        File.WriteAllText(stampPath, stamp);
+        return (bytes, false);
+    }
 
     public static long Write(string folder, ModelShape shape, ulong seed)
     {
