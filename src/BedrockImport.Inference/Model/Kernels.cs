@@ -23,9 +23,20 @@ internal static unsafe class Kernels
         return (Vector256.ShiftLeft(lower, 16).AsSingle(), Vector256.ShiftLeft(upper, 16).AsSingle());
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float> Lower, Vector512<float> Upper) WidenBf16(Vector512<ushort> packed)
+    {
+        var (lower, upper) = Vector512.Widen(packed);
+        return (Vector512.ShiftLeft(lower, 16).AsSingle(), Vector512.ShiftLeft(upper, 16).AsSingle());
+    }
+
     /// <summary>Σ bf16(weights[i]) · x[i] over <paramref name="length"/> elements.</summary>
     public static float DotBf16(ushort* weights, float* x, int length)
     {
+        if (Vector512.IsHardwareAccelerated && length >= 64)
+        {
+            return DotBf16Wide(weights, x, length);
+        }
         var sum0 = Vector256<float>.Zero;
         var sum1 = Vector256<float>.Zero;
         var sum2 = Vector256<float>.Zero;
@@ -54,10 +65,47 @@ internal static unsafe class Kernels
         return total;
     }
 
+    /// <summary><see cref="DotBf16"/> with 512-bit vectors: half the instructions per weight byte, so a core keeps up
+    /// with memory with cycles to spare for the other threads of a shared machine.</summary>
+    private static float DotBf16Wide(ushort* weights, float* x, int length)
+    {
+        var sum0 = Vector512<float>.Zero;
+        var sum1 = Vector512<float>.Zero;
+        var sum2 = Vector512<float>.Zero;
+        var sum3 = Vector512<float>.Zero;
+        int i = 0;
+        for (; i + 64 <= length; i += 64)
+        {
+            var (a, b) = WidenBf16(Vector512.Load(weights + i));
+            var (c, d) = WidenBf16(Vector512.Load(weights + i + 32));
+            sum0 = Vector512.FusedMultiplyAdd(a, Vector512.Load(x + i), sum0);
+            sum1 = Vector512.FusedMultiplyAdd(b, Vector512.Load(x + i + 16), sum1);
+            sum2 = Vector512.FusedMultiplyAdd(c, Vector512.Load(x + i + 32), sum2);
+            sum3 = Vector512.FusedMultiplyAdd(d, Vector512.Load(x + i + 48), sum3);
+        }
+        for (; i + 32 <= length; i += 32)
+        {
+            var (a, b) = WidenBf16(Vector512.Load(weights + i));
+            sum0 = Vector512.FusedMultiplyAdd(a, Vector512.Load(x + i), sum0);
+            sum1 = Vector512.FusedMultiplyAdd(b, Vector512.Load(x + i + 16), sum1);
+        }
+        float total = Vector512.Sum((sum0 + sum1) + (sum2 + sum3));
+        for (; i < length; i++)
+        {
+            total += BitConverter.Int32BitsToSingle(weights[i] << 16) * x[i];
+        }
+        return total;
+    }
+
     /// <summary>Two f32 rows (<paramref name="length"/> apart in <paramref name="rows"/>) dotted with four inputs:
     /// results[0..3] for the first row, results[4..7] for the second. Six loads feed eight multiply-adds.</summary>
     public static void Dot2x4(float* rows, float* x, int stride, int length, Span<float> results)
     {
+        if (Vector512.IsHardwareAccelerated && length >= 16)
+        {
+            Dot2x4Wide(rows, x, stride, length, results);
+            return;
+        }
         var a0 = Vector256<float>.Zero;
         var a1 = Vector256<float>.Zero;
         var a2 = Vector256<float>.Zero;
@@ -94,6 +142,59 @@ internal static unsafe class Kernels
         results[5] = Vector256.Sum(b1);
         results[6] = Vector256.Sum(b2);
         results[7] = Vector256.Sum(b3);
+        for (; i < length; i++)
+        {
+            results[0] += rows[i] * x[i];
+            results[1] += rows[i] * x1[i];
+            results[2] += rows[i] * x2[i];
+            results[3] += rows[i] * x3[i];
+            results[4] += second[i] * x[i];
+            results[5] += second[i] * x1[i];
+            results[6] += second[i] * x2[i];
+            results[7] += second[i] * x3[i];
+        }
+    }
+
+    /// <summary><see cref="Dot2x4"/> with 512-bit vectors (prefill is bound by multiply-adds, and this doubles them
+    /// per instruction).</summary>
+    private static void Dot2x4Wide(float* rows, float* x, int stride, int length, Span<float> results)
+    {
+        var a0 = Vector512<float>.Zero;
+        var a1 = Vector512<float>.Zero;
+        var a2 = Vector512<float>.Zero;
+        var a3 = Vector512<float>.Zero;
+        var b0 = Vector512<float>.Zero;
+        var b1 = Vector512<float>.Zero;
+        var b2 = Vector512<float>.Zero;
+        var b3 = Vector512<float>.Zero;
+        float* second = rows + length;
+        float* x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
+        int i = 0;
+        for (; i + 16 <= length; i += 16)
+        {
+            var w = Vector512.Load(rows + i);
+            var v = Vector512.Load(second + i);
+            var t0 = Vector512.Load(x + i);
+            var t1 = Vector512.Load(x1 + i);
+            var t2 = Vector512.Load(x2 + i);
+            var t3 = Vector512.Load(x3 + i);
+            a0 = Vector512.FusedMultiplyAdd(w, t0, a0);
+            a1 = Vector512.FusedMultiplyAdd(w, t1, a1);
+            a2 = Vector512.FusedMultiplyAdd(w, t2, a2);
+            a3 = Vector512.FusedMultiplyAdd(w, t3, a3);
+            b0 = Vector512.FusedMultiplyAdd(v, t0, b0);
+            b1 = Vector512.FusedMultiplyAdd(v, t1, b1);
+            b2 = Vector512.FusedMultiplyAdd(v, t2, b2);
+            b3 = Vector512.FusedMultiplyAdd(v, t3, b3);
+        }
+        results[0] = Vector512.Sum(a0);
+        results[1] = Vector512.Sum(a1);
+        results[2] = Vector512.Sum(a2);
+        results[3] = Vector512.Sum(a3);
+        results[4] = Vector512.Sum(b0);
+        results[5] = Vector512.Sum(b1);
+        results[6] = Vector512.Sum(b2);
+        results[7] = Vector512.Sum(b3);
         for (; i < length; i++)
         {
             results[0] += rows[i] * x[i];
