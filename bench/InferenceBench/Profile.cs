@@ -3,62 +3,79 @@ using BedrockImport.Inference.Model;
 
 namespace InferenceBench;
 
-/// <summary>Where a decode step goes: each kind of matrix of layer 0 and lm_head applied to one token, timed with a
-/// stopwatch, against a read pass over the same bytes (so a kernel slower than reading its weights shows).</summary>
-internal static unsafe class Profile
+/// <summary>Where a decode step goes, over the whole model so the weights come from memory, not cache: rounds of
+/// (a) a read pass over every mapped byte on all cores, (b) every matrix applied to one token in the model's order
+/// (Linear.Apply, the kernels and their parallel loops, nothing else), (c) one real decode step
+/// (TransformerModel.Forward: the matrices plus norms, RoPE, attention, the cache). (b) ÷ (a) is the kernels'
+/// efficiency against memory; (c) − (b) is what the rest of the step costs.</summary>
+internal static class Profile
 {
     public static Dictionary<string, object?> Run(string folder, int repeats)
     {
         using var model = TransformerModel.Load(folder);
-        var names = new[] { "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj" }
-            .Select(name => "model.layers.0." + name + ".weight").Append("model.embed_tokens.weight");
-        var result = new Dictionary<string, object?>();
-        foreach (var name in names)
+        var regions = Measurement.Regions(model);
+        var linears = model.Weights.TensorNames
+            .Where(name => model.Weights.Get(name).Shape.Count == 2)
+            .OrderBy(name => name == "model.embed_tokens.weight" ? 1 : 0).ThenBy(name => name, StringComparer.Ordinal)
+            .Select(name => new Linear(model.Weights.Get(name), null))
+            .ToList();
+        var inputs = new Dictionary<int, float[]>();
+        foreach (var linear in linears)
         {
-            var weight = model.Weights.Get(name);
-            var linear = new Linear(weight, null);
-            var input = new float[linear.InFeatures];
-            for (int i = 0; i < input.Length; i++)
+            if (!inputs.ContainsKey(linear.InFeatures))
             {
-                input[i] = (i % 7) * 0.1f - 0.3f;
+                inputs[linear.InFeatures] = Enumerable.Range(0, linear.InFeatures).Select(i => (i % 7) * 0.1f - 0.3f).ToArray();
             }
-            var output = new float[linear.OutFeatures];
-            for (int i = 0; i < 3; i++)
-            {
-                linear.Apply(input, 1, output);
-            }
-            var apply = new List<double>();
-            var read = new List<double>();
-            for (int r = 0; r < repeats; r++)
-            {
-                var clock = Stopwatch.StartNew();
-                linear.Apply(input, 1, output);
-                apply.Add(clock.Elapsed.TotalMilliseconds);
-                clock.Restart();
-                Sum((byte*)weight.RowAddress(0), weight.ByteLength);
-                read.Add(clock.Elapsed.TotalMilliseconds);
-            }
-            apply.Sort();
-            read.Sort();
-            result[name] = new { bytes = weight.ByteLength, applyMsMedian = apply[apply.Count / 2], readMsMedian = read[read.Count / 2], applyMsMin = apply[0], readMsMin = read[0] };
         }
-        return result;
-    }
+        var outputs = linears.Select(linear => new float[linear.OutFeatures]).ToList();
+        var cache = model.CreateCache();
+        model.Prefill(Enumerable.Range(0, 8).Select(i => i * 1000).ToArray(), cache);
 
-    private static ulong Sum(byte* start, long length)
-    {
-        ulong total = 0;
-        Parallel.For(0, (int)((length + (1 << 20) - 1) >> 20), () => 0UL, (chunk, _, local) =>
+        Measurement.ReadPass(regions, Environment.ProcessorCount);
+        var read = new List<double>();
+        var readOneCore = new List<double>();
+        var matrices = new List<double>();
+        var step = new List<double>();
+        var matricesCpu = new List<double>();
+        var stepCpu = new List<double>();
+        var process = Process.GetCurrentProcess();
+        for (int round = 0; round < repeats; round++)
         {
-            long first = (long)chunk << 20;
-            long count = Math.Min(1 << 20, length - first);
-            var sum = System.Runtime.Intrinsics.Vector256<ulong>.Zero;
-            for (long i = 0; i + 32 <= count; i += 32)
+            read.Add(Measurement.ReadPass(regions, Environment.ProcessorCount).Seconds * 1000);
+            readOneCore.Add(Measurement.ReadPass(regions, 1).Seconds * 1000);
+            var cpu = process.TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < linears.Count; i++)
             {
-                sum += System.Runtime.Intrinsics.Vector256.Load((ulong*)(start + first + i));
+                linears[i].Apply(inputs[linears[i].InFeatures], 1, outputs[i]);
             }
-            return local + System.Runtime.Intrinsics.Vector256.Sum(sum);
-        }, local => Interlocked.Add(ref total, local));
-        return total;
+            matrices.Add(clock.Elapsed.TotalMilliseconds);
+            process.Refresh();
+            matricesCpu.Add((process.TotalProcessorTime - cpu).TotalMilliseconds);
+            cpu = process.TotalProcessorTime;
+            clock.Restart();
+            model.Forward(new[] { round * 17 }, cache);
+            step.Add(clock.Elapsed.TotalMilliseconds);
+            process.Refresh();
+            stepCpu.Add((process.TotalProcessorTime - cpu).TotalMilliseconds);
+        }
+        double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+        return new Dictionary<string, object?>
+        {
+            ["loadAverage"] = ProcessFigures.LoadAverage(),
+            ["bytes"] = regions.Sum(region => region.Length),
+            ["readMsMedian"] = Median(read),
+            ["readMsMin"] = read.Min(),
+            ["readOneCoreMsMedian"] = Median(readOneCore),
+            ["matricesMsMedian"] = Median(matrices),
+            ["matricesMsMin"] = matrices.Min(),
+            ["matricesCpuMsMedian"] = Median(matricesCpu),
+            ["decodeStepMsMedian"] = Median(step),
+            ["decodeStepMsMin"] = step.Min(),
+            ["decodeStepCpuMsMedian"] = Median(stepCpu),
+            ["read"] = read,
+            ["matrices"] = matrices,
+            ["step"] = step,
+        };
     }
 }

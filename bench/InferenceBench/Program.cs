@@ -205,7 +205,7 @@ internal static unsafe class Measurement
     }
 
     /// <summary>Every tensor's bytes in the model's own mapping.</summary>
-    private static List<(nint Address, long Length)> Regions(TransformerModel model)
+    internal static List<(nint Address, long Length)> Regions(TransformerModel model)
     {
         var regions = new List<(nint, long)>();
         foreach (var name in model.Weights.TensorNames.Order(StringComparer.Ordinal))
@@ -234,14 +234,14 @@ internal static unsafe class Measurement
         return bytes + (long)embedding.Columns * embedding.ElementSize;
     }
 
-    private readonly record struct Pass(double Seconds, long Bytes, ulong Checksum)
+    internal readonly record struct Pass(double Seconds, long Bytes, ulong Checksum)
     {
         public double BytesPerSecond => Bytes / Seconds;
     }
 
     /// <summary>Sums every mapped byte (as 64-bit lanes) in 1 MiB chunks spread over <paramref name="threads"/>
     /// threads, the way the matmuls spread rows.</summary>
-    private static Pass ReadPass(List<(nint Address, long Length)> regions, int threads)
+    internal static Pass ReadPass(List<(nint Address, long Length)> regions, int threads)
     {
         var chunks = new List<(nint Address, long Length)>();
         foreach (var (address, length) in regions)

@@ -97,6 +97,71 @@ internal static unsafe class Kernels
         return total;
     }
 
+    /// <summary>Whether one-token matmuls take their input in pair order (<see cref="ToPairOrder"/>) for
+    /// <see cref="DotBf16Paired"/>.</summary>
+    public static bool DecodesPaired => Vector512.IsHardwareAccelerated;
+
+    /// <summary>How far ahead of the loads <see cref="DotBf16Paired"/> asks for weights (8 KiB; past a row's end that is
+    /// the next rows, which lie right after it). The hardware prefetcher alone kept a decode sweep of B8's model at
+    /// about 1.35× the time of a plain read pass over the same bytes; with this, about 1.0–1.1×.</summary>
+    private const int PrefetchElements = 4096;
+
+    /// <summary>Reorders an input for <see cref="DotBf16Paired"/>: each whole block of 32 becomes its 16 even elements
+    /// then its 16 odd ones; the elements after the last whole block stay where they are.</summary>
+    public static void ToPairOrder(ReadOnlySpan<float> x, Span<float> ordered)
+    {
+        int whole = x.Length / 32 * 32;
+        for (int block = 0; block < whole; block += 32)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                ordered[block + j] = x[block + 2 * j];
+                ordered[block + 16 + j] = x[block + 2 * j + 1];
+            }
+        }
+        x[whole..].CopyTo(ordered[whole..]);
+    }
+
+    /// <summary>Σ bf16(weights[i]) · x[i] with x in pair order. Read as 32-bit lanes, the weights hold element 2j in
+    /// the low half and 2j+1 in the high half: a shift gives the even element as an f32 and a mask the odd one, so no
+    /// widening shuffles are needed and a core spends fewer instructions per weight byte than the memory takes to
+    /// deliver it.</summary>
+    public static float DotBf16Paired(ushort* weights, float* ordered, int length)
+    {
+        var high = Vector512.Create(0xFFFF0000u);
+        var sum0 = Vector512<float>.Zero;
+        var sum1 = Vector512<float>.Zero;
+        var sum2 = Vector512<float>.Zero;
+        var sum3 = Vector512<float>.Zero;
+        int i = 0;
+        for (; i + 64 <= length; i += 64)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(weights + i + PrefetchElements);
+                Sse.Prefetch0(weights + i + PrefetchElements + 32);
+            }
+            var first = Vector512.Load((uint*)(weights + i));
+            var second = Vector512.Load((uint*)(weights + i + 32));
+            sum0 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(first, 16).AsSingle(), Vector512.Load(ordered + i), sum0);
+            sum1 = Vector512.FusedMultiplyAdd((first & high).AsSingle(), Vector512.Load(ordered + i + 16), sum1);
+            sum2 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(second, 16).AsSingle(), Vector512.Load(ordered + i + 32), sum2);
+            sum3 = Vector512.FusedMultiplyAdd((second & high).AsSingle(), Vector512.Load(ordered + i + 48), sum3);
+        }
+        for (; i + 32 <= length; i += 32)
+        {
+            var pairs = Vector512.Load((uint*)(weights + i));
+            sum0 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(pairs, 16).AsSingle(), Vector512.Load(ordered + i), sum0);
+            sum1 = Vector512.FusedMultiplyAdd((pairs & high).AsSingle(), Vector512.Load(ordered + i + 16), sum1);
+        }
+        float total = Vector512.Sum((sum0 + sum1) + (sum2 + sum3));
+        for (; i < length; i++)
+        {
+            total += BitConverter.Int32BitsToSingle(weights[i] << 16) * ordered[i];
+        }
+        return total;
+    }
+
     /// <summary>Two f32 rows (<paramref name="length"/> apart in <paramref name="rows"/>) dotted with four inputs:
     /// results[0..3] for the first row, results[4..7] for the second. Six loads feed eight multiply-adds.</summary>
     public static void Dot2x4(float* rows, float* x, int stride, int length, Span<float> results)

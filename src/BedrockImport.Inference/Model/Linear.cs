@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 
 namespace BedrockImport.Inference.Model;
@@ -64,8 +65,31 @@ public sealed unsafe class Linear
             }
             return;
         }
-        var group = new DecodeGroup(linears, outputs, input);
-        Parallel.For(0, group.Chunks, group.Run);
+        var ordered = DecodeInput(input, linears[0].InFeatures);
+        try
+        {
+            var group = new DecodeGroup(linears, outputs, ordered ?? input);
+            Parallel.For(0, group.Chunks, group.Run);
+        }
+        finally
+        {
+            if (ordered is not null)
+            {
+                ArrayPool<float>.Shared.Return(ordered);
+            }
+        }
+    }
+
+    /// <summary>The one token's input in pair order, rented (return it), when the kernel wants that order; else null.</summary>
+    private static float[]? DecodeInput(float[] input, int columns)
+    {
+        if (!Kernels.DecodesPaired)
+        {
+            return null;
+        }
+        var ordered = ArrayPool<float>.Shared.Rent(columns);
+        Kernels.ToPairOrder(input.AsSpan(0, columns), ordered);
+        return ordered;
     }
 
     /// <summary>The rows of up to four linears numbered as one range of chunks.</summary>
@@ -108,16 +132,20 @@ public sealed unsafe class Linear
         }
     }
 
+    /// <summary>Rows first..last-1 of one token; <paramref name="input"/> is in pair order when Kernels.DecodesPaired.</summary>
     private void DecodeRows(float[] input, float[] output, int first, int last)
     {
         var weight = Weight;
         var bias = Bias;
         int columns = InFeatures;
+        bool paired = Kernels.DecodesPaired;
         fixed (float* x = input)
         {
             for (int row = first; row < last; row++)
             {
-                output[row] = Kernels.DotBf16((ushort*)weight.RowAddress(row), x, columns) + (bias is null ? 0f : bias[row]);
+                var weights = (ushort*)weight.RowAddress(row);
+                float dot = paired ? Kernels.DotBf16Paired(weights, x, columns) : Kernels.DotBf16(weights, x, columns);
+                output[row] = dot + (bias is null ? 0f : bias[row]);
             }
         }
     }
@@ -140,13 +168,14 @@ public sealed unsafe class Linear
         int chunks = (rows + chunkRows - 1) / chunkRows;
         var weight = Weight;
         var bias = Bias;
+        var decodeInput = decode ? DecodeInput(input, columns) ?? input : null;
         void RunChunk(int chunk)
         {
             int first = chunk * chunkRows;
             int last = Math.Min(rows, first + chunkRows);
-            if (decode)
+            if (decodeInput is not null)
             {
-                DecodeRows(input, output, first, last);
+                DecodeRows(decodeInput, output, first, last);
                 return;
             }
             Span<float> results = stackalloc float[8];
@@ -195,13 +224,23 @@ public sealed unsafe class Linear
                 }
             }
         }
-        if (chunks == 1)
+        try
         {
-            RunChunk(0);
+            if (chunks == 1)
+            {
+                RunChunk(0);
+            }
+            else
+            {
+                Parallel.For(0, chunks, RunChunk);
+            }
         }
-        else
+        finally
         {
-            Parallel.For(0, chunks, RunChunk);
+            if (decodeInput is not null && !ReferenceEquals(decodeInput, input))
+            {
+                ArrayPool<float>.Shared.Return(decodeInput);
+            }
         }
     }
 }

@@ -42,6 +42,32 @@ public sealed unsafe class KernelTests
 
     [Theory]
     [MemberData(nameof(Lengths))]
+    public void DotBf16Paired_over_the_pair_ordered_input_sums_every_element(int length)
+    {
+        // Vector512 works (in software) where the hardware lacks it, so this runs everywhere.
+        var random = new Random(500 + length);
+        var weights = RandomValues(random, length).Select(Bf16).ToArray();
+        var x = RandomValues(random, length);
+        double expected = 0, scale = 0;
+        for (int i = 0; i < length; i++)
+        {
+            expected += (double)FromBf16(weights[i]) * x[i];
+            scale += Math.Abs((double)FromBf16(weights[i]) * x[i]);
+        }
+        var ordered = new float[length];
+        Kernels.ToPairOrder(x, ordered);
+        Assert.Equal(x.Order(), ordered.Order());
+        float actual;
+        fixed (ushort* w = weights)
+        fixed (float* input = ordered)
+        {
+            actual = Kernels.DotBf16Paired(w, input, length);
+        }
+        AssertNear(expected, actual, scale);
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
     public void Dot2x4_dots_both_rows_with_all_four_inputs(int length)
     {
         var random = new Random(1000 + length);
