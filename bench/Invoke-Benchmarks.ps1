@@ -844,6 +844,9 @@ try {
         $mib = { param($bytes) $bytes / 1MB }
         $record.rows += New-Row -Metric 'decode tokens/s vs memory-bandwidth limit' -Unit 'tokens/s' -Ours $ours.decodeTokensPerSecond `
             -PeerName 'limit (read rate ÷ weight bytes per token)' -Peer $ours.limitTokensPerSecond -Target '≥ 0.6×' -Better Higher -Goal 0.6
+        $record.rows += New-Row -Metric "decode tokens/s vs the limit of the same moment (median of $(@($ours.pairedDecodeVsLimit).Count) rounds of a read pass then one step)" -Unit 'tokens/s' `
+            -Ours $ours.pairedDecodeTokensPerSecondMedian -PeerName 'limit in the same rounds, median' -Peer $ours.pairedLimitTokensPerSecondMedian `
+            -Target '≥ 0.6×' -Better Higher -Goal 0.6
         $record.rows += New-Row -Metric "prefill tokens/s ($($ours.promptTokens)-token prompt)" -Unit 'tokens/s' -Ours $ours.prefillTokensPerSecond
         $record.rows += New-Row -Metric 'time to first token' -Unit 'ms' -Ours $ours.timeToFirstTokenMs
         $record.rows += New-Row -Metric 'peak RSS vs weight bytes' -Unit 'MiB' -Ours (& $mib $ours.peakRssBytes) -PeerName 'weights (model.safetensors)' `
@@ -852,6 +855,7 @@ try {
         $record.notes += "Load average in the measuring process: $($ours.loadAverageBefore) before, $($ours.loadAverageAfter) after (on $($ours.processorCount) CPUs; compare runs at similar load)."
         $passes = { param($rates) (@($rates) | ForEach-Object { Format-Figure ($_ / 1e6) }) -join ', ' }
         $record.notes += "The limit is the best read pass ($(Format-Figure ($ours.readBytesPerSecond / 1e6)) MB/s; median of the all-core passes $(Format-Figure ($ours.readBytesPerSecondMedian / 1e6))) over the $(Format-Figure ($ours.weightBytesPerToken / 1e6)) MB a decode step reads (every matrix once, lm_head being the tied embeddings, plus one embedding row). Passes sum the model's own mapping in 1 MiB chunks after a fault-in pass: all cores before the generation $(& $passes $ours.readPassesBefore), after it $(& $passes $ours.readPassesAfter), one core $(& $passes $ours.readPassesSingleThread) MB/s."
+        $record.notes += "Paired rounds (a read pass, then one decode step): step ÷ limit per round $((@($ours.pairedDecodeVsLimit) | ForEach-Object { Format-Figure $_ }) -join ', '), median $(Format-Figure $ours.pairedDecodeVsLimitMedian) (the row's ratio is of the medians)."
         $record.notes += "Decode: $($ours.decodeSteps) steps after the first token, step median $(Format-Figure $ours.decodeStepMsMedian) ms (min $(Format-Figure $ours.decodeStepMsMin), max $(Format-Figure $ours.decodeStepMsMax)); the generation used $(Format-Figure $ours.generationCpuSeconds) CPU s in $(Format-Figure $ours.generationSeconds) s. Time to first token is the prefill of the prompt plus the first sampled token, after a warm-up generation and 1 s of settling. $(if ($written.reused) { 'The model folder was reused.' } else { "The model was written in $(Format-Figure $written.seconds) s." })"
         $record.notes += "Peak RSS is VmHWM of the measuring process; at the end it held $(Format-Figure (& $mib $ours.rssFileBytes)) MiB of mapped file pages and $(Format-Figure (& $mib $ours.rssAnonBytes)) MiB anonymous."
     }

@@ -6,7 +6,8 @@
 //   InferenceBench measure <folder> [--prompt 128] [--decode 32] [--passes 3]
 //       loads the folder with the engine, times sequential read passes over the model's own mapping (so no second
 //       copy of the pages is mapped), a warm-up generation, then a measured greedy generation (prefill of the prompt,
-//       then decode steps), then read passes again; prints one JSON object as its last line.
+//       then decode steps), then read passes again, then rounds of one read pass and one decode step each (the step
+//       against the bandwidth of the same moment); prints one JSON object as its last line.
 //
 // Writing and measuring are separate processes, so the measuring process's peak RSS holds the engine and nothing else.
 using System.Diagnostics;
@@ -103,6 +104,7 @@ internal static class ProcessFigures
 internal static unsafe class Measurement
 {
     private const int ReadChunkBytes = 1 << 20;
+    private const int PairedRounds = 8;
 
     public static Dictionary<string, object?> Run(string folder, int promptTokens, int decodeTokens, int passes)
     {
@@ -142,6 +144,21 @@ internal static unsafe class Measurement
         double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
 
         var after = Enumerable.Range(0, passes).Select(_ => ReadPass(regions, Environment.ProcessorCount)).ToList();
+
+        // Paired rounds: a read pass right before each single decode step, so a step is compared with the memory
+        // bandwidth of the same moment (on a shared machine the rate moves several-fold within a minute).
+        var pairedCache = model.CreateCache();
+        model.Prefill(RandomIds(8), pairedCache);
+        var pairedLimits = new List<double>();
+        var pairedSteps = new List<double>();
+        for (int round = 0; round < PairedRounds; round++)
+        {
+            var pass = ReadPass(regions, Environment.ProcessorCount);
+            var stepClock = Stopwatch.StartNew();
+            model.Forward(new[] { random.Next(config.VocabSize) }, pairedCache);
+            pairedSteps.Add(1 / stepClock.Elapsed.TotalSeconds);
+            pairedLimits.Add(pass.BytesPerSecond / bytesPerToken);
+        }
 
         double firstToken = stamps[0];
         double decodeSeconds = stamps[^1] - stamps[0];
@@ -186,6 +203,12 @@ internal static unsafe class Measurement
             ["decodeStepMsMedian"] = Median(steps) * 1000,
             ["decodeStepMsMax"] = steps[^1] * 1000,
             ["decodeVsLimit"] = decodeRate / limit,
+            ["pairedDecodeTokensPerSecond"] = pairedSteps.ToArray(),
+            ["pairedLimitTokensPerSecond"] = pairedLimits.ToArray(),
+            ["pairedDecodeVsLimit"] = pairedSteps.Zip(pairedLimits, (step, bound) => step / bound).ToArray(),
+            ["pairedDecodeVsLimitMedian"] = Median(pairedSteps.Zip(pairedLimits, (step, bound) => step / bound)),
+            ["pairedDecodeTokensPerSecondMedian"] = Median(pairedSteps),
+            ["pairedLimitTokensPerSecondMedian"] = Median(pairedLimits),
             ["generationCpuSeconds"] = cpuSeconds,
             ["generationSeconds"] = totalSeconds,
             ["outputIds"] = generated.OutputIds.Take(8).ToArray(),
