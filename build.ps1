@@ -103,6 +103,7 @@ function Invoke-Build {
         -ModulePath (Join-Path $ModuleOut 'BedrockImport.psd1') -HelpSource (Join-Path $Root 'help') `
         -OutputFile (Join-Path $ModuleOut 'en-US/BedrockImport.dll-Help.xml')
     if ($LASTEXITCODE -ne 0) { throw 'Writing the help failed.' }
+    Copy-Item (Join-Path $Root 'help/about_*.help.txt') (Join-Path $ModuleOut 'en-US')
     Write-Host "Module laid out in $ModuleOut"
 }
 
