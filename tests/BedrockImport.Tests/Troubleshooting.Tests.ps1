@@ -42,7 +42,6 @@ BeforeAll {
     # An AWS error without a code is named after its HTTP status (AwsErrors): one entry covers them all.
     $null = $ids.Add('HttpStatusNNN')
     $script:raised = @($ids | Sort-Object)
-    if ($env:TROUBLESHOOTING_LIST) { $raised | Set-Content $env:TROUBLESHOOTING_LIST }
 
     $script:documented = @(Get-Content (Join-Path $root 'docs/TROUBLESHOOTING.md') | Where-Object { $_ -match '^### ' } | ForEach-Object { $_.Substring(4).Trim() })
 }
