@@ -95,7 +95,17 @@ public static class EndpointTargets
         request.Method = requestLine.Length > 0 && IsToken(requestLine[0]) ? requestLine[0] : "GET";
         var target = requestLine.Length > 1 && requestLine[1].StartsWith('/') && requestLine[1].All(c => c > ' ' && c < 0x7f) ? requestLine[1] : "/";
         var q = target.IndexOf('?');
-        request.Path = PathString.FromUriComponent(q < 0 ? target : target[..q]);
+        try
+        {
+            request.Path = PathString.FromUriComponent(q < 0 ? target : target[..q]);
+        }
+        catch (InvalidOperationException)
+        {
+            // A path that decodes to a NUL (%00): Kestrel answers 400 before any middleware runs, so the verifier never sees it.
+            target = "/";
+            q = -1;
+            request.Path = "/";
+        }
         request.QueryString = new QueryString(q < 0 ? "" : target[q..]);
         context.Features.Get<IHttpRequestFeature>()!.RawTarget = target;
         request.Scheme = "http";
