@@ -1,10 +1,14 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
 using BedrockImport.Engine.Hub;
 using BedrockImport.Engine.ModelPackage;
 using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Tests.ModelPackage;
+using BedrockImport.Engine.Transfer;
 using BedrockImport.Engine.Wire;
 using BedrockImport.Shared;
 using Codes = BedrockImport.Engine.ModelPackage.ModelPackageProblemCodes;
@@ -147,5 +151,59 @@ public class FuzzFindingTests
         response.Headers.TryAddWithoutValidation("Link", "</api/models/org/model/tree/main?recursive=true&cursor=abc>; rel=\"next\"");
 
         Assert.Equal("https://huggingface.co/api/models/org/model/tree/main?recursive=true&cursor=abc", HubResponses.NextLink(response, requestUrl).ToString());
+    }
+
+    private const string ListObjects = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        + "<Name>bucket</Name><Prefix>model/</Prefix><KeyCount>1</KeyCount><MaxKeys>MAXKEYS</MaxKeys><IsTruncated>TRUNCATED</IsTruncated>"
+        + "<Contents><Key>model/config.json</Key><LastModified>MODIFIED</LastModified><ETag>\"e\"</ETag><Size>SIZE</Size></Contents></ListBucketResult>";
+
+    [Theory]
+    // fuzz/findings/s3-error: a 200 ListObjectsV2 answer whose number, boolean or date does not parse, and a size past Int64.
+    [InlineData("10p0", "false", "2026-01-01T00:00:00.000Z", "715")]
+    [InlineData("1000", "trle", "2026-01-01T00:00:00.000Z", "715")]
+    [InlineData("1000", "false", "2026-01-01S00:00:00.000Z", "715")]
+    [InlineData("1000", "false", "2026-01-01T00:00:00.000Z", "99999999999999999999")]
+    public async Task S3ClientFactory_maps_an_unparsable_value_in_an_S3_answer_to_UnexpectedResponse(string maxKeys, string truncated, string modified, string size)
+    {
+        var body = ListObjects.Replace("MAXKEYS", maxKeys).Replace("TRUNCATED", truncated).Replace("MODIFIED", modified).Replace("SIZE", size);
+        using var client = new AmazonS3Client(new BasicAWSCredentials("AKIDFUZZ", "fuzz-secret"), new AmazonS3Config
+        {
+            ServiceURL = "http://127.0.0.1:9/",
+            ForcePathStyle = true,
+            AuthenticationRegion = "us-east-1",
+            MaxErrorRetry = 0,
+            HttpClientFactory = new FixedAnswer(Encoding.UTF8.GetBytes(body)),
+        });
+
+        var thrown = await Record.ExceptionAsync(() => client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "bucket", Prefix = "model/" }));
+        Assert.NotNull(thrown);
+
+        var mapped = Assert.IsType<UnexpectedResponseException>(S3ClientFactory.MapException(thrown));
+        Assert.Same(thrown, mapped.InnerException);
+        Assert.Contains("not valid S3 XML", mapped.Message);
+    }
+
+    /// <summary>An SDK HTTP client factory whose every answer is 200 with one XML body.</summary>
+    private sealed class FixedAnswer : HttpClientFactory
+    {
+        private readonly byte[] _body;
+
+        public FixedAnswer(byte[] body) => _body = body;
+
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(new Handler(_body));
+
+        private sealed class Handler : HttpMessageHandler
+        {
+            private readonly byte[] _body;
+
+            public Handler(byte[] body) => _body = body;
+
+            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(_body), RequestMessage = request };
+                response.Content.Headers.TryAddWithoutValidation("Content-Type", "application/xml");
+                return Task.FromResult(response);
+            }
+        }
     }
 }
