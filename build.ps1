@@ -10,20 +10,26 @@
     Bench  builds, then runs the benchmarks and writes bench/results/<date>.md and .json.
     Package builds, then writes the PowerShell Gallery-ready out/BedrockImport.<version>.nupkg (build/New-ModulePackage.ps1).
     Clean  removes out/ and every bin/ and obj/ folder.
+    Fuzz   runs every fuzz target (or -Target) under AFL++ for -Minutes each, then replays what it found with the
+           uninstrumented build and prints target, execs, CPU-minutes, crashes and hangs (docs/FUZZING.md).
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Clean', 'Fuzz')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
     # Fault suites and benchmarks at full size instead of CI-friendly sizes.
-    [switch] $Full
+    [switch] $Full,
+
+    # Fuzz: minutes of AFL++ per target, and one target instead of all (names: dotnet fuzz/.../BedrockImport.Fuzz.dll list).
+    [double] $Minutes = 1,
+    [string] $Target
 )
 
 $ErrorActionPreference = 'Stop'
@@ -268,6 +274,168 @@ function Invoke-Clean {
     Get-ChildItem $Root -Include bin, obj -Recurse -Directory | Remove-Item -Recurse -Force
 }
 
+# AFL++ for the Fuzz task: on Debian or Ubuntu, Debian's afl++ package is installed when 'afl-fuzz' is missing (as root,
+# or through sudo -n), as Install-TestChromium does for chromium. Anything else stops the task with the reason.
+function Install-Fuzzer {
+    if (Get-Command afl-fuzz -CommandType Application -ErrorAction SilentlyContinue) { return }
+    if (-not $IsLinux -or -not (Get-Command apt-get -CommandType Application -ErrorAction SilentlyContinue)) {
+        throw "'afl-fuzz' is not on PATH and there is no apt-get to install it; install AFL++ so that 'afl-fuzz' is on PATH."
+    }
+    $sudo = @()
+    if ((& id -u) -ne '0') {
+        if (-not (Get-Command sudo -CommandType Application -ErrorAction SilentlyContinue)) {
+            throw "'afl-fuzz' is not on PATH, and installing AFL++ needs root or sudo (neither is available)."
+        }
+        $sudo = @('sudo', '-n')
+    }
+    Write-Host "Installing Debian's afl++ for the fuzz targets (apt-get)"
+    $aptGet = $sudo + @('env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-q')
+    foreach ($step in @(@('update'), @('install', '-y', '--no-install-recommends', 'afl++'))) {
+        & $aptGet[0] @($aptGet | Select-Object -Skip 1) @step | Out-Host
+        if ($LASTEXITCODE -ne 0) { throw "'$($aptGet -join ' ') $($step -join ' ')' failed (exit code $LASTEXITCODE); see the output above." }
+    }
+    if (-not (Get-Command afl-fuzz -CommandType Application -ErrorAction SilentlyContinue)) {
+        throw "apt-get installed the afl++ package, but 'afl-fuzz' is still not on PATH."
+    }
+}
+
+# CPU seconds of a process from /proc (utime + stime), or $null once it is gone.
+function Get-ProcCpuSeconds {
+    param([int] $ProcessId)
+    $stat = Get-Content -LiteralPath "/proc/$ProcessId/stat" -Raw -ErrorAction SilentlyContinue
+    if (-not $stat) { return $null }
+    # Fields after the ')' that closes the command name: state is field 3, utime 14, stime 15.
+    $fields = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')
+    return ([double] $fields[11] + [double] $fields[12]) / 100
+}
+
+# The ids of a process's children (the fuzzed dotnet process is afl-fuzz's child; afl-fuzz does not reap it, so its CPU
+# never reaches afl-fuzz's rusage and is sampled here instead).
+function Get-ChildProcessIds {
+    param([int] $ParentId)
+    foreach ($stat in Get-ChildItem /proc -Directory -ErrorAction SilentlyContinue | Where-Object Name -Match '^\d+$') {
+        $text = Get-Content -LiteralPath (Join-Path $stat.FullName 'stat') -Raw -ErrorAction SilentlyContinue
+        if (-not $text) { continue }
+        $fields = $text.Substring($text.LastIndexOf(')') + 2).Split(' ')
+        if ([int] $fields[1] -eq $ParentId) { [int] $stat.Name }
+    }
+}
+
+function Read-FuzzerStats {
+    param([string] $Path)
+    $stats = @{}
+    if (Test-Path $Path) {
+        foreach ($line in Get-Content -LiteralPath $Path) {
+            $key, $value = $line -split '\s*:\s*', 2
+            if ($key) { $stats[$key.Trim()] = $value.Trim() }
+        }
+    }
+    $stats
+}
+
+# Start-Process joins its arguments with spaces: quote the ones that hold a space (a checkout path with spaces).
+function ConvertTo-ArgumentList {
+    $args | ForEach-Object { if ("$_" -match '\s') { '"' + $_ + '"' } else { "$_" } }
+}
+
+# Runs a file through the uninstrumented build; 'finding' when it throws an unexpected exception or runs past the limit.
+function Invoke-FuzzReplay {
+    param([string] $Dll, [string] $Name, [string] $File, [int] $TimeoutSeconds)
+    $log = [System.IO.Path]::GetTempFileName()
+    $process = Start-Process dotnet -ArgumentList (ConvertTo-ArgumentList $Dll 'run' $Name $File) -NoNewWindow -PassThru -RedirectStandardOutput $log -RedirectStandardError "$log.err"
+    $null = $process.Handle   # without it, ExitCode stays empty after the process ends
+    if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
+        $process.Kill($true)
+        $process.WaitForExit()
+        Remove-Item $log, "$log.err" -ErrorAction SilentlyContinue
+        return "hangs    $File (over $TimeoutSeconds s with the plain build)"
+    }
+    $out = Get-Content -LiteralPath $log -Raw
+    Remove-Item $log, "$log.err" -ErrorAction SilentlyContinue
+    if ($process.ExitCode -eq 0) { return $null }
+    $first = ($out -split "`n" | Where-Object { $_ -like 'FINDING *' } | Select-Object -First 1)
+    if (-not $first) { $first = "FINDING $File (exit code $($process.ExitCode))" }
+    return $first.Trim()
+}
+
+function Invoke-Fuzz {
+    if (-not $IsLinux) { throw 'The Fuzz task needs Linux (AFL++ and SharpFuzz).' }
+    Install-Fuzzer
+    $fuzzOut = Join-Path $OutRoot 'fuzz'
+    $plain = Join-Path $fuzzOut 'plain'
+    $instrumented = Join-Path $fuzzOut 'bin'
+    Remove-Item $plain, $instrumented -Recurse -Force -ErrorAction SilentlyContinue
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'fuzz/BedrockImport.Fuzz'), '-c', 'Release', '-o', $plain, '--nologo', '-v', 'quiet') 'Fuzz harness publish'
+    Copy-Item $plain $instrumented -Recurse
+    Invoke-Native dotnet @('tool', 'restore') 'dotnet tool restore'
+    # The project's parsers, plus the AWS SDK's, whose XML unmarshalling is what the s3-error target exercises.
+    foreach ($assembly in 'BedrockImport.Engine', 'BedrockImport.Inference', 'BedrockImport.LocalEndpoint', 'AWSSDK.Core', 'AWSSDK.S3') {
+        Invoke-Native dotnet @('sharpfuzz', (Join-Path $instrumented "$assembly.dll")) "sharpfuzz $assembly"
+    }
+    $plainDll = Join-Path $plain 'BedrockImport.Fuzz.dll'
+    $targets = @(& dotnet $plainDll list | ForEach-Object { ($_ -split "`t")[0] })
+    if ($Target) {
+        if ($targets -notcontains $Target) { throw "Unknown fuzz target '$Target'; targets: $($targets -join ', ')." }
+        $targets = @($Target)
+    }
+
+    $env:AFL_SKIP_BIN_CHECK = '1'            # the target is 'dotnet', not an AFL-compiled binary
+    $env:AFL_NO_AFFINITY = '1'
+    $env:AFL_SKIP_CPUFREQ = '1'
+    $env:AFL_NO_UI = '1'
+    $env:AFL_FORKSRV_INIT_TMOUT = '30000'    # the runtime starts in seconds, not milliseconds
+    $env:AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES = '1'
+    $env:DOTNET_GCHeapHardLimit = '40000000' # 1 GiB (hex): an allocation bomb is an OutOfMemoryException, not a dead machine
+    $seconds = [math]::Max(10, [int] ($Minutes * 60))
+    $rows = @()
+    $findings = @()
+    foreach ($name in $targets) {
+        $aflOut = Join-Path $fuzzOut "afl/$name"
+        Remove-Item $aflOut -Recurse -Force -ErrorAction SilentlyContinue
+        New-Item -ItemType Directory -Path (Split-Path $aflOut) -Force | Out-Null
+        $log = Join-Path $fuzzOut "afl-$name.log"
+        Write-Host "Fuzzing $name for $seconds s (log: $log)"
+        $aflArgs = @('-V', $seconds, '-t', '3000', '-m', 'none', '-i', (Join-Path $Root "fuzz/corpora/$name"), '-o', $aflOut,
+            '--', 'dotnet', (Join-Path $instrumented 'BedrockImport.Fuzz.dll'), 'afl', $name)
+        $afl = Start-Process afl-fuzz -ArgumentList (ConvertTo-ArgumentList @aflArgs) -NoNewWindow -PassThru -RedirectStandardOutput $log -RedirectStandardError "$log.err"
+        $null = $afl.Handle
+        $cpu = @{}
+        while (-not $afl.WaitForExit(2000)) {
+            foreach ($id in @($afl.Id) + @(Get-ChildProcessIds $afl.Id)) {
+                $seen = Get-ProcCpuSeconds $id
+                if ($null -ne $seen) { $cpu["$id"] = $seen }
+            }
+        }
+        $stats = Read-FuzzerStats (Join-Path $aflOut 'default/fuzzer_stats')
+        if ($afl.ExitCode -ne 0 -or -not $stats.ContainsKey('execs_done')) {
+            Get-Content -LiteralPath $log -Tail 15 | Out-Host
+            $findings += "$name`: afl-fuzz stopped with exit code $($afl.ExitCode) before fuzzing (see $log)"
+        }
+        $inputs = @('crashes', 'hangs' | ForEach-Object { Get-ChildItem (Join-Path $aflOut "default/$_") -Filter 'id*' -File -ErrorAction SilentlyContinue })
+        # Earlier findings (fixed, with a regression test) must stay fixed.
+        $known = @(Get-ChildItem (Join-Path $Root "fuzz/findings/$name") -File -ErrorAction SilentlyContinue)
+        $reproduced = 0
+        foreach ($file in $inputs + $known) {
+            $finding = Invoke-FuzzReplay $plainDll $name $file.FullName 30
+            if ($finding) { $reproduced++; $findings += "$name`: $finding" }
+        }
+        $rows += [pscustomobject]@{
+            Target     = $name
+            Execs      = [long] ($stats['execs_done'] ?? 0)
+            CpuMinutes = [math]::Round((($cpu.Values | Measure-Object -Sum).Sum) / 60, 2)
+            Crashes    = [int] ($stats['saved_crashes'] ?? $stats['unique_crashes'] ?? 0)
+            Hangs      = [int] ($stats['saved_hangs'] ?? $stats['unique_hangs'] ?? 0)
+            Reproduced = $reproduced
+        }
+    }
+    $rows | Format-Table -AutoSize | Out-Host
+    Write-Host 'Reproduced: crash and hang files (new, and the earlier ones in fuzz/findings) that still fail with the uninstrumented build.'
+    if ($findings) {
+        $findings | ForEach-Object { Write-Host "  $_" }
+        throw "$($findings.Count) fuzz finding(s) reproduce; the inputs are in out/fuzz/afl/TARGET/default/{crashes,hangs} and fuzz/findings."
+    }
+}
+
 Push-Location $Root
 try {
     switch ($Task) {
@@ -277,6 +445,7 @@ try {
         'Bench' { Invoke-Bench }
         'Package' { Invoke-Package }
         'Clean' { Invoke-Clean }
+        'Fuzz' { Invoke-Fuzz }
     }
 }
 finally {

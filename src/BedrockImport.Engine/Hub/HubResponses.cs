@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using BedrockImport.Engine.Wire;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Engine.Hub;
 
@@ -101,7 +102,15 @@ internal static class HubResponses
                 var parameters = part.Substring(close + 1).Split(';').Select(p => p.Trim().Replace(" ", ""));
                 if (parameters.Any(p => p == "rel=\"next\"" || p == "rel=next"))
                 {
-                    return new Uri(requestUrl, part.Substring(open + 1, close - open - 1).Trim());
+                    // A next page the client cannot follow is a malformed answer: skipping it would list only part of the files.
+                    var target = part.Substring(open + 1, close - open - 1).Trim();
+                    if (!Uri.TryCreate(requestUrl, target, out var next) || (next.Scheme != Uri.UriSchemeHttps && next.Scheme != Uri.UriSchemeHttp))
+                    {
+                        throw new HubException("The Hub's Link header for " + requestUrl.AbsolutePath + " names a next page that is not an http(s) URL ("
+                            + target.Length + " characters).", (int)response.StatusCode, null, null);
+                    }
+
+                    return next;
                 }
             }
         }
@@ -135,7 +144,7 @@ internal static class HubResponses
         var body = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
         try
         {
-            using var document = JsonDocument.Parse(body);
+            using var document = StrictJson.Parse(body);
             return document.RootElement.Clone();
         }
         catch (JsonException e)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using BedrockImport.Engine.Sources;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Engine.ModelPackage;
 
@@ -324,7 +325,7 @@ public static class ModelPackageValidator
         try
         {
             var start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
-            var document = JsonDocument.Parse(new ReadOnlyMemory<byte>(bytes, start, bytes.Length - start), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            var document = StrictJson.Parse(new ReadOnlyMemory<byte>(bytes, start, bytes.Length - start), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
             if (document.RootElement.ValueKind == JsonValueKind.Object) return new JsonRead { Document = document };
             document.Dispose();
             return new JsonRead { Error = "the top level is not an object" };

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BedrockImport.Engine.Errors;
 using BedrockImport.Engine.Sources;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Engine.ModelPackage;
 
@@ -133,7 +134,7 @@ public sealed class SafetensorsHeader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(headerJson);
+            document = StrictJson.Parse(headerJson);
         }
         catch (JsonException e)
         {

@@ -53,6 +53,10 @@ internal static class S3ClientFactory
         {
             case System.Xml.XmlException xml:
                 return new UnexpectedResponseException("The S3 endpoint answered with something that is not valid S3 XML (is -EndpointUrl an S3 endpoint?).", 0, null, xml);
+            // The SDK's XML unmarshallers parse numbers, booleans and dates with int/bool/DateTime.Parse and let the
+            // FormatException or OverflowException out unwrapped (found by fuzzing: <MaxKeys>10p0</MaxKeys> in a 200).
+            case Exception parse when parse is FormatException || parse is OverflowException:
+                return new UnexpectedResponseException("The S3 endpoint answered with something that is not valid S3 XML (is -EndpointUrl an S3 endpoint?).", 0, null, parse);
             case AmazonUnmarshallingException unmarshalling:
                 return new UnexpectedResponseException("The S3 endpoint answered with something that is not valid S3 XML (is -EndpointUrl an S3 endpoint?).",
                     (int)unmarshalling.StatusCode, unmarshalling.RequestId, unmarshalling);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Engine.Wire;
 
@@ -31,7 +32,7 @@ internal static class AwsErrors
         {
             try
             {
-                using var parsed = JsonDocument.Parse(body);
+                using var parsed = StrictJson.Parse(body);
                 if (parsed.RootElement.ValueKind == JsonValueKind.Object)
                 {
                     document = parsed.RootElement.Clone();

@@ -1,5 +1,6 @@
 using System.IO.MemoryMappedFiles;
 using System.Text.Json;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Inference.Model;
 
@@ -105,7 +106,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(new ReadOnlyMemory<byte>(new ReadOnlySpan<byte>(start + 8, (int)headerLength).ToArray()));
+            document = StrictJson.Parse(new ReadOnlyMemory<byte>(new ReadOnlySpan<byte>(start + 8, (int)headerLength).ToArray()));
         }
         catch (JsonException exception)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Inference.Tokenization;
 
@@ -152,7 +153,7 @@ internal readonly struct CheckedJson
         try
         {
             var bytes = System.IO.File.ReadAllBytes(file);
-            return JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
+            return StrictJson.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException ex)
         {

@@ -56,11 +56,18 @@ internal sealed class SigV4Verifier
         var authorization = request.Headers.Authorization.ToString();
         if (authorization.StartsWith(SigV4.Algorithm, StringComparison.Ordinal))
         {
-            var fields = authorization[SigV4.Algorithm.Length..]
-                .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(f => f.Split('=', 2))
-                .Where(f => f.Length == 2)
-                .ToDictionary(f => f[0].Trim(), f => f[1].Trim(), StringComparer.Ordinal);
+            var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var field in authorization[SigV4.Algorithm.Length..]
+                         .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                         .Select(f => f.Split('=', 2))
+                         .Where(f => f.Length == 2))
+            {
+                if (!fields.TryAdd(field[0].Trim(), field[1].Trim()))
+                {
+                    failure = new AuthFailure(AuthFailureKind.Malformed, $"Authorization header has '{field[0].Trim()}' more than once.");
+                    return null;
+                }
+            }
             fields.TryGetValue("Credential", out credential);
             fields.TryGetValue("SignedHeaders", out signedHeaders);
             fields.TryGetValue("Signature", out signature);
