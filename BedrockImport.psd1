@@ -34,8 +34,12 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('AWS', 'Bedrock', 'CustomModelImport', 'LLM', 'HuggingFace')
-            LicenseUri = 'https://www.apache.org/licenses/LICENSE-2.0'
+            Tags         = @('AWS', 'Bedrock', 'CustomModelImport', 'LLM', 'HuggingFace', 'S3', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
+            # The licence of LICENSE (Apache-2.0), which the package carries too.
+            LicenseUri   = 'https://www.apache.org/licenses/LICENSE-2.0'
+            # The repository's intended public home; it is not published yet, so check this before a Gallery release.
+            ProjectUri   = 'https://github.com/BedrockImport/BedrockImport'
+            ReleaseNotes = 'First release: validate a Hugging Face model folder or Hub repository (Test-BedrockModelSource), copy it to S3 with resumable parallel multipart uploads (Copy-BedrockModelSource), import and wait (Start-BedrockModelImport, Wait-BedrockImportJob), invoke, chat and evaluate (Invoke-ImportedModel, Enter-ImportedModelChat, Invoke-ImportedModelEvaluation), quotas, role policies, and an offline local endpoint (Start-BedrockLocalEndpoint).'
         }
     }
 }

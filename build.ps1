@@ -8,6 +8,7 @@
            pwsh, and the AWS SDK for JavaScript conformance suite; prints one line 'N passed, N failed'.
     Demo   builds, then runs the main job end to end against the local endpoint.
     Bench  builds, then runs the benchmarks and writes bench/results/<date>.md and .json.
+    Package builds, then writes the PowerShell Gallery-ready out/BedrockImport.<version>.nupkg (build/New-ModulePackage.ps1).
     Clean  removes out/ and every bin/ and obj/ folder.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
@@ -15,7 +16,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -92,6 +93,7 @@ function Invoke-Build {
     Write-ModuleManifest -Destination (Join-Path $ModuleOut 'BedrockImport.psd1')
     Copy-Item (Join-Path $Root 'src/BedrockImport/BedrockImport.format.ps1xml') $ModuleOut
     Copy-Item (Join-Path $Root 'src/BedrockImport/Pricing') $ModuleOut -Recurse
+    Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
 
     Invoke-Native dotnet @('publish', (Join-Path $Root 'src/BedrockImport.LocalEndpoint/BedrockImport.LocalEndpoint.csproj'),
         '-c', $Configuration, '-o', (Join-Path $ModuleOut 'endpoint'), '--nologo', '-v', 'quiet') 'dotnet publish (local endpoint)'
@@ -116,40 +118,42 @@ function Get-TrxCounts {
     [pscustomobject]@{ Passed = $passed; Failed = $failed }
 }
 
-# The report tests open HTML pages in headless Chromium. On Debian or Ubuntu, Debian's chromium package is installed
-# when 'chromium' is missing (as root, or through sudo -n). When it cannot be, the reason is printed and handed to the
-# Pester run in BEDROCKIMPORT_CHROMIUM_PROBLEM, so the tests that need Chromium fail with it instead of being skipped.
-function Install-TestChromium {
-    Remove-Item env:BEDROCKIMPORT_CHROMIUM_PROBLEM -ErrorAction SilentlyContinue
-    if (Get-Command chromium -CommandType Application -ErrorAction SilentlyContinue) { return }
+# Some tests need a program from Debian: the report tests open HTML pages in headless Chromium, the chat tests type
+# into a real terminal under tmux. On Debian or Ubuntu, a missing program's package is installed (as root, or through
+# sudo -n). When it cannot be, the reason is printed and handed to the Pester run in the environment variable named by
+# -ProblemVariable, so the tests that need the program fail with it instead of being skipped.
+function Install-TestProgram {
+    param([string] $Command, [string] $Package, [string] $Purpose, [string] $ProblemVariable)
+    Remove-Item "env:$ProblemVariable" -ErrorAction SilentlyContinue
+    if (Get-Command $Command -CommandType Application -ErrorAction SilentlyContinue) { return }
     $problem = $null
     if (-not $IsLinux -or -not (Get-Command apt-get -CommandType Application -ErrorAction SilentlyContinue)) {
-        $problem = "'chromium' is not on PATH and there is no apt-get to install it; install Chromium so that 'chromium' is on PATH."
+        $problem = "'$Command' is not on PATH and there is no apt-get to install it; install $Package so that '$Command' is on PATH."
     }
     else {
         $sudo = @()
         if ((& id -u) -ne '0') {
             if (Get-Command sudo -CommandType Application -ErrorAction SilentlyContinue) { $sudo = @('sudo', '-n') }
-            else { $problem = "'chromium' is not on PATH, and installing it needs root or sudo (neither is available)." }
+            else { $problem = "'$Command' is not on PATH, and installing it needs root or sudo (neither is available)." }
         }
         if (-not $problem) {
-            Write-Host "Installing Debian's chromium for the report tests (apt-get)"
+            Write-Host "Installing Debian's $Package for $Purpose (apt-get)"
             $aptGet = $sudo + @('env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-q')
-            foreach ($step in @(@('update'), @('install', '-y', '--no-install-recommends', 'chromium'))) {
+            foreach ($step in @(@('update'), @('install', '-y', '--no-install-recommends', $Package))) {
                 & $aptGet[0] @($aptGet | Select-Object -Skip 1) @step | Out-Host
                 if ($LASTEXITCODE -ne 0) {
                     $problem = "'$($aptGet -join ' ') $($step -join ' ')' failed (exit code $LASTEXITCODE); see the output above."
                     break
                 }
             }
-            if (-not $problem -and -not (Get-Command chromium -CommandType Application -ErrorAction SilentlyContinue)) {
-                $problem = "apt-get installed the chromium package, but 'chromium' is still not on PATH."
+            if (-not $problem -and -not (Get-Command $Command -CommandType Application -ErrorAction SilentlyContinue)) {
+                $problem = "apt-get installed the $Package package, but '$Command' is still not on PATH."
             }
         }
     }
     if ($problem) {
-        Write-Host "Chromium is not available: $problem"
-        $env:BEDROCKIMPORT_CHROMIUM_PROBLEM = $problem
+        Write-Host "$Package is not available: $problem"
+        Set-Item "env:$ProblemVariable" $problem
     }
 }
 
@@ -171,7 +175,8 @@ function Invoke-Test {
     try { Invoke-Native npm @('ci', '--no-audit', '--no-fund', '--loglevel=error') 'npm ci (tests/conformance)' }
     finally { Pop-Location }
 
-    Install-TestChromium
+    Install-TestProgram -Command chromium -Package chromium -Purpose 'the report tests' -ProblemVariable BEDROCKIMPORT_CHROMIUM_PROBLEM
+    Install-TestProgram -Command tmux -Package tmux -Purpose 'the terminal tests of the chat' -ProblemVariable BEDROCKIMPORT_TMUX_PROBLEM
 
     Write-Host 'Running Pester tests against the built module'
     $pesterSummary = Join-Path $ResultsDir 'pester-summary.json'
@@ -248,6 +253,15 @@ function Invoke-Bench {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+function Invoke-Package {
+    Invoke-Build
+    $pwsh = Get-PwshCommand
+    $package = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoLogo -NoProfile -NonInteractive -File (Join-Path $Root 'build/New-ModulePackage.ps1') `
+        -ModulePath (Join-Path $ModuleOut 'BedrockImport.psd1') -OutputPath $OutRoot
+    if ($LASTEXITCODE -ne 0) { throw 'Packing the module failed.' }
+    Write-Host "Package written to $package"
+}
+
 function Invoke-Clean {
     Remove-Item $OutRoot -Recurse -Force -ErrorAction SilentlyContinue
     Get-ChildItem $Root -Include bin, obj -Recurse -Directory | Remove-Item -Recurse -Force
@@ -260,6 +274,7 @@ try {
         'Test' { Invoke-Test }
         'Demo' { Invoke-Demo }
         'Bench' { Invoke-Bench }
+        'Package' { Invoke-Package }
         'Clean' { Invoke-Clean }
     }
 }

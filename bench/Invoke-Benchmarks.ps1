@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Runs the BedrockImport benchmarks B1-B7 against the local endpoint, with their peers from npm and NuGet in the same run,
+    Runs the BedrockImport benchmarks B1-B8 against the local endpoint, with their peers from npm and NuGet in the same run,
     and writes bench/results/<yyyy-MM-dd>.md and .json.
 .DESCRIPTION
     Every measurement runs in its own process (a fresh pwsh for the module, node for the AWS SDK for JavaScript v3, dotnet
@@ -21,8 +21,8 @@ param(
     # The issue's sizes (2000 prompts, 2 GiB upload, ...) instead of CI-friendly ones.
     [switch] $Full,
 
-    [ValidateSet('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7')]
-    [string[]] $Case = @('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7'),
+    [ValidateSet('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8')]
+    [string[]] $Case = @('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8'),
 
     [string] $OutputDirectory = (Join-Path $PSScriptRoot 'results'),
 
@@ -40,10 +40,10 @@ Set-StrictMode -Version 3.0
 $BenchRoot = $PSScriptRoot
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 $Sizes = if ($Full) {
-    [ordered]@{ B1Prompts = 2000; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 2000; B3Bytes = 2GB; B3Shards = 4; B5Runs = 5; B6Streams = 100; B7Items = 1119; B7Scale = 4 }
+    [ordered]@{ B1Prompts = 2000; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 2000; B3Bytes = 2GB; B3Shards = 4; B5Runs = 5; B6Streams = 100; B7Items = 1119; B7Scale = 4; B8PromptTokens = 128; B8DecodeTokens = 32 }
 }
 else {
-    [ordered]@{ B1Prompts = 400; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 500; B3Bytes = 256MB; B3Shards = 4; B5Runs = 3; B6Streams = 20; B7Items = 200; B7Scale = 4 }
+    [ordered]@{ B1Prompts = 400; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 500; B3Bytes = 256MB; B3Shards = 4; B5Runs = 3; B6Streams = 20; B7Items = 200; B7Scale = 4; B8PromptTokens = 32; B8DecodeTokens = 8 }
 }
 $MaxTokens = 16
 if ($Rounds -eq 0) { $Rounds = if ($Full) { 3 } else { 1 } }
@@ -826,6 +826,39 @@ try {
             -Met $(if ($null -ne $ours.diskWriteBytes) { $ours.diskWriteBytes -eq 0 })
         $record.notes += 'Disk writes are /proc/self/io write_bytes of the copying pwsh (the endpoint, which stores the S3 objects, is another process).'
     }
+
+    Invoke-Case 'B8' 'CPU inference decode vs memory bandwidth' {
+        param($record)
+        # The model is written once and kept under out/ (b8-stamp.json says which shape and seed it holds).
+        $folder = Join-Path (Split-Path $BenchRoot) 'out/bench/b8-llama-3.2-1b-shaped'
+        $record.settings = [ordered]@{ model = 'synthetic Llama-3.2-1B shape, bf16, tied embeddings'; folder = $folder
+            promptTokens = $Sizes.B8PromptTokens; decodeTokens = $Sizes.B8DecodeTokens }
+        $project = Join-Path $BenchRoot 'InferenceBench/InferenceBench.csproj'
+        $null = Invoke-BenchProcess -What 'dotnet build InferenceBench' -FilePath 'dotnet' -ArgumentList @('build', $project, '-c', 'Release', '--nologo', '-v', 'quiet')
+        $dll = Join-Path $BenchRoot 'InferenceBench/bin/Release/net10.0/InferenceBench.dll'
+        $written = Invoke-PeerCase -What 'B8 write model' -FilePath 'dotnet' -ArgumentList @($dll, 'write', $folder)
+        $record.runs['write'] = $written
+        $ours = Invoke-PeerCase -What 'B8 measure' -FilePath 'dotnet' -ArgumentList @($dll, 'measure', $folder,
+            '--prompt', [string] $Sizes.B8PromptTokens, '--decode', [string] $Sizes.B8DecodeTokens)
+        $record.runs['ours'] = $ours
+        $mib = { param($bytes) $bytes / 1MB }
+        $record.rows += New-Row -Metric 'decode tokens/s vs memory-bandwidth limit' -Unit 'tokens/s' -Ours $ours.decodeTokensPerSecond `
+            -PeerName 'limit (read rate ÷ weight bytes per token)' -Peer $ours.limitTokensPerSecond -Target '≥ 0.6×' -Better Higher -Goal 0.6
+        $record.rows += New-Row -Metric "decode tokens/s vs the limit of the same moment (median of $(@($ours.pairedDecodeVsLimit).Count) rounds of a read pass then one step)" -Unit 'tokens/s' `
+            -Ours $ours.pairedDecodeTokensPerSecondMedian -PeerName 'limit in the same rounds, median' -Peer $ours.pairedLimitTokensPerSecondMedian `
+            -Target '≥ 0.6×' -Better Higher -Goal 0.6
+        $record.rows += New-Row -Metric "prefill tokens/s ($($ours.promptTokens)-token prompt)" -Unit 'tokens/s' -Ours $ours.prefillTokensPerSecond
+        $record.rows += New-Row -Metric 'time to first token' -Unit 'ms' -Ours $ours.timeToFirstTokenMs
+        $record.rows += New-Row -Metric 'peak RSS vs weight bytes' -Unit 'MiB' -Ours (& $mib $ours.peakRssBytes) -PeerName 'weights (model.safetensors)' `
+            -Peer (& $mib $ours.weightFileBytes) -Target '≤ 1.2×' -Better Lower -Goal 1.2
+        $record.rows += New-Row -Metric 'sequential read rate over the mapped weights, best pass' -Unit 'MB/s' -Ours ($ours.readBytesPerSecond / 1e6)
+        $record.notes += "Load average in the measuring process: $($ours.loadAverageBefore) before, $($ours.loadAverageAfter) after (on $($ours.processorCount) CPUs; compare runs at similar load)."
+        $passes = { param($rates) (@($rates) | ForEach-Object { Format-Figure ($_ / 1e6) }) -join ', ' }
+        $record.notes += "The limit is the best read pass ($(Format-Figure ($ours.readBytesPerSecond / 1e6)) MB/s; median of the all-core passes $(Format-Figure ($ours.readBytesPerSecondMedian / 1e6))) over the $(Format-Figure ($ours.weightBytesPerToken / 1e6)) MB a decode step reads (every matrix once, lm_head being the tied embeddings, plus one embedding row). Passes sum the model's own mapping in 1 MiB chunks after a fault-in pass: all cores before the generation $(& $passes $ours.readPassesBefore), after it $(& $passes $ours.readPassesAfter), one core $(& $passes $ours.readPassesSingleThread) MB/s."
+        $record.notes += "Paired rounds (a read pass, then one decode step): step ÷ limit per round $((@($ours.pairedDecodeVsLimit) | ForEach-Object { Format-Figure $_ }) -join ', '), median $(Format-Figure $ours.pairedDecodeVsLimitMedian) (the row's ratio is of the medians)."
+        $record.notes += "Decode: $($ours.decodeSteps) steps after the first token, step median $(Format-Figure $ours.decodeStepMsMedian) ms (min $(Format-Figure $ours.decodeStepMsMin), max $(Format-Figure $ours.decodeStepMsMax)); the generation used $(Format-Figure $ours.generationCpuSeconds) CPU s in $(Format-Figure $ours.generationSeconds) s. Time to first token is the prefill of the prompt plus the first sampled token, after a warm-up generation and 1 s of settling. $(if ($written.reused) { 'The model folder was reused.' } else { "The model was written in $(Format-Figure $written.seconds) s." })"
+        $record.notes += "Peak RSS is VmHWM of the measuring process; at the end it held $(Format-Figure (& $mib $ours.rssFileBytes)) MiB of mapped file pages and $(Format-Figure (& $mib $ours.rssAnonBytes)) MiB anonymous."
+    }
 }
 finally {
     if ($Endpoint) {
@@ -842,6 +875,7 @@ foreach ($record in $Cases) {
         'B3' { '≥ 1.0× best peer at ≤ 256 MiB RSS' }
         'B4' { '≥ 0.9× B3, 0 bytes to disk' }
         'B7' { '≥ 0.9× ideal; peak RSS at 4× items ≤ 1.1× of 1×' }
+        'B8' { '≥ 0.6× memory-bandwidth limit; peak RSS ≤ 1.2× weights' }
         default { 'none set (reported)' }
     }
 }

@@ -2,7 +2,8 @@
 .SYNOPSIS
     The main job, end to end against the local endpoint: a Llama-shaped model folder is checked, copied to S3,
     imported, waited for, asked the field report's 1-shot JCommonsenseQA question with a streamed answer, and scored
-    on a small JCommonsenseQA-shaped set beside a stand-in Bedrock model, with the comparison and an HTML report.
+    on a small JCommonsenseQA-shaped set beside a stand-in Bedrock model, with the comparison and an HTML report. A
+    tiny transformers-written Llama is also imported and generates on its own weights, with its tokens/s.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath
@@ -70,8 +71,9 @@ try {
         Format-List Passed, Architecture, ModelType, ParameterCount, Dtype, TotalBytes, ChatTemplate | Out-Host
 
     Write-Step 'Copy-BedrockModelSource -HuggingFaceModel (Hub -> S3, no local disk) | Start-BedrockModelImport | Wait-BedrockImportJob'
+    # A Hub copy takes only what an import needs; the sample's answer book (responses.jsonl) is asked for by name.
     $model = Copy-BedrockModelSource -HuggingFaceModel demo/youko-sample -HuggingFaceEndpoint $endpoint.EndpointUrl `
-            -Destination 's3://demo-models/youko/' -CreateBucket |
+            -Destination 's3://demo-models/youko/' -CreateBucket -Include responses.jsonl |
         Tee-Object -Variable copy |
         Start-BedrockModelImport -ModelName youko -RoleArn 'arn:aws:iam::123456789012:role/BedrockImportDemo' |
         Tee-Object -Variable job |
@@ -89,6 +91,19 @@ try {
     $answer = $model | Invoke-ImportedModel -Prompt $question -StopSequence '</answer>' -MaxTokens 64 -Stream
     Write-Host ''
     $answer | Format-List StopReason, InputTokens, OutputTokens, LatencyMs, FirstTokenMs, ModelArn | Out-Host
+
+    Write-Step 'A real generation: a tiny Llama written by transformers, imported, run on its own weights and tokenizer by the endpoint'
+    # Its weights are transformers' random initialisation, so the words are noise; the tokens are the model's own. Its
+    # first request meets Bedrock's cold start for real (ModelNotReadyException while the weights load).
+    $tiny = Join-Path $PSScriptRoot '../tests/BedrockImport.Inference.Tests/Fixtures/llama'
+    $generation = Copy-BedrockModelSource -Path $tiny -Destination 's3://demo-models/tiny-llama/' |
+        Start-BedrockModelImport -ModelName tiny-llama -RoleArn 'arn:aws:iam::123456789012:role/BedrockImportDemo' |
+        Wait-BedrockImportJob |
+        Invoke-ImportedModel -Prompt 'The capital of Japan is' -MaxTokens 24 -Temperature 0
+    $generation | Format-List Completion, StopReason, InputTokens, OutputTokens, LatencyMs | Out-Host
+    $report = (Invoke-RestMethod "$($endpoint.EndpointUrl)/_admin/models").models | Where-Object modelName -eq 'tiny-llama'
+    Write-Host ("Engine: {0} ({1}); prefill {2} tokens in {3:0.0} ms, decode {4:0.0} tokens/s" -f $report.engine, $report.reason,
+        $report.lastGeneration.promptTokens, $report.lastGeneration.prefillMs, $report.lastGeneration.decodeTokensPerSecond)
 
     Write-Step 'Invoke-ImportedModelEvaluation youko, Claude 3 Sonnet (stand-in) on 20 JCommonsenseQA-shaped items, 1-shot, side by side'
     $claude = 'anthropic.claude-3-sonnet-20240229-v1:0'

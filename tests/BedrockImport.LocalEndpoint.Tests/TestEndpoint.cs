@@ -81,7 +81,8 @@ internal sealed class TestEndpoint : IAsyncDisposable
     /// <summary>Sends a request signed by AWSSDK.Core's public SigV4 signer (independent of the endpoint's verifier).</summary>
     public async Task<HttpResponseMessage> SendSignedAsync(HttpMethod method, string pathAndQuery, byte[] body = null,
         IDictionary<string, string> headers = null, string service = "s3", string secretKey = null, DateTime? signedAt = null,
-        IDictionary<string, string> unsignedHeaders = null, string region = null, bool http2 = false)
+        IDictionary<string, string> unsignedHeaders = null, string region = null, bool http2 = false,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         var client = http2 ? Http2 : Http;
         var uri = new Uri(client.BaseAddress!, pathAndQuery);
@@ -114,7 +115,7 @@ internal sealed class TestEndpoint : IAsyncDisposable
                 message.Content.Headers.TryAddWithoutValidation(name, value);
             }
         }
-        return await client.SendAsync(message);
+        return await client.SendAsync(message, completion);
     }
 
     public static byte[] RandomBytes(int length, int seed)

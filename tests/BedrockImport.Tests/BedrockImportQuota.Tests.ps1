@@ -73,7 +73,7 @@ Describe 'Get-BedrockImportQuota' -Tag 'CI' {
 
 Describe 'Request-BedrockImportQuotaIncrease' -Tag 'CI' {
     It 'records a request, lists it with -History, and its status moves until the applied value is raised' {
-        Set-QuotaKnobs @{ importedModels = @{ defaultValue = 3; appliedValue = 5 }; requestStepMs = 400 }
+        Set-QuotaKnobs @{ importedModels = @{ defaultValue = 3; appliedValue = 5 }; requestStepMs = 1500 }
         $request = Request-BedrockImportQuotaIncrease -Quota ImportedModels -DesiredValue 12 -Confirm:$false
         $request.Status | Should -Be 'PENDING'
         $request.DesiredValue | Should -Be 12
@@ -89,7 +89,7 @@ Describe 'Request-BedrockImportQuotaIncrease' -Tag 'CI' {
             $entry = Get-BedrockImportQuota -History | Where-Object Id -eq $request.Id
             $script:seen[$entry.Status] = $entry
             $entry.Status -eq 'APPROVED'
-        } -TimeoutSeconds 20 | Should -BeTrue
+        } -TimeoutSeconds 30 | Should -BeTrue
         $script:seen.Keys | Should -Contain 'CASE_OPENED'
         $script:seen['CASE_OPENED'].CaseId | Should -Not -BeNullOrEmpty
         (Get-Quota ImportedModels).AppliedValue | Should -Be 12

@@ -80,6 +80,41 @@ Describe 'Get-ImportedModelPrompt' -Tag 'CI' {
             Should -Throw -ExpectedMessage '*must be a JSON object*'
     }
 
+    It 'stops a hostile template in a model folder with ChatTemplateLimitExceeded, naming the folder and the limit (<Kind>)' -ForEach @(
+        # A million iterations take a few seconds; on a loaded machine the 10 s clock may stop them first, which is as good.
+        @{ Kind = 'nested loops over range(10**6)'; Template = '{% for i in range(10**6) %}{% for j in range(10**6) %}{% endfor %}{% endfor %}'; Limit = 'MaxLoopIterations|MaxRenderTime' }
+        @{ Kind = 'a string doubled by a recursive macro'; Template = '{% macro grow(s, n) %}{% if n > 0 %}{{ grow(s ~ s, n - 1) }}{% else %}{{ s }}{% endif %}{% endmacro %}{{ grow("ab", 60) }}'; Limit = 'MaxOutputLength' }
+        @{ Kind = 'macros calling each other without end'; Template = '{% macro a() %}{{ b() }}{% endmacro %}{% macro b() %}{{ a() }}{% endmacro %}{{ a() }}'; Limit = 'MaxNestingDepth' }
+    ) {
+        $hostile = Join-Path $TestDrive ('hostile-' + [guid]::NewGuid().ToString('n'))
+        New-Item -ItemType Directory $hostile | Out-Null
+        Set-Content -LiteralPath (Join-Path $hostile 'chat_template.jinja') -Value $Template -NoNewline
+        $errorRecord = $null
+
+        Get-ImportedModelPrompt -Path $hostile -Prompt 'Hi' -ErrorVariable errorRecord -ErrorAction SilentlyContinue
+
+        $errorRecord.Count | Should -Be 1
+        $errorRecord[0].FullyQualifiedErrorId | Should -Be 'ChatTemplateLimitExceeded,BedrockImport.Cmdlets.GetImportedModelPromptCommand'
+        $errorRecord[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $errorRecord[0].Exception.Message | Should -BeLike "*$hostile*"
+        $errorRecord[0].Exception.Message | Should -Match "the ($Limit) limit"
+    }
+
+    It 'says ChatTemplateException for integer arithmetic past 64 bits and leaves Python internals undefined' {
+        $folder64 = Join-Path $TestDrive 'overflow-model'
+        New-Item -ItemType Directory $folder64 | Out-Null
+        Set-Content -LiteralPath (Join-Path $folder64 'chat_template.jinja') -Value '{{ 10**100 }}' -NoNewline
+        $errorRecord = $null
+
+        Get-ImportedModelPrompt -Path $folder64 -Prompt 'Hi' -ErrorVariable errorRecord -ErrorAction SilentlyContinue
+
+        $errorRecord[0].FullyQualifiedErrorId | Should -Be 'ChatTemplateException,BedrockImport.Cmdlets.GetImportedModelPromptCommand'
+        $errorRecord[0].Exception.Message | Should -BeLike '*10 `*`* 100 does not fit in a 64-bit integer*'
+
+        Set-Content -LiteralPath (Join-Path $folder64 'chat_template.jinja') -Value '[{{ messages.__class__.__init__.__globals__ }}{{ "".__class__.__mro__ }}]{{ messages[0].content }}' -NoNewline
+        (Get-ImportedModelPrompt -Path $folder64 -Prompt 'Hi').Prompt | Should -Be '[]Hi'
+    }
+
     It 'says ChatTemplateNotFound for a folder without a template' {
         $base = Join-Path $TestDrive 'base-model'
         New-BedrockSampleModel -Path $base -ShardCount 1 | Out-Null

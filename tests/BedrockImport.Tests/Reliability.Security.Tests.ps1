@@ -49,7 +49,7 @@ Describe 'R5: secrets and boundaries' -Tag 'Reliability' {
                 Get-ImportedModel -Verbose -Debug
                 Get-ImportedModel $model.ModelArn -Verbose -Debug
                 Get-BedrockImportJob -Verbose -Debug
-                Test-BedrockModelSource $folder -Verbose -Debug
+                Test-BedrockModelSource $folder -Verbose -Debug -WarningAction Continue
                 Invoke-ImportedModel $model.ModelArn -Prompt 'tell me a secret' -MaxTokens 8 -Stream -Verbose -Debug
                 'one', 'two' | Invoke-ImportedModel -ModelId $model.ModelArn -MaxTokens 3 -ThrottleLimit 2 -Verbose -Debug
                 @{ q_id = 1; question = 'secret?'; choice0 = 'a'; choice1 = 'b'; label = 0 }, @{ q_id = 2; question = 'other?'; choice0 = 'a'; choice1 = 'b'; label = 1 } |

@@ -57,6 +57,25 @@ Describe 'Test-BedrockModelSource' -Tag 'CI' {
         ($report.Problems | Where-Object Code -eq $Code | Select-Object -First 1).Message | Should -Not -BeNullOrEmpty
     }
 
+    It 'warns, and still passes, when config.json names the model only by model_type' {
+        $folder = New-Sample 'no-architectures' -ChatTemplate
+        $config = Get-Content "$folder/config.json" -Raw | ConvertFrom-Json -AsHashtable
+        $config.Remove('architectures')
+        $config | ConvertTo-Json -Depth 10 | Set-Content "$folder/config.json"
+
+        $report = Test-BedrockModelSource -Path $folder -WarningVariable warnings -WarningAction SilentlyContinue
+
+        $report.Passed | Should -BeTrue
+        $report.Problems.Code | Should -Be @('ConfigArchitecturesMissing')
+        $warnings | Should -HaveCount 1
+        "$($warnings[0])" | Should -BeLike 'ConfigArchitecturesMissing (config.json): config.json has no "architectures"; only "model_type": "llama".*'
+        "$($warnings[0])" | Should -Match ([regex]::Escape('"architectures": ["LlamaForCausalLM"]'))
+
+        $complete = New-Sample 'with-architectures' -ChatTemplate
+        Test-BedrockModelSource -Path $complete -WarningVariable clean -WarningAction SilentlyContinue | Out-Null
+        $clean | Should -HaveCount 0
+    }
+
     It 'gives a specific error for a folder that does not exist' {
         { Test-BedrockModelSource -Path (Join-Path $TestDrive 'nope') -ErrorAction Stop } |
             Should -Throw -ErrorId 'PathNotFound,BedrockImport.Cmdlets.TestBedrockModelSourceCommand'

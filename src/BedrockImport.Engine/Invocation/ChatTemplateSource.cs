@@ -15,8 +15,9 @@ public static class ChatTemplateSource
     /// <summary>The template, or null when neither file has one.</summary>
     /// <param name="chatTemplateJinja">Contents of chat_template.jinja, or null when the file is absent.</param>
     /// <param name="tokenizerConfigJson">Contents of tokenizer_config.json, or null when the file is absent.</param>
+    /// <param name="modelName">The model the files belong to, named in the template's limit errors.</param>
     /// <exception cref="ChatTemplateException">tokenizer_config.json is not JSON, or the template does not parse.</exception>
-    public static ChatTemplate? Read(string? chatTemplateJinja, string? tokenizerConfigJson)
+    public static ChatTemplate? Read(string? chatTemplateJinja, string? tokenizerConfigJson, string? modelName = null)
     {
         string? bos = null, eos = null, embedded = null;
         if (!string.IsNullOrWhiteSpace(tokenizerConfigJson))
@@ -39,7 +40,7 @@ public static class ChatTemplateSource
         }
         var source = !string.IsNullOrWhiteSpace(chatTemplateJinja) ? chatTemplateJinja : embedded;
         if (string.IsNullOrWhiteSpace(source)) return null;
-        var template = ChatTemplate.Parse(source!, bos, eos);
+        var template = ChatTemplate.Parse(source!, bos, eos, modelName);
         template.SourceFile = !string.IsNullOrWhiteSpace(chatTemplateJinja) ? TemplateFileName : TokenizerConfigFileName;
         return template;
     }

@@ -100,7 +100,7 @@ public sealed class ImportedModelInvoker : IDisposable
                 using var source = new S3PrefixSource(_session, folder!, _log, _retry);
                 var jinja = await source.ReadTextAsync(ChatTemplateSource.TemplateFileName, MaxTemplateFileBytes, token).ConfigureAwait(false);
                 var tokenizerConfig = await source.ReadTextAsync(ChatTemplateSource.TokenizerConfigFileName, MaxTemplateFileBytes, token).ConfigureAwait(false);
-                var template = ChatTemplateSource.Read(jinja, tokenizerConfig);
+                var template = ChatTemplateSource.Read(jinja, tokenizerConfig, modelArn);
                 _log.Verbose(template == null
                     ? $"The source of {modelArn} ({model.S3Uri}) has no chat template: messages go out in the OpenAI chat format."
                     : $"Using the chat template of {model.S3Uri} for messages.");

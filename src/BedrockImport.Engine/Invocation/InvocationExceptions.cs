@@ -40,6 +40,72 @@ public class ChatTemplateException : Exception, IEngineError
     public int Line { get; }
 }
 
+/// <summary>What a <see cref="ChatTemplateLimitException"/> ran into. A chat template is a program from a model's
+/// repository, so each render is bounded.</summary>
+public enum ChatTemplateLimit
+{
+    /// <summary>Loop iterations in one render (<see cref="ChatTemplate.MaxLoopIterations"/>).</summary>
+    LoopIterations,
+
+    /// <summary>Characters in the output or in any one string the template builds (<see cref="ChatTemplate.MaxOutputLength"/>).</summary>
+    OutputLength,
+
+    /// <summary>Items in one list the template builds: no more than a loop may walk (<see cref="ChatTemplate.MaxLoopIterations"/>).</summary>
+    ListLength,
+
+    /// <summary>Macros calling macros, nested blocks, brackets and operators, nested values (<see cref="ChatTemplate.MaxNestingDepth"/>).</summary>
+    NestingDepth,
+
+    /// <summary>Wall time of one render (<see cref="ChatTemplate.MaxRenderTime"/>).</summary>
+    RenderTime,
+
+    /// <summary>Estimated bytes of the strings and lists one render builds (<see cref="ChatTemplate.MaxRenderMemory"/>).</summary>
+    Memory,
+}
+
+/// <summary>A chat template went past one of the bounds of a render (or of parsing, for nesting): it was stopped
+/// instead of hanging the session or running it out of memory or stack.</summary>
+public sealed class ChatTemplateLimitException : ChatTemplateException
+{
+    public override string ErrorId => "ChatTemplateLimitExceeded";
+
+    /// <param name="limitValue">The limit's value: iterations, characters, items, levels, milliseconds (RenderTime) or bytes (Memory).</param>
+    /// <param name="modelName">The model whose template it is, when known.</param>
+    public ChatTemplateLimitException(ChatTemplateLimit limit, long limitValue, string? modelName = null, int line = 0)
+        : base(Describe(limit, limitValue, modelName), line)
+    {
+        Limit = limit;
+        LimitValue = limitValue;
+        ModelName = modelName;
+    }
+
+    public ChatTemplateLimit Limit { get; }
+
+    /// <summary>Iterations, characters, items, levels, milliseconds (RenderTime) or bytes (Memory).</summary>
+    public long LimitValue { get; }
+
+    public string? ModelName { get; }
+
+    internal ChatTemplateLimitException With(string? modelName, int line) =>
+        new ChatTemplateLimitException(Limit, LimitValue, modelName ?? ModelName, Line > 0 ? Line : line);
+
+    private static string Describe(ChatTemplateLimit limit, long value, string? modelName)
+    {
+        var who = string.IsNullOrEmpty(modelName) ? "The chat template" : "The chat template of '" + modelName + "'";
+        var figure = value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        return limit switch
+        {
+            ChatTemplateLimit.LoopIterations => who + " ran more than " + figure + " loop iterations (the MaxLoopIterations limit); it was stopped.",
+            ChatTemplateLimit.OutputLength => who + " built text longer than " + figure + " characters (the MaxOutputLength limit); it was stopped.",
+            ChatTemplateLimit.ListLength => who + " built a list of more than " + figure + " items, more than a loop may walk (the MaxLoopIterations limit); it was stopped.",
+            ChatTemplateLimit.NestingDepth => who + " nests deeper than " + figure + " levels (the MaxNestingDepth limit on macros calling macros, blocks, brackets, operators and values); it was stopped.",
+            ChatTemplateLimit.RenderTime => who + " took longer than " + figure + " ms to render (the MaxRenderTime limit); it was stopped.",
+            ChatTemplateLimit.Memory => who + " built more than " + figure + " bytes of strings and lists (the MaxRenderMemory limit); it was stopped.",
+            _ => who + " went past a limit (" + limit + " " + figure + ").",
+        };
+    }
+}
+
 /// <summary>The template itself refused the conversation with raise_exception('...'), for example Mistral's
 /// "Conversation roles must alternate user/assistant/user/assistant/...".</summary>
 public sealed class ChatTemplateRaisedException : ChatTemplateException

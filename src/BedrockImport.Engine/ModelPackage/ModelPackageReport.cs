@@ -69,6 +69,8 @@ public static class ModelPackageProblemCodes
     public const string ConfigMissing = "ConfigMissing";
     public const string ConfigInvalidJson = "ConfigInvalidJson";
     public const string ConfigNoArchitecture = "ConfigNoArchitecture";
+    /// <summary>A warning: config.json has model_type but no "architectures" list.</summary>
+    public const string ConfigArchitecturesMissing = "ConfigArchitecturesMissing";
     public const string ArchitectureUnsupported = "ArchitectureUnsupported";
     public const string ContextTooLong = "ContextTooLong";
     public const string NoSafetensors = "NoSafetensors";

@@ -106,6 +106,11 @@ public static class ModelPackageValidator
                 return null;
             }
 
+            if (architectures.Count == 0)
+                report.Warning(ModelPackageProblemCodes.ConfigArchitecturesMissing,
+                    "config.json has no \"architectures\"; only \"model_type\": \"" + modelType + "\". Custom Model Import reads \"architectures\" to choose the model class: add it as in the base model's config.json (e.g. \"architectures\": [\"" + family.Architectures[0] + "\"]) before importing.",
+                    ConfigFile);
+
             report.Family = family.Family;
             report.Multimodal = family.Multimodal;
             return family;

@@ -36,7 +36,14 @@ public sealed class ModelUploader
         var log = request.Log ?? NullEngineLog.Instance;
         var clock = Stopwatch.StartNew();
         var include = request.FileFilter ?? ModelSourceFile.IsVisible;
-        var files = (await request.Source.ListFilesAsync(cancellationToken).ConfigureAwait(false))
+        var listed = await request.Source.ListFilesAsync(cancellationToken).ConfigureAwait(false);
+        var leftOut = listed.Where(file => ModelSourceFile.IsVisible(file.Path) && !include(file.Path)).Select(file => file.Path).ToList();
+        if (leftOut.Count > 0)
+        {
+            log.Verbose($"Left out {leftOut.Count} file(s) the selection does not take: {string.Join(", ", leftOut.Take(20))}{(leftOut.Count > 20 ? ", ..." : "")}.");
+        }
+
+        var files = listed
             .Where(file => include(file.Path))
             .Select(file => new FileUpload(file, request.Destination.Append(file.Path), PartPlan.For(file.Length, request.PartSizeBytes)))
             .ToList();

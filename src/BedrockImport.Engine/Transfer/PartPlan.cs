@@ -35,7 +35,10 @@ internal readonly struct PartPlan
     /// (at least 8 MiB, enough for 10,000 parts, a multiple of 1 MiB).</summary>
     public static PartPlan For(long fileSize, long? requestedPartSize)
     {
-        var needed = RoundUpToMiB((fileSize + MaxParts - 1) / MaxParts);
+        // The smallest part size that fits the file in 10,000 parts; the automatic size rounds it up to a whole MiB,
+        // but a requested size is held to the exact figure (rounding it too refused sizes that fit).
+        var smallestFitting = (fileSize + MaxParts - 1) / MaxParts;
+        var needed = RoundUpToMiB(smallestFitting);
         if (requestedPartSize is long requested)
         {
             if (requested < MinPartSize || requested > MaxBufferedPartSize)
@@ -44,11 +47,11 @@ internal readonly struct PartPlan
                     $"The part size must be between {MinPartSize.ToString(CultureInfo.InvariantCulture)} bytes (5 MiB) and {MaxBufferedPartSize.ToString(CultureInfo.InvariantCulture)} bytes (1 GiB).");
             }
 
-            if (requested < needed)
+            if (requested < smallestFitting)
             {
                 throw new ArgumentOutOfRangeException(nameof(requestedPartSize), requested,
                     $"A part size of {requested.ToString(CultureInfo.InvariantCulture)} bytes needs more than {MaxParts} parts for a file of "
-                    + $"{fileSize.ToString(CultureInfo.InvariantCulture)} bytes; use at least {needed.ToString(CultureInfo.InvariantCulture)}.");
+                    + $"{fileSize.ToString(CultureInfo.InvariantCulture)} bytes; use at least {smallestFitting.ToString(CultureInfo.InvariantCulture)} ({needed.ToString(CultureInfo.InvariantCulture)} is the next whole MiB).");
             }
 
             return new PartPlan(fileSize, requested);

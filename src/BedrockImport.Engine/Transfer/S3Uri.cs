@@ -50,6 +50,12 @@ public sealed class S3Uri : IEquatable<S3Uri>
             throw new S3UriFormatException(problem.Value, message!);
         }
 
+        // The same bound Parse applies, so that every S3Uri formats to text Parse takes back (Append can build a long key).
+        if (System.Text.Encoding.UTF8.GetByteCount(key ?? "") > MaxKeyBytes)
+        {
+            throw new S3UriFormatException(S3UriProblem.KeyTooLong, $"The object key under s3://{bucket}/ is longer than {MaxKeyBytes} bytes of UTF-8, the most S3 allows.");
+        }
+
         Bucket = bucket!;
         Key = key ?? "";
     }

@@ -20,6 +20,9 @@ public sealed class KvCache
         }
     }
 
+    /// <summary>The activations of a forward pass over this sequence, kept between steps so decoding allocates none.</summary>
+    internal ForwardBuffers Buffers { get; } = new();
+
     /// <summary>Positions stored (the next token's position).</summary>
     public int Length { get; private set; }
 
@@ -59,5 +62,32 @@ public sealed class KvCache
             throw new ArgumentOutOfRangeException(nameof(length));
         }
         Length = length;
+    }
+}
+
+/// <summary>Scratch arrays of a forward pass, grown on demand and reused (at least the length asked for).</summary>
+internal sealed class ForwardBuffers
+{
+    public float[] State = Array.Empty<float>();
+    public float[] Normed = Array.Empty<float>();
+    public float[] Queries = Array.Empty<float>();
+    public float[] Keys = Array.Empty<float>();
+    public float[] Values = Array.Empty<float>();
+    public float[] Attended = Array.Empty<float>();
+    public float[] Projected = Array.Empty<float>();
+    public float[] Gated = Array.Empty<float>();
+    public float[] Upped = Array.Empty<float>();
+    public float[] Sigmoid = Array.Empty<float>();
+    public float[] MlpOut = Array.Empty<float>();
+    public float[] FinalNormed = Array.Empty<float>();
+    public float[] Logits = Array.Empty<float>();
+
+    public static float[] AtLeast(ref float[] buffer, int length)
+    {
+        if (buffer.Length < length)
+        {
+            buffer = new float[length];
+        }
+        return buffer;
     }
 }

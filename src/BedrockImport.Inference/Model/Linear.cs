@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 
 namespace BedrockImport.Inference.Model;
@@ -32,6 +33,123 @@ public sealed unsafe class Linear
 
     public int OutFeatures => Weight.Rows;
 
+    /// <summary>Weight bytes one work item of a decode step reads: small enough that a core preempted on a shared
+    /// machine holds back little of the step, large enough to stream.</summary>
+    private const int DecodeChunkBytes = 128 * 1024;
+
+    private bool DecodesInPlace => Weight.Dtype == WeightDtype.BF16 && Kernels.Vectorized;
+
+    private int DecodeChunkRows => Math.Max(8, DecodeChunkBytes / (InFeatures * 2));
+
+    private int DecodeChunks => (OutFeatures + DecodeChunkRows - 1) / DecodeChunkRows;
+
+    /// <summary>Several linears of the same input (q, k and v; gate and up). One token of bf16 weights goes as one
+    /// parallel loop over all their rows, so a decode step waits for its cores once instead of once per matrix;
+    /// otherwise each is applied in turn.</summary>
+    public static void ApplyAll(ReadOnlySpan<Linear> linears, float[] input, int tokens, ReadOnlySpan<float[]> outputs)
+    {
+        if (linears.Length != outputs.Length)
+        {
+            throw new ArgumentException("one output per linear is needed");
+        }
+        bool together = tokens == 1 && linears.Length <= 4;
+        foreach (var linear in linears)
+        {
+            together &= linear.DecodesInPlace && linear.InFeatures == linears[0].InFeatures;
+        }
+        if (!together)
+        {
+            for (int i = 0; i < linears.Length; i++)
+            {
+                linears[i].Apply(input, tokens, outputs[i]);
+            }
+            return;
+        }
+        var ordered = DecodeInput(input, linears[0].InFeatures);
+        try
+        {
+            var group = new DecodeGroup(linears, outputs, ordered ?? input);
+            Parallel.For(0, group.Chunks, group.Run);
+        }
+        finally
+        {
+            if (ordered is not null)
+            {
+                ArrayPool<float>.Shared.Return(ordered);
+            }
+        }
+    }
+
+    /// <summary>The one token's input in pair order, rented (return it), when the kernel wants that order; else null.</summary>
+    private static float[]? DecodeInput(float[] input, int columns)
+    {
+        if (!Kernels.DecodesPaired)
+        {
+            return null;
+        }
+        var ordered = ArrayPool<float>.Shared.Rent(columns);
+        Kernels.ToPairOrder(input.AsSpan(0, columns), ordered);
+        return ordered;
+    }
+
+    /// <summary>The rows of up to four linears numbered as one range of chunks.</summary>
+    private sealed class DecodeGroup
+    {
+        private readonly Linear[] linears;
+        private readonly float[][] outputs;
+        private readonly float[] input;
+        private readonly int[] firstChunk;
+
+        public DecodeGroup(ReadOnlySpan<Linear> linears, ReadOnlySpan<float[]> outputs, float[] input)
+        {
+            this.linears = linears.ToArray();
+            this.outputs = outputs.ToArray();
+            this.input = input;
+            firstChunk = new int[linears.Length + 1];
+            for (int i = 0; i < linears.Length; i++)
+            {
+                var linear = linears[i];
+                if (input.Length < linear.InFeatures || this.outputs[i].Length < linear.OutFeatures)
+                {
+                    throw new ArgumentException("input needs " + linear.InFeatures + " and output " + linear.OutFeatures + " values");
+                }
+                firstChunk[i + 1] = firstChunk[i] + linear.DecodeChunks;
+            }
+        }
+
+        public int Chunks => firstChunk[^1];
+
+        public void Run(int chunk)
+        {
+            int which = 0;
+            while (chunk >= firstChunk[which + 1])
+            {
+                which++;
+            }
+            var linear = linears[which];
+            int first = (chunk - firstChunk[which]) * linear.DecodeChunkRows;
+            linear.DecodeRows(input, outputs[which], first, Math.Min(linear.OutFeatures, first + linear.DecodeChunkRows));
+        }
+    }
+
+    /// <summary>Rows first..last-1 of one token; <paramref name="input"/> is in pair order when Kernels.DecodesPaired.</summary>
+    private void DecodeRows(float[] input, float[] output, int first, int last)
+    {
+        var weight = Weight;
+        var bias = Bias;
+        int columns = InFeatures;
+        bool paired = Kernels.DecodesPaired;
+        fixed (float* x = input)
+        {
+            for (int row = first; row < last; row++)
+            {
+                var weights = (ushort*)weight.RowAddress(row);
+                float dot = paired ? Kernels.DotBf16Paired(weights, x, columns) : Kernels.DotBf16(weights, x, columns);
+                output[row] = dot + (bias is null ? 0f : bias[row]);
+            }
+        }
+    }
+
     /// <summary>input: tokens × InFeatures; output: tokens × OutFeatures.</summary>
     public void Apply(float[] input, int tokens, float[] output)
     {
@@ -45,23 +163,19 @@ public sealed unsafe class Linear
         int workers = Environment.ProcessorCount;
         // Below about 64K multiply-adds, handing rows to other cores costs more than it saves.
         bool small = (long)rows * columns * tokens < 1 << 16;
-        int chunkRows = small ? rows : Math.Max(8, (rows + workers * 4 - 1) / (workers * 4));
+        bool decode = tokens == 1 && DecodesInPlace;
+        int chunkRows = small ? rows : decode ? DecodeChunkRows : Math.Max(8, (rows + workers * 4 - 1) / (workers * 4));
         int chunks = (rows + chunkRows - 1) / chunkRows;
         var weight = Weight;
         var bias = Bias;
+        var decodeInput = decode ? DecodeInput(input, columns) ?? input : null;
         void RunChunk(int chunk)
         {
             int first = chunk * chunkRows;
             int last = Math.Min(rows, first + chunkRows);
-            if (tokens == 1 && weight.Dtype == WeightDtype.BF16 && Kernels.Vectorized)
+            if (decodeInput is not null)
             {
-                fixed (float* x = input)
-                {
-                    for (int row = first; row < last; row++)
-                    {
-                        output[row] = Kernels.DotBf16((ushort*)weight.RowAddress(row), x, columns) + (bias is null ? 0f : bias[row]);
-                    }
-                }
+                DecodeRows(decodeInput, output, first, last);
                 return;
             }
             Span<float> results = stackalloc float[8];
@@ -110,13 +224,23 @@ public sealed unsafe class Linear
                 }
             }
         }
-        if (chunks == 1)
+        try
         {
-            RunChunk(0);
+            if (chunks == 1)
+            {
+                RunChunk(0);
+            }
+            else
+            {
+                Parallel.For(0, chunks, RunChunk);
+            }
         }
-        else
+        finally
         {
-            Parallel.For(0, chunks, RunChunk);
+            if (decodeInput is not null && !ReferenceEquals(decodeInput, input))
+            {
+                ArrayPool<float>.Shared.Return(decodeInput);
+            }
         }
     }
 }

@@ -54,6 +54,9 @@ public sealed class TransformerModel : IDisposable
 
     public long WeightBytes => weights.MappedBytes;
 
+    /// <summary>The mapped tensors, for the bench's read passes over the same mapping.</summary>
+    internal ModelWeights Weights => weights;
+
     public static TransformerModel Load(string folder)
     {
         var config = ModelConfig.Load(folder);
@@ -72,7 +75,9 @@ public sealed class TransformerModel : IDisposable
     public KvCache CreateCache() => new(Config.LayerCount, Config.KeyValueHeadCount, Config.HeadDim);
 
     /// <summary>Runs <paramref name="tokens"/> at the cache's next positions and appends them to it. Returns the
-    /// logits of the last token, or of every token (tokens × vocab) when <paramref name="allLogits"/>.</summary>
+    /// logits of the last token, or of every token (tokens × vocab) when <paramref name="allLogits"/>. The last token's
+    /// logits are the cache's own array, overwritten by the next call with the same cache (decoding allocates none);
+    /// copy them to keep them.</summary>
     public float[] Forward(ReadOnlySpan<int> tokens, KvCache cache, bool allLogits = false)
     {
         int count = tokens.Length;
@@ -81,7 +86,8 @@ public sealed class TransformerModel : IDisposable
             throw new ArgumentException("no tokens to run", nameof(tokens));
         }
         int hidden = Config.HiddenSize;
-        var state = new float[count * hidden];
+        var buffers = cache.Buffers;
+        var state = ForwardBuffers.AtLeast(ref buffers.State, count * hidden);
         for (int t = 0; t < count; t++)
         {
             int id = tokens[t];
@@ -101,12 +107,15 @@ public sealed class TransformerModel : IDisposable
 
         int first = allLogits ? 0 : count - 1;
         int rows = count - first;
-        var normed = new float[rows * hidden];
+        var normed = ForwardBuffers.AtLeast(ref buffers.FinalNormed, rows * hidden);
         for (int t = 0; t < rows; t++)
         {
             RmsNorm(state.AsSpan((first + t) * hidden, hidden), finalNorm, Config.RmsNormEps, normed.AsSpan(t * hidden, hidden));
         }
-        var logits = new float[rows * Config.VocabSize];
+        // Callers read logits.Length as the vocabulary (times the tokens), so the array has exactly that length.
+        var logits = rows == 1
+            ? (buffers.Logits.Length == Config.VocabSize ? buffers.Logits : buffers.Logits = new float[Config.VocabSize])
+            : new float[rows * Config.VocabSize];
         lmHead.Apply(normed, rows, logits);
         return logits;
     }
@@ -162,10 +171,10 @@ public sealed class TransformerModel : IDisposable
 
     public void Dispose() => weights.Dispose();
 
-    private static void Silu(Span<float> gate, ReadOnlySpan<float> up)
+    private static void Silu(Span<float> gate, ReadOnlySpan<float> up, Span<float> sigmoid)
     {
         // silu(g) * u = g * sigmoid(g) * u
-        Span<float> sigmoid = gate.Length <= 4096 ? stackalloc float[gate.Length] : new float[gate.Length];
+        sigmoid = sigmoid[..gate.Length];
         TensorPrimitives.Sigmoid(gate, sigmoid);
         TensorPrimitives.Multiply(gate, sigmoid, gate);
         TensorPrimitives.Multiply(gate, up, gate);
@@ -245,17 +254,16 @@ public sealed class TransformerModel : IDisposable
             int keyValueHeads = config.KeyValueHeadCount;
             float eps = config.RmsNormEps;
 
-            var normed = new float[tokens * hidden];
+            var buffers = cache.Buffers;
+            var normed = ForwardBuffers.AtLeast(ref buffers.Normed, tokens * hidden);
             for (int t = 0; t < tokens; t++)
             {
                 RmsNorm(state.AsSpan(t * hidden, hidden), inputNorm, eps, normed.AsSpan(t * hidden, hidden));
             }
-            var queries = new float[tokens * heads * headDim];
-            var keys = new float[tokens * keyValueHeads * headDim];
-            var values = new float[tokens * keyValueHeads * headDim];
-            Query.Apply(normed, tokens, queries);
-            keyProjection.Apply(normed, tokens, keys);
-            valueProjection.Apply(normed, tokens, values);
+            var queries = ForwardBuffers.AtLeast(ref buffers.Queries, tokens * heads * headDim);
+            var keys = ForwardBuffers.AtLeast(ref buffers.Keys, tokens * keyValueHeads * headDim);
+            var values = ForwardBuffers.AtLeast(ref buffers.Values, tokens * keyValueHeads * headDim);
+            Linear.ApplyAll([Query, keyProjection, valueProjection], normed, tokens, [queries, keys, values]);
 
             Span<float> cos = stackalloc float[headDim / 2];
             Span<float> sin = stackalloc float[headDim / 2];
@@ -282,18 +290,19 @@ public sealed class TransformerModel : IDisposable
                 cache.Store(index, start + t, key, values.AsSpan(t * keyValueHeads * headDim, keyValueHeads * headDim));
             }
 
-            var attended = new float[tokens * heads * headDim];
+            var attended = ForwardBuffers.AtLeast(ref buffers.Attended, tokens * heads * headDim);
             Attend(queries, attended, tokens, start, cache);
-            var projected = new float[tokens * hidden];
+            var projected = ForwardBuffers.AtLeast(ref buffers.Projected, tokens * hidden);
             output.Apply(attended, tokens, projected);
-            TensorPrimitives.Add(state, projected, state);
+            var residual = state.AsSpan(0, tokens * hidden);
+            TensorPrimitives.Add(residual, projected.AsSpan(0, tokens * hidden), residual);
 
             for (int t = 0; t < tokens; t++)
             {
                 RmsNorm(state.AsSpan(t * hidden, hidden), postAttentionNorm, eps, normed.AsSpan(t * hidden, hidden));
             }
-            var mlpOut = router is null ? DenseMlp(normed, tokens) : RoutedMlp(normed, tokens);
-            TensorPrimitives.Add(state, mlpOut, state);
+            var mlpOut = router is null ? DenseMlp(normed, tokens, buffers) : RoutedMlp(normed, tokens);
+            TensorPrimitives.Add(residual, mlpOut.AsSpan(0, tokens * hidden), residual);
         }
 
         private void Attend(float[] queries, float[] attended, int tokens, int start, KvCache cache)
@@ -345,15 +354,14 @@ public sealed class TransformerModel : IDisposable
             }
         }
 
-        private float[] DenseMlp(float[] normed, int tokens)
+        private float[] DenseMlp(float[] normed, int tokens, ForwardBuffers buffers)
         {
-            int intermediate = model.Config.IntermediateSize;
-            var gated = new float[tokens * intermediate];
-            var upped = new float[tokens * intermediate];
-            gate!.Apply(normed, tokens, gated);
-            up!.Apply(normed, tokens, upped);
-            Silu(gated, upped);
-            var result = new float[tokens * model.Config.HiddenSize];
+            int width = tokens * model.Config.IntermediateSize;
+            var gated = ForwardBuffers.AtLeast(ref buffers.Gated, width);
+            var upped = ForwardBuffers.AtLeast(ref buffers.Upped, width);
+            Linear.ApplyAll([gate!, up!], normed, tokens, [gated, upped]);
+            Silu(gated.AsSpan(0, width), upped.AsSpan(0, width), ForwardBuffers.AtLeast(ref buffers.Sigmoid, width));
+            var result = ForwardBuffers.AtLeast(ref buffers.MlpOut, tokens * model.Config.HiddenSize);
             down!.Apply(gated, tokens, result);
             return result;
         }
@@ -402,7 +410,7 @@ public sealed class TransformerModel : IDisposable
                 var upped = new float[routed.Count * intermediate];
                 expertGate.Apply(input, routed.Count, gated);
                 expertUp.Apply(input, routed.Count, upped);
-                Silu(gated, upped);
+                Silu(gated, upped, new float[gated.Length]);
                 var expertOut = new float[routed.Count * hidden];
                 expertDown.Apply(gated, routed.Count, expertOut);
                 for (int i = 0; i < routed.Count; i++)

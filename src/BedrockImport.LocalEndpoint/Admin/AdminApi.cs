@@ -11,7 +11,7 @@ namespace BedrockImport.LocalEndpoint.Admin;
 internal sealed class AdminApi : IUnsignedRoutes
 {
     private const string Routes = "GET /_admin/health, GET|PUT /_admin/knobs, GET|DELETE /_admin/stats, "
-        + "GET /_admin/s3/multipart-uploads, GET /_admin/s3/objects?bucket=B[&prefix=P]";
+        + "GET /_admin/s3/multipart-uploads, GET /_admin/s3/objects?bucket=B[&prefix=P], GET /_admin/models";
 
     private readonly EndpointContext _context;
 

@@ -10,7 +10,7 @@ using BedrockImport.LocalEndpoint.Hosting;
 namespace BedrockImport.LocalEndpoint.Bedrock;
 
 /// <summary>Converse and ConverseStream: on an imported model the messages are rendered with the model's own chat
-/// template (the Engine's Jinja engine) and TextGenerator answers the rendered prompt as InvokeModel would; on a stand-in
+/// template (the Engine's Jinja engine) and the weights engine or TextGenerator answers the rendered prompt as InvokeModel would; on a stand-in
 /// foundation model (FoundationModels) its answer book answers the last user message. Answers in Converse shapes.</summary>
 internal sealed class BedrockConverse
 {
@@ -66,13 +66,17 @@ internal sealed class BedrockConverse
 
         if (weights is not null)
         {
-            var answer = WeightsEngine.Generate(weights, prompt, Sampling.FromConverseBody(bytes), knobs.Seed, request.MaxTokens, request.Stop,
-                knobs.Bedrock.IgnoreStop, http.RequestAborted);
-            var reason = answer.Generation.HitMaxTokens ? "max_tokens" : answer.StoppedBySequence ? "stop_sequence" : "end_turn";
+            var sampling = Sampling.FromConverseBody(bytes);
+            WeightsGeneration Generate(Action<StreamPiece>? onPiece, CancellationToken cancel) => _runtime.Engine.Generate(weights, prompt,
+                sampling, knobs.Seed, request.MaxTokens, request.Stop, knobs.Bedrock.IgnoreStop, onPiece, cancel);
             if (streaming)
-                await StreamAsync(http, answer.Generation, reason, knobs.Bedrock, started).ConfigureAwait(false);
-            else
-                await AnswerAsync(http, answer.Generation, reason, knobs.Bedrock, started).ConfigureAwait(false);
+            {
+                await using var live = PieceSource.Live(Generate, http.RequestAborted);
+                await StreamAsync(http, live, WeightsStopReason, knobs.Bedrock, started).ConfigureAwait(false);
+                return;
+            }
+            var answer = Generate(null, http.RequestAborted);
+            await AnswerAsync(http, answer.Generation, WeightsStopReason(answer), knobs.Bedrock, started).ConfigureAwait(false);
             return;
         }
 
@@ -89,10 +93,16 @@ internal sealed class BedrockConverse
         var generation = TextGenerator.Generate(knobs.Seed, prompt, request.MaxTokens, request.Stop, knobs.Bedrock.IgnoreStop, book, promptTokens);
         var stopReason = StopReason(request, generation, knobs.Bedrock.IgnoreStop);
         if (streaming)
-            await StreamAsync(http, generation, stopReason, knobs.Bedrock, started).ConfigureAwait(false);
+        {
+            await using var pieces = PieceSource.Of(generation, atLeastOne: false);
+            await StreamAsync(http, pieces, _ => stopReason, knobs.Bedrock, started).ConfigureAwait(false);
+        }
         else
             await AnswerAsync(http, generation, stopReason, knobs.Bedrock, started).ConfigureAwait(false);
     }
+
+    private static string WeightsStopReason(WeightsGeneration answer)
+        => answer.Generation.HitMaxTokens ? "max_tokens" : answer.StoppedBySequence ? "stop_sequence" : "end_turn";
 
     /// <summary>max_tokens when the answer was cut at maxTokens; stop_sequence when a stop sequence cut it (the generator
     /// always reaches one when the request has any, unless ignoreStop lets it talk on); end_turn otherwise.</summary>
@@ -125,7 +135,7 @@ internal sealed class BedrockConverse
         if (source is null) return null;
         try
         {
-            return ChatTemplateSource.Read(source.ReadText(ChatTemplateSource.TemplateFileName), source.ReadText(ChatTemplateSource.TokenizerConfigFileName));
+            return ChatTemplateSource.Read(source.ReadText(ChatTemplateSource.TemplateFileName), source.ReadText(ChatTemplateSource.TokenizerConfigFileName), job.ImportedModelName);
         }
         catch (ChatTemplateException)
         {
@@ -191,37 +201,45 @@ internal sealed class BedrockConverse
         await http.Response.WriteAsync(response.ToJsonString(), http.RequestAborted).ConfigureAwait(false);
     }
 
-    private async Task StreamAsync(HttpContext http, Generation generation, string stopReason, Knobs.BedrockKnobs knobs, Stopwatch started)
+    /// <summary>messageStart, one contentBlockDelta per piece as it comes (a live generation's as its token is chosen),
+    /// contentBlockStop, messageStop and metadata with the usage. The answer starts with the first piece, so an error
+    /// before it is an ordinary error answer.</summary>
+    private async Task StreamAsync(HttpContext http, PieceSource pieces, Func<WeightsGeneration, string> stopReason, Knobs.BedrockKnobs knobs, Stopwatch started)
     {
-        var faultAfter = knobs.ConverseStreamFaultAfterDeltas is { } n && n >= 0 && n <= generation.Tokens.Count ? n : -1;
+        var faultAfter = knobs.ConverseStreamFaultAfterDeltas is { } n && n >= 0 ? n : -1;
+        var piece = await pieces.NextAsync().ConfigureAwait(false);
         http.Response.StatusCode = 200;
         http.Response.ContentType = EventStreamFormat.ContentType;
         http.Response.Headers["x-amzn-RequestId"] = AwsErrors.RequestId(http);
         await http.Response.StartAsync(http.RequestAborted).ConfigureAwait(false);
 
         await WriteEventAsync(http, "messageStart", new JsonObject { ["role"] = ChatRoles.Assistant }, 0).ConfigureAwait(false);
-        for (var i = 0; i <= generation.Tokens.Count; i++)
+        var i = 0;
+        for (; ; i++)
         {
+            // The fault may come after the last delta too (n equal to the number of deltas), never beyond.
             if (i == faultAfter)
             {
                 var type = StreamExceptionEvents.Contains(knobs.ConverseStreamFaultType) ? knobs.ConverseStreamFaultType : "modelStreamErrorException";
                 await BedrockRuntime.WriteFrameAsync(http, BedrockRuntime.MidStreamFault(type)).ConfigureAwait(false);
                 return;
             }
-            if (i == generation.Tokens.Count) break;
+            if (piece is not { } current) break;
             if (knobs.PerTokenLatencyMs > 0)
                 await _context.Delay(TimeSpan.FromMilliseconds(knobs.PerTokenLatencyMs), http.RequestAborted).ConfigureAwait(false);
             await WriteEventAsync(http, "contentBlockDelta", new JsonObject
             {
                 ["contentBlockIndex"] = 0,
-                ["delta"] = new JsonObject { ["text"] = generation.Tokens[i] },
+                ["delta"] = new JsonObject { ["text"] = current.Text },
             }, i).ConfigureAwait(false);
+            piece = current.Last ? null : await pieces.NextAsync().ConfigureAwait(false);
         }
+        var answer = await pieces.ResultAsync().ConfigureAwait(false);
         await WriteEventAsync(http, "contentBlockStop", new JsonObject { ["contentBlockIndex"] = 0 }, 0).ConfigureAwait(false);
-        await WriteEventAsync(http, "messageStop", new JsonObject { ["stopReason"] = stopReason }, 0).ConfigureAwait(false);
+        await WriteEventAsync(http, "messageStop", new JsonObject { ["stopReason"] = stopReason(answer) }, 0).ConfigureAwait(false);
         await WriteEventAsync(http, "metadata", new JsonObject
         {
-            ["usage"] = Usage(generation),
+            ["usage"] = Usage(answer.Generation),
             ["metrics"] = new JsonObject { ["latencyMs"] = started.ElapsedMilliseconds },
         }, 0).ConfigureAwait(false);
     }

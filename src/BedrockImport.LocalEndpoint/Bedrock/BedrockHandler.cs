@@ -36,8 +36,8 @@ internal sealed class BedrockHandler : IServiceHandler
     public BedrockHandler(EndpointContext context, QuotaLedger quotas)
     {
         var store = new ImportJobStore(Path.Combine(context.ServiceDataDirectory("bedrock"), "import-jobs"), context.Clock);
-        _control = new ControlPlane(context, store, quotas);
         _runtime = new BedrockRuntime(context, store);
+        _control = new ControlPlane(context, store, quotas, _runtime.Engine);
         _converse = new BedrockConverse(context, _runtime);
     }
 

@@ -78,22 +78,31 @@ internal sealed class BedrockRuntime
 
         // An answer book wins over the weights, and a choice constraint stays with the stand-in (no constrained decoding).
         var book = Responses(job);
-        Generation generation;
         if (book is null && body.Choices is null && Engine.Acquire(job, knobs.Bedrock) is { } loaded)
         {
             var prompt = body.Messages is { } messages ? BedrockConverse.RenderForWeights(_context, job, messages, body.Prompt) : body.Prompt;
-            generation = WeightsEngine.Generate(loaded, prompt, Sampling.FromInvokeBody(bytes), knobs.Seed, body.MaxTokens, body.Stop,
-                knobs.Bedrock.IgnoreStop, http.RequestAborted).Generation;
-            body = body with { PromptTokens = generation.PromptTokens };
+            var sampling = Sampling.FromInvokeBody(bytes);
+            WeightsGeneration Generate(Action<StreamPiece>? onPiece, CancellationToken cancel) => Engine.Generate(loaded, prompt, sampling,
+                knobs.Seed, body.MaxTokens, body.Stop, knobs.Bedrock.IgnoreStop, onPiece, cancel);
+            if (streaming)
+            {
+                await using var live = PieceSource.Live(Generate, http.RequestAborted);
+                await StreamAsync(http, job, body, live, knobs, started).ConfigureAwait(false);
+                return;
+            }
+            var generated = Generate(null, http.RequestAborted).Generation;
+            await AnswerAsync(http, job, body with { PromptTokens = generated.PromptTokens }, generated, knobs.Bedrock, started).ConfigureAwait(false);
+            return;
         }
-        else
-        {
-            generation = body.Choices is { } choices
-                ? TextGenerator.GenerateChoice(knobs.Seed, body.Prompt, choices, body.MaxTokens, body.Stop, knobs.Bedrock.IgnoreStop, book, body.PromptTokens)
-                : TextGenerator.Generate(knobs.Seed, body.Prompt, body.MaxTokens, body.Stop, knobs.Bedrock.IgnoreStop, book, body.PromptTokens);
-        }
+
+        var generation = body.Choices is { } choices
+            ? TextGenerator.GenerateChoice(knobs.Seed, body.Prompt, choices, body.MaxTokens, body.Stop, knobs.Bedrock.IgnoreStop, book, body.PromptTokens)
+            : TextGenerator.Generate(knobs.Seed, body.Prompt, body.MaxTokens, body.Stop, knobs.Bedrock.IgnoreStop, book, body.PromptTokens);
         if (streaming)
-            await StreamAsync(http, job, body, generation, knobs, started).ConfigureAwait(false);
+        {
+            await using var pieces = PieceSource.Of(generation, atLeastOne: true);
+            await StreamAsync(http, job, body, pieces, knobs, started).ConfigureAwait(false);
+        }
         else
             await AnswerAsync(http, job, body, generation, knobs.Bedrock, started).ConfigureAwait(false);
     }
@@ -303,15 +312,18 @@ internal sealed class BedrockRuntime
         ["total_tokens"] = body.PromptTokens + generation.Tokens.Count,
     };
 
-    private async Task StreamAsync(HttpContext http, ImportJobRecord job, InvokeBody body, Generation generation, Knobs.Knobs knobs, Stopwatch started)
+    /// <summary>One chunk per piece, each written and flushed as it comes (a live generation's as its token is chosen);
+    /// the last carries the stop reason, the usage and amazon-bedrock-invocationMetrics. The answer starts with the first
+    /// piece, so an error before it (a prompt too long for the context) is an ordinary error answer.</summary>
+    private async Task StreamAsync(HttpContext http, ImportJobRecord job, InvokeBody body, PieceSource pieces, Knobs.Knobs knobs, Stopwatch started)
     {
         var bedrock = knobs.Bedrock;
-        var pieces = generation.Tokens.Count > 0 ? generation.Tokens : new[] { "" };
         var streamIndex = Interlocked.Increment(ref _streamIndex);
-        var faultAfter = bedrock.StreamFaultAfterChunks is { } n && n >= 0 && n < pieces.Count
+        var faultAfter = bedrock.StreamFaultAfterChunks is { } n && n >= 0
                          && FaultInjector.Draw(knobs.Seed, "bedrock:InvokeModelWithResponseStream:midstream", streamIndex, 4) < bedrock.StreamFaultRate
             ? n : -1;
 
+        var piece = await pieces.NextAsync().ConfigureAwait(false);
         http.Response.StatusCode = 200;
         http.Response.ContentType = EventStreamFormat.ContentType;
         http.Response.Headers["X-Amzn-Bedrock-Content-Type"] = "application/json";
@@ -321,24 +333,25 @@ internal sealed class BedrockRuntime
         var id = (body.Format == BodyFormat.OpenAIChatCompletion ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
         var created = _store.Now.ToUnixTimeSeconds();
         long firstByteLatency = 0;
-        for (var i = 0; i < pieces.Count; i++)
+        for (var i = 0; piece is { } current; i++)
         {
             if (i == faultAfter)
             {
                 await WriteFrameAsync(http, MidStreamFault(bedrock.StreamFaultType)).ConfigureAwait(false);
                 return;
             }
-            if (bedrock.PerTokenLatencyMs > 0 && generation.Tokens.Count > 0)
+            // The finished result is known once the last piece came; the generation ends right after handing it on.
+            var final = current.Last ? (await pieces.ResultAsync().ConfigureAwait(false)).Generation : null;
+            if (bedrock.PerTokenLatencyMs > 0 && !(final is { Tokens.Count: 0 }))
                 await _context.Delay(TimeSpan.FromMilliseconds(bedrock.PerTokenLatencyMs), http.RequestAborted).ConfigureAwait(false);
 
-            var last = i == pieces.Count - 1;
             if (i == 0) firstByteLatency = started.ElapsedMilliseconds;
-            var chunk = ChunkJson(body, job, id, created, pieces[i], i, generation, last);
-            if (last)
+            var chunk = ChunkJson(body, job, id, created, current, i, final);
+            if (final is not null)
                 chunk["amazon-bedrock-invocationMetrics"] = new JsonObject
                 {
-                    ["inputTokenCount"] = body.PromptTokens,
-                    ["outputTokenCount"] = generation.Tokens.Count,
+                    ["inputTokenCount"] = final.PromptTokens,
+                    ["outputTokenCount"] = final.Tokens.Count,
                     ["invocationLatency"] = started.ElapsedMilliseconds,
                     ["firstByteLatency"] = firstByteLatency,
                 };
@@ -348,20 +361,25 @@ internal sealed class BedrockRuntime
                 ["p"] = Padding(i),
             };
             await WriteFrameAsync(http, EventStreamMessage.Event("chunk", Encoding.UTF8.GetBytes(payload.ToJsonString()))).ConfigureAwait(false);
+            if (final is not null) return;
+            piece = await pieces.NextAsync().ConfigureAwait(false);
         }
     }
 
-    private static JsonObject ChunkJson(InvokeBody body, ImportJobRecord job, string id, long created, string piece, int index, Generation generation, bool last)
+    /// <summary>One chunk body; <paramref name="final"/> is the whole generation on the last chunk, null before.</summary>
+    private static JsonObject ChunkJson(InvokeBody body, ImportJobRecord job, string id, long created, StreamPiece current, int index, Generation? final)
     {
-        var reason = last ? (generation.HitMaxTokens ? "length" : "stop") : null;
+        var piece = current.Text;
+        var reason = final is null ? null : final.HitMaxTokens ? "length" : "stop";
+        var usage = final is null ? null : Usage(body with { PromptTokens = final.PromptTokens }, final);
         switch (body.Format)
         {
             case BodyFormat.BedrockCompletion:
                 return new JsonObject
                 {
                     ["generation"] = piece,
-                    ["prompt_token_count"] = index == 0 ? body.PromptTokens : null,
-                    ["generation_token_count"] = Math.Min(index + 1, generation.Tokens.Count),
+                    ["prompt_token_count"] = index == 0 ? current.PromptTokens : null,
+                    ["generation_token_count"] = final?.Tokens.Count ?? index + 1,
                     ["stop_reason"] = reason,
                 };
             case BodyFormat.OpenAICompletion:
@@ -370,7 +388,7 @@ internal sealed class BedrockRuntime
                     ["id"] = id, ["object"] = "text_completion", ["created"] = created, ["model"] = job.ImportedModelArn,
                     ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["text"] = piece, ["logprobs"] = null, ["finish_reason"] = reason }),
                 };
-                if (last) completion["usage"] = Usage(body, generation);
+                if (usage is not null) completion["usage"] = usage;
                 return completion;
             default:
                 var delta = new JsonObject { ["content"] = piece };
@@ -380,7 +398,7 @@ internal sealed class BedrockRuntime
                     ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = job.ImportedModelArn,
                     ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = reason }),
                 };
-                if (last) chat["usage"] = Usage(body, generation);
+                if (usage is not null) chat["usage"] = usage;
                 return chat;
         }
     }

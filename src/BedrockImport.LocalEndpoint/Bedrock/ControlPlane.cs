@@ -16,12 +16,14 @@ internal sealed partial class ControlPlane
     private readonly EndpointContext _context;
     private readonly ImportJobStore _store;
     private readonly QuotaLedger _quotas;
+    private readonly WeightsEngine _engine;
 
-    public ControlPlane(EndpointContext context, ImportJobStore store, QuotaLedger quotas)
+    public ControlPlane(EndpointContext context, ImportJobStore store, QuotaLedger quotas, WeightsEngine engine)
     {
         _context = context;
         _store = store;
         _quotas = quotas;
+        _engine = engine;
     }
 
     public async Task CreateModelImportJobAsync(HttpContext http)
@@ -159,6 +161,8 @@ internal sealed partial class ControlPlane
     {
         var job = FindModel(identifier);
         _store.Update(job, j => j.ModelDeletedTime = _store.Now);
+        // A deleted model keeps no weights in memory nor its engine folder on disk.
+        _engine.Forget(job);
         return BedrockHandler.WriteJsonAsync(http, 200, new { });
     }
 

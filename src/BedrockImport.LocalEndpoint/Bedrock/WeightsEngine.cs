@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -60,30 +62,42 @@ internal sealed record Sampling(float Temperature, float TopP, int TopK)
     }
 }
 
-/// <summary>Which engine answers an imported model, and why (the /_admin/models report).</summary>
-internal sealed record EngineChoice(string Engine, string State, string? Reason);
+/// <summary>Which engine answers an imported model, and why (the /_admin/models report). Engine is "weights",
+/// "stand-in", or "none" when bedrock.engine "weights" refuses a model it cannot run.</summary>
+internal sealed record EngineChoice(string Engine, string State, string Reason);
 
 /// <summary>The outcome of a weights generation: the pieces (one per generated token, in the shape the stand-in's
 /// answers use) and whether a stop sequence cut it.</summary>
 internal sealed record WeightsGeneration(Generation Generation, bool StoppedBySequence);
 
+/// <summary>The text one generated token adds to a streamed answer (possibly empty: a token inside a UTF-8 character,
+/// or text that may begin a stop sequence, is held back); Last on the final token's piece; the prompt's token count.</summary>
+internal readonly record struct StreamPiece(string Text, bool Last, int PromptTokens);
+
+/// <summary>The last generation of a model, for the report: tokens and decode speed.</summary>
+internal sealed record GenerationStats(int PromptTokens, int OutputTokens, double PrefillMs, double DecodeTokensPerSecond);
+
 /// <summary>
-/// The "weights" engine (knob bedrock.engine): an imported model whose folder BedrockImport.Inference runs is answered by
-/// its own weights on the CPU.
+/// The weights engine (knob bedrock.engine "auto", the default, or "weights"): an imported model whose folder
+/// BedrockImport.Inference runs is answered by its own weights on the CPU.
 /// <list type="bullet">
 /// <item>The folder: the S3 store keeps each object as DATA/s3/buckets/&lt;bucket&gt;/objects/&lt;sha256(key)&gt;.data, so the
 /// import's files are hard-linked once per import under DATA/bedrock/engine/&lt;jobId&gt;/ with their real names (copied
 /// where a hard link cannot be made). A hard link shares the bytes (no second copy of the weights) and is a snapshot:
 /// S3 replaces an object by moving a new file over the name, so overwriting or deleting the S3 object later does not
-/// change or break the mapped weights, as Bedrock's own copy made at import is not changed either.</item>
+/// change or break the mapped weights, as Bedrock's own copy made at import is not changed either. Deleting the
+/// imported model removes the folder (<see cref="Forget"/>).</item>
+/// <item>The check, once per import and before any cold start: the architecture is supported, tokenizer.json loads and
+/// the safetensors open with the shapes config.json names (mapped, not read). A model that fails it never starts a cold
+/// start: "auto" answers it with the stand-in, "weights" refuses it, and the report says why.</item>
 /// <item>Cold start: the first call starts loading in the background and answers ModelNotReadyException until the model
 /// is in memory; a model idle for bedrock.engineIdleEvictMs is evicted and the next call loads it again.</item>
-/// <item>An architecture the engine does not run (or a folder it cannot read) keeps the stand-in; the reason is reported.</item>
 /// </list>
 /// </summary>
 internal sealed class WeightsEngine
 {
     private const string CompleteMarker = ".materialised";
+    private static readonly ConditionalWeakTable<EndpointContext, WeightsEngine> Engines = new();
 
     private readonly EndpointContext _context;
     private readonly string _root;
@@ -93,46 +107,87 @@ internal sealed class WeightsEngine
     {
         _context = context;
         _root = Path.Combine(context.ServiceDataDirectory("bedrock"), "engine");
+        Engines.AddOrUpdate(context, this);
     }
+
+    /// <summary>The engine of an endpoint (tests reach it through the server's context).</summary>
+    internal static WeightsEngine? Of(EndpointContext context) => Engines.TryGetValue(context, out var engine) ? engine : null;
+
+    /// <summary>Test hook: called on the generating thread after each token's piece was handed on, with the number of
+    /// tokens generated so far and the generation's cancellation (a test can hold the generation here and see what the
+    /// client already got, or that a client going away cancels it).</summary>
+    internal Action<int, CancellationToken>? TokenGenerated { get; set; }
 
     private sealed class Slot
     {
         public readonly object Gate = new();
         public bool Checked;
+        public bool Forgotten;
         public string? Unsupported;
         public string? Folder;
+        public string? ModelType;
+        public ModelTokenizer? Tokenizer;
         public Task? Loading;
         public LoadedModel? Model;
         public DateTimeOffset LastUsed;
+        public GenerationStats? LastGeneration;
+        public int Generating;
     }
 
-    /// <summary>A model in memory; Gate serialises generations and eviction (eviction waits for no generation).</summary>
+    /// <summary>A model in memory. Gate serialises generations; disposal waits for the generation that runs (it is done
+    /// by that generation when it ends), so eviction and deletion never block a request.</summary>
     internal sealed class LoadedModel
     {
-        public LoadedModel(TransformerModel model, ModelTokenizer tokenizer)
+        private bool _disposeRequested;
+
+        public LoadedModel(TransformerModel model, ModelTokenizer tokenizer, string jobId)
         {
             Model = model;
             Tokenizer = tokenizer;
+            JobId = jobId;
         }
 
         public TransformerModel Model { get; }
         public ModelTokenizer Tokenizer { get; }
+        public string JobId { get; }
         public object Gate { get; } = new();
         public bool Disposed { get; private set; }
 
+        /// <summary>Disposes now when no generation runs, else when the running one ends.</summary>
         public void Dispose()
         {
-            lock (Gate)
+            if (!Monitor.TryEnter(Gate))
             {
-                if (Disposed) return;
-                Disposed = true;
-                Model.Dispose();
+                Volatile.Write(ref _disposeRequested, true);
+                return;
             }
+            try
+            {
+                DisposeHeld();
+            }
+            finally
+            {
+                Monitor.Exit(Gate);
+            }
+        }
+
+        /// <summary>Called with Gate held at the end of a generation.</summary>
+        internal void DisposeIfRequested()
+        {
+            if (Volatile.Read(ref _disposeRequested)) DisposeHeld();
+        }
+
+        private void DisposeHeld()
+        {
+            if (Disposed) return;
+            Disposed = true;
+            Model.Dispose();
         }
     }
 
-    /// <summary>The loaded model that answers <paramref name="job"/>, or null when the stand-in answers (knob off, or
-    /// an architecture the engine does not run). Throws ModelNotReadyException while the model loads (and starts the load).</summary>
+    /// <summary>The loaded model that answers <paramref name="job"/>, or null when the stand-in answers (knob
+    /// "stand-in", or "auto" and a model the engine cannot run). Throws ModelNotReadyException while the model loads (and
+    /// starts the load), and ModelErrorException under "weights" for a model the engine cannot run.</summary>
     public LoadedModel? Acquire(ImportJobRecord job, BedrockKnobs knobs)
     {
         // Idle models are evicted on every call, also once the knob went back to "stand-in".
@@ -143,7 +198,13 @@ internal sealed class WeightsEngine
         lock (slot.Gate)
         {
             if (!slot.Checked) Check(slot, job);
-            if (slot.Unsupported is not null) return null;
+            if (slot.Unsupported is not null)
+            {
+                if (knobs.RequiresWeights)
+                    throw new BedrockError(424, "ModelErrorException",
+                        $"The local endpoint's weights engine (bedrock.engine \"weights\") cannot run this model: {slot.Unsupported}. Set bedrock.engine to \"auto\" or \"stand-in\" to have the stand-in answer it.");
+                return null;
+            }
             if (slot.Model is { } model)
             {
                 slot.LastUsed = now;
@@ -152,7 +213,7 @@ internal sealed class WeightsEngine
             if (slot.Loading is null)
             {
                 var folder = slot.Folder!;
-                slot.Loading = Task.Run(() => Load(slot, folder));
+                slot.Loading = Task.Run(() => Load(slot, job.JobId, folder));
             }
             throw ModelNotReady();
         }
@@ -160,9 +221,13 @@ internal sealed class WeightsEngine
 
     internal static BedrockError ModelNotReady() => new(429, "ModelNotReadyException", BedrockRuntime.ModelNotReadyMessage);
 
-    /// <summary>What answers <paramref name="job"/> under <paramref name="knobs"/>; does not load anything.</summary>
-    public EngineChoice Describe(ImportJobRecord job, BedrockKnobs knobs)
+    /// <summary>What answers <paramref name="job"/> under <paramref name="knobs"/>, and why; does not load weights (the
+    /// first report or call runs the check).</summary>
+    public EngineChoice Describe(ImportJobRecord job, BedrockKnobs knobs, bool hasAnswerBook)
     {
+        if (hasAnswerBook)
+            return new EngineChoice(BedrockKnobs.StandInEngine, "answer-book",
+                $"the model folder has {ResponseBook.FileName}: its answers win over the weights");
         if (!knobs.UsesWeights)
             return new EngineChoice(BedrockKnobs.StandInEngine, "stand-in", "the bedrock.engine knob is \"stand-in\"");
         var slot = _slots.GetOrAdd(job.JobId, _ => new Slot());
@@ -170,46 +235,116 @@ internal sealed class WeightsEngine
         {
             if (!slot.Checked) Check(slot, job);
             if (slot.Unsupported is not null)
-                return new EngineChoice(BedrockKnobs.StandInEngine, "unsupported", slot.Unsupported);
-            var state = slot.Model is not null ? "loaded" : slot.Loading is not null ? "loading" : "not-loaded";
-            return new EngineChoice(BedrockKnobs.WeightsEngine, state, null);
+                return knobs.RequiresWeights
+                    ? new EngineChoice("none", "unsupported", slot.Unsupported + "; bedrock.engine \"weights\" refuses its requests (ModelErrorException)")
+                    : new EngineChoice(BedrockKnobs.StandInEngine, "unsupported", slot.Unsupported + "; bedrock.engine \"auto\" answers it with the stand-in");
+            var state = slot.Generating > 0 ? "generating" : slot.Model is not null ? "loaded" : slot.Loading is not null ? "loading" : "not-loaded";
+            return new EngineChoice(BedrockKnobs.WeightsEngine, state,
+                $"{slot.ModelType} runs on the CPU from the model's own tokenizer and weights (bedrock.engine \"{knobs.Engine}\")");
         }
     }
 
-    /// <summary>Materialises the folder and asks the engine whether it runs the architecture (config only, no weights).</summary>
+    /// <summary>The last generation of the model, if it ran since it was imported.</summary>
+    public GenerationStats? LastGeneration(ImportJobRecord job)
+        => _slots.TryGetValue(job.JobId, out var slot) ? Volatile.Read(ref slot.LastGeneration) : null;
+
+    /// <summary>The imported model was deleted: its model is unloaded (once no generation runs) and its folder removed.</summary>
+    public void Forget(ImportJobRecord job)
+    {
+        LoadedModel? loaded = null;
+        if (_slots.TryRemove(job.JobId, out var slot))
+        {
+            lock (slot.Gate)
+            {
+                slot.Forgotten = true;
+                loaded = slot.Model;
+                slot.Model = null;
+            }
+        }
+        loaded?.Dispose();
+        var folder = Path.Combine(_root, job.JobId);
+        try
+        {
+            // Mapped files can be unlinked on Linux; where they cannot (Windows, a generation still running) the folder
+            // stays and a later import gets a new job id anyway.
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Materialises the folder and checks, without reading the weights, that the engine runs the model:
+    /// the architecture, the tokenizer (kept for the load) and the safetensors' tensors and shapes.</summary>
     private void Check(Slot slot, ImportJobRecord job)
     {
         slot.Checked = true;
         try
         {
             slot.Folder = Materialise(job);
-            var (supported, reason) = ModelConfig.CheckSupport(slot.Folder);
-            if (!supported) slot.Unsupported = reason ?? "the engine does not run this model";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             slot.Unsupported = "the model folder could not be prepared: " + e.Message;
+            return;
+        }
+        var (supported, reason) = ModelConfig.CheckSupport(slot.Folder);
+        if (!supported)
+        {
+            slot.Unsupported = reason ?? "the engine does not run this model";
+            return;
+        }
+        // The files are untrusted: any failure to read them means the engine does not run the model.
+        try
+        {
+            slot.ModelType = ModelConfig.Load(slot.Folder).ModelType;
+        }
+        catch (Exception)
+        {
+            slot.ModelType = job.ModelArchitecture;
+        }
+        try
+        {
+            slot.Tokenizer = ModelTokenizer.Load(slot.Folder);
+        }
+        catch (Exception e)
+        {
+            slot.Unsupported = "the engine cannot load its tokenizer: " + e.Message;
+            return;
+        }
+        try
+        {
+            // Maps and validates the tensors (names, dtypes, shapes) and unmaps them: no page of the weights is read.
+            TransformerModel.Load(slot.Folder).Dispose();
+        }
+        catch (Exception e)
+        {
+            slot.Unsupported = "the engine cannot load its weights: " + e.Message;
         }
     }
 
-    private void Load(Slot slot, string folder)
+    private void Load(Slot slot, string jobId, string folder)
     {
         LoadedModel? loaded = null;
         string? failure = null;
         try
         {
-            var tokenizer = ModelTokenizer.Load(folder);
-            loaded = new LoadedModel(TransformerModel.Load(folder), tokenizer);
+            loaded = new LoadedModel(TransformerModel.Load(folder), slot.Tokenizer!, jobId);
         }
         catch (Exception e)
         {
             // Any failure ends the load (a fault left unobserved would keep the model "loading" for ever): the
-            // stand-in answers and the report says why.
+            // model is reported unsupported and answered as such.
             failure = "the engine could not load the model: " + e.Message;
         }
         lock (slot.Gate)
         {
             slot.Loading = null;
+            if (slot.Forgotten)
+            {
+                loaded?.Dispose();
+                return;
+            }
             if (failure is not null)
             {
                 slot.Unsupported = failure;
@@ -228,7 +363,7 @@ internal sealed class WeightsEngine
             LoadedModel? evicted = null;
             lock (slot.Gate)
             {
-                if (slot.Model is not null && now - slot.LastUsed >= TimeSpan.FromMilliseconds(idleMs))
+                if (slot.Model is not null && slot.Generating == 0 && now - slot.LastUsed >= TimeSpan.FromMilliseconds(idleMs))
                 {
                     evicted = slot.Model;
                     slot.Model = null;
@@ -267,14 +402,18 @@ internal sealed class WeightsEngine
     /// <summary>Generates an answer to <paramref name="prompt"/>: tokenized with the model's tokenizer (its
     /// post-processor adds the special tokens it names, e.g. BOS), greedy at temperature 0, else sampled from
     /// <paramref name="seed"/>; stops on an eos id, at <paramref name="maxTokens"/>, or (unless ignoreStop) at the first
-    /// stop sequence in the decoded text, which is cut off. One piece per generated token (an eos id's piece is empty).</summary>
-    public static WeightsGeneration Generate(LoadedModel loaded, string prompt, Sampling sampling, int seed, int maxTokens,
-        IReadOnlyList<string> stops, bool ignoreStop, CancellationToken cancellationToken)
+    /// stop sequence in the decoded text, which is cut off. One piece per generated token (an eos id's piece is empty),
+    /// each handed to <paramref name="onPiece"/> as soon as its token is chosen. A piece never ends inside a character
+    /// (the incremental decoder holds incomplete UTF-8 back) nor with text that may begin a stop sequence (held until the
+    /// next token tells), so the pieces sent never need taking back: joined they are the answer.</summary>
+    public WeightsGeneration Generate(LoadedModel loaded, string prompt, Sampling sampling, int seed, int maxTokens,
+        IReadOnlyList<string> stops, bool ignoreStop, Action<StreamPiece>? onPiece, CancellationToken cancellationToken)
     {
         var tokenizer = loaded.Tokenizer;
         var promptIds = tokenizer.Encode(prompt, addSpecialTokens: true);
         if (promptIds.Count == 0)
             throw BedrockError.Validation("Malformed input request: the prompt has no tokens. Please reformat your input and try again.");
+        var slot = _slots.TryGetValue(loaded.JobId, out var found) ? found : null;
         lock (loaded.Gate)
         {
             if (loaded.Disposed) throw ModelNotReady();
@@ -283,62 +422,63 @@ internal sealed class WeightsEngine
             if (limit > 0 && promptIds.Count >= limit)
                 throw BedrockError.Validation($"This model's maximum context length is {limit} tokens. However, your prompt has {promptIds.Count} tokens. Please reduce the length of the prompt.");
             if (limit > 0) maxTokens = Math.Min(maxTokens, limit - promptIds.Count);
-
-            var options = new GenerationOptions { Temperature = sampling.Temperature, TopP = sampling.TopP, TopK = sampling.TopK, Seed = seed };
-            var eos = new HashSet<int>(model.Config.EosTokenIds.Concat(tokenizer.EosTokenIds));
-            var realStops = ignoreStop ? new List<string>() : stops.Where(s => s.Length > 0).ToList();
-            var longestStop = realStops.Count == 0 ? 0 : realStops.Max(s => s.Length);
-            var random = new Random(seed);
-            var decoder = tokenizer.CreateDecoder(skipSpecialTokens: true);
-            var pieces = new List<string>();
-            var text = new System.Text.StringBuilder();
-            var hitMax = false;
-            var stoppedBySequence = false;
-
-            var cache = model.CreateCache();
-            var logits = model.Prefill(promptIds, cache);
-            while (true)
+            if (slot is not null) Interlocked.Increment(ref slot.Generating);
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var next = Generator.Choose(logits, options, random);
-                var isEos = eos.Contains(next);
-                var piece = isEos ? decoder.Flush() : decoder.Add(next);
-                var last = isEos || pieces.Count + 1 >= maxTokens;
-                if (last && !isEos) piece += decoder.Flush();
-                var searchFrom = Math.Max(0, text.Length - longestStop + 1);
-                pieces.Add(piece);
-                text.Append(piece);
-                if (realStops.Count > 0 && CutAtStop(pieces, text, realStops, searchFrom))
-                {
-                    stoppedBySequence = true;
-                    break;
-                }
-                if (isEos) break;
-                if (last)
-                {
-                    hitMax = true;
-                    break;
-                }
-                logits = model.Forward(new[] { next }, cache);
+                return Run(loaded, promptIds, sampling, seed, maxTokens, ignoreStop ? Array.Empty<string>() : stops, onPiece, slot, cancellationToken);
             }
-            return new WeightsGeneration(new Generation(pieces, hitMax, promptIds.Count), stoppedBySequence);
+            finally
+            {
+                if (slot is not null) Interlocked.Decrement(ref slot.Generating);
+                loaded.DisposeIfRequested();
+            }
         }
     }
 
-    /// <summary>Cuts the pieces before the earliest stop sequence found at or after <paramref name="searchFrom"/>.</summary>
-    private static bool CutAtStop(List<string> pieces, System.Text.StringBuilder text, List<string> stops, int searchFrom)
+    private WeightsGeneration Run(LoadedModel loaded, IReadOnlyList<int> promptIds, Sampling sampling, int seed, int maxTokens,
+        IReadOnlyList<string> stops, Action<StreamPiece>? onPiece, Slot? slot, CancellationToken cancellationToken)
     {
-        var whole = text.ToString();
-        var cut = stops.Select(s => whole.IndexOf(s, searchFrom, StringComparison.Ordinal)).Where(p => p >= 0).DefaultIfEmpty(-1).Min();
-        if (cut < 0) return false;
-        var kept = 0;
-        for (var i = 0; i < pieces.Count; i++)
+        var model = loaded.Model;
+        var tokenizer = loaded.Tokenizer;
+        var options = new GenerationOptions { Temperature = sampling.Temperature, TopP = sampling.TopP, TopK = sampling.TopK, Seed = seed };
+        var eos = new HashSet<int>(model.Config.EosTokenIds.Concat(tokenizer.EosTokenIds));
+        var chunker = new StopSequenceChunker(stops);
+        var random = new Random(seed);
+        var decoder = tokenizer.CreateDecoder(skipSpecialTokens: true);
+        var pieces = new List<string>();
+        var hitMax = false;
+        var clock = Stopwatch.StartNew();
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var cache = model.CreateCache();
+        var logits = model.Prefill(promptIds, cache);
+        var prefill = clock.Elapsed;
+        while (true)
         {
-            var room = Math.Max(0, cut - kept);
-            if (pieces[i].Length > room) pieces[i] = pieces[i].Substring(0, room);
-            kept += pieces[i].Length;
+            cancellationToken.ThrowIfCancellationRequested();
+            var next = Generator.Choose(logits, options, random);
+            var isEos = eos.Contains(next);
+            var text = isEos ? decoder.Flush() : decoder.Add(next);
+            var atMax = !isEos && pieces.Count + 1 >= maxTokens;
+            if (atMax) text += decoder.Flush();
+            var (piece, stopped) = chunker.Add(text, isEos || atMax);
+            pieces.Add(piece);
+            var last = stopped || isEos || atMax;
+            onPiece?.Invoke(new StreamPiece(piece, last, promptIds.Count));
+            TokenGenerated?.Invoke(pieces.Count, cancellationToken);
+            if (last)
+            {
+                hitMax = atMax && !stopped;
+                if (slot is not null)
+                {
+                    var decode = clock.Elapsed - prefill;
+                    Volatile.Write(ref slot.LastGeneration, new GenerationStats(promptIds.Count, pieces.Count, prefill.TotalMilliseconds,
+                        pieces.Count > 1 && decode > TimeSpan.Zero ? (pieces.Count - 1) / decode.TotalSeconds : 0));
+                }
+                return new WeightsGeneration(new Generation(pieces, hitMax, promptIds.Count), stopped);
+            }
+            logits = model.Forward(new[] { next }, cache);
         }
-        return true;
     }
 
     private static class HardLink
@@ -361,5 +501,57 @@ internal sealed class WeightsEngine
                 return false;
             }
         }
+    }
+}
+
+/// <summary>Cuts a streamed answer at the first stop sequence without taking back text already sent: each token's text is
+/// appended, and what is handed on stops short of the longest tail that could still become a stop sequence (and of a
+/// lone high surrogate). At the first stop sequence the answer ends before it; on the last token everything held goes.</summary>
+internal sealed class StopSequenceChunker
+{
+    private readonly List<string> _stops;
+    private readonly int _longest;
+    private readonly System.Text.StringBuilder _text = new();
+    private int _sent;
+
+    public StopSequenceChunker(IReadOnlyList<string> stops)
+    {
+        _stops = stops.Where(s => s.Length > 0).ToList();
+        _longest = _stops.Count == 0 ? 0 : _stops.Max(s => s.Length);
+    }
+
+    /// <summary>The text to send for one token's <paramref name="text"/>, and whether a stop sequence ended the answer.</summary>
+    public (string Piece, bool Stopped) Add(string text, bool last)
+    {
+        // A stop sequence found now starts in the held tail or in the new text: the text sent held none.
+        _text.Append(text);
+        if (_stops.Count > 0)
+        {
+            var whole = _text.ToString();
+            var cut = _stops.Select(s => whole.IndexOf(s, _sent, StringComparison.Ordinal)).Where(p => p >= 0).DefaultIfEmpty(-1).Min();
+            if (cut >= 0) return (Take(cut), true);
+        }
+        if (last) return (Take(_text.Length), false);
+        var end = _text.Length - HeldTail();
+        if (end > _sent && end < _text.Length && char.IsHighSurrogate(_text[end - 1])) end--;
+        return (Take(Math.Max(_sent, end)), false);
+    }
+
+    private string Take(int end)
+    {
+        var piece = _text.ToString(_sent, end - _sent);
+        _sent = end;
+        return piece;
+    }
+
+    /// <summary>The length of the longest tail of the text that is the start of a stop sequence.</summary>
+    private int HeldTail()
+    {
+        for (var length = Math.Min(_longest - 1, _text.Length - _sent); length > 0; length--)
+        {
+            var tail = _text.ToString(_text.Length - length, length);
+            if (_stops.Any(s => s.StartsWith(tail, StringComparison.Ordinal))) return length;
+        }
+        return 0;
     }
 }

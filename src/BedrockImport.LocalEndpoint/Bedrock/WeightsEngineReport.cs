@@ -4,8 +4,9 @@ using BedrockImport.LocalEndpoint.Hosting;
 namespace BedrockImport.LocalEndpoint.Bedrock;
 
 /// <summary>GET /_admin/models (unsigned): every imported model that exists, with the engine that answers it under the
-/// current knobs ("weights" or "stand-in"), its state (not-loaded, loading, loaded; stand-in, unsupported) and why the
-/// stand-in answers. Reading it prepares the model folder for the weights engine but loads no weights.</summary>
+/// current knobs ("weights", "stand-in", or "none" when bedrock.engine "weights" refuses it), its state (weights:
+/// not-loaded, loading, loaded, generating; otherwise stand-in, answer-book, unsupported), why, and the last weights
+/// generation's tokens/s. Reading it runs the engine's check of the model folder but loads no weights.</summary>
 internal sealed class WeightsEngineReport : IUnsignedRoutes
 {
     private readonly EndpointContext _context;
@@ -26,8 +27,8 @@ internal sealed class WeightsEngineReport : IUnsignedRoutes
         foreach (var job in _runtime.Store.Jobs().Where(_runtime.Store.ModelExists).OrderBy(j => j.ImportedModelName, StringComparer.Ordinal))
         {
             var hasBook = _runtime.Responses(job) is not null;
-            var choice = _runtime.Engine.Describe(job, knobs);
-            models.Add(new JsonObject
+            var choice = _runtime.Engine.Describe(job, knobs, hasBook);
+            var model = new JsonObject
             {
                 ["modelArn"] = job.ImportedModelArn,
                 ["modelName"] = job.ImportedModelName,
@@ -37,10 +38,19 @@ internal sealed class WeightsEngineReport : IUnsignedRoutes
                 ["reason"] = choice.Reason,
                 // The book answers before the weights when the folder has one.
                 ["answerBook"] = hasBook,
-            });
+            };
+            if (_runtime.Engine.LastGeneration(job) is { } last)
+                model["lastGeneration"] = new JsonObject
+                {
+                    ["promptTokens"] = last.PromptTokens,
+                    ["outputTokens"] = last.OutputTokens,
+                    ["prefillMs"] = Math.Round(last.PrefillMs, 3),
+                    ["decodeTokensPerSecond"] = Math.Round(last.DecodeTokensPerSecond, 1),
+                };
+            models.Add(model);
         }
         http.Response.StatusCode = 200;
         http.Response.ContentType = "application/json";
-        await http.Response.WriteAsync(new JsonObject { ["models"] = models }.ToJsonString(), http.RequestAborted).ConfigureAwait(false);
+        await http.Response.WriteAsync(new JsonObject { ["engineKnob"] = knobs.Engine, ["models"] = models }.ToJsonString(), http.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Transfer;
 using BedrockImport.Infrastructure;
 
@@ -35,6 +36,19 @@ public sealed class CopyBedrockModelSourceCommand : ModelFolderCmdlet
     [Parameter]
     public SwitchParameter CreateBucket { get; set; }
 
+    /// <summary>Wildcard patterns of relative paths ('/' separators, e.g. 'original/*') to copy besides the default
+    /// selection: every file of a folder, or what an import needs of a Hub repository.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    public string[]? Include { get; set; }
+
+    /// <summary>Wildcard patterns of relative paths to leave out, whatever else selects them.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    public string[]? Exclude { get; set; }
+
     protected override async Task ProcessRecordAsync()
     {
         if (!TryParseS3Uri(Destination, out var destination))
@@ -49,6 +63,9 @@ public sealed class CopyBedrockModelSourceCommand : ModelFolderCmdlet
             PartSizeBytes = PartSizeBytes,
             Concurrency = Concurrency,
             KmsKeyId = KmsKeyId,
+            FileFilter = ImportFileSelection.Build(
+                ParameterSetName == HubSet ? ImportFileSelection.IsNeededForImport : ModelSourceFile.IsVisible,
+                Matcher(Include), Matcher(Exclude)),
         };
         var copy = ParameterSetName == HubSet
             ? await CopyFromHubAsync(destination, settings).ConfigureAwait(false)
@@ -57,6 +74,17 @@ public sealed class CopyBedrockModelSourceCommand : ModelFolderCmdlet
         {
             WriteObject(copy);
         }
+    }
+
+    private static Func<string, bool>? Matcher(string[]? patterns)
+    {
+        if (patterns == null || patterns.Length == 0)
+        {
+            return null;
+        }
+
+        var compiled = patterns.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant)).ToArray();
+        return path => compiled.Any(pattern => pattern.IsMatch(path));
     }
 
     private async Task<UploadResult?> CopyFromHubAsync(S3Uri destination, CopySettings settings)

@@ -70,7 +70,7 @@ public sealed class EnterImportedModelChatCommand : ImportedModelCmdlet
             return arn;
         }, CancellationToken).ConfigureAwait(false);
         var session = new ChatSession(modelArn) { SystemPrompt = SystemPrompt, Temperature = Temperature, MaxTokens = MaxTokens };
-        _input = Console.IsInputRedirected ? new RedirectedChatInput() : (IChatInput)new ConsoleChatInput();
+        _input = Console.IsInputRedirected ? new RedirectedChatInput() : await OpenConsoleInputAsync().ConfigureAwait(false);
         try
         {
             Say($"Chatting with {ModelId}. /help for commands, /bye to leave.");
@@ -162,6 +162,31 @@ public sealed class EnterImportedModelChatCommand : ImportedModelCmdlet
         }
 
         return ModelIdentifier.Classify(ModelId).IsImported() ? invoker.WithModelAsync(ModelId, Send, cancellationToken) : Send(ModelId);
+    }
+
+    /// <summary>The terminal's line editor: PSReadLine when it is loaded (history, cursor keys, wide characters, the
+    /// user's key bindings), the console host's way (its PSConsoleHostReadLine function); otherwise our own.</summary>
+    private async Task<IChatInput> OpenConsoleInputAsync()
+    {
+        var psReadLine = await AskOnPipelineThread(() =>
+            InvokeCommand.GetCommand(PSReadLineInput.ReadLineFunction, CommandTypes.Function) != null ? new PSReadLineInput(this) : null).ConfigureAwait(false);
+        if (psReadLine != null)
+        {
+            return new ConsoleChatInput(psReadLine.ReadLine, psReadLine.Dispose);
+        }
+
+        var editor = new ConsoleLineEditor();
+        return new ConsoleChatInput(() =>
+        {
+            var line = editor.ReadLine();
+            if (line == ConsoleLineEditor.Interrupted)
+            {
+                Console.WriteLine("Use /bye or Ctrl+D to leave.");
+                return "";
+            }
+
+            return line;
+        }, () => { });
     }
 
     private string? ReadMessage()
@@ -299,85 +324,126 @@ public sealed class EnterImportedModelChatCommand : ImportedModelCmdlet
         public void Dispose() => _available.Dispose();
     }
 
-    /// <summary>A terminal: Ctrl+C is read as a key while chatting, so it stops a reply instead of the command.</summary>
-    private sealed class ConsoleChatInput : IChatInput
+    /// <summary>PSReadLine's ReadLine, run on the pipeline thread. While the chat lasts, the lines entered go to
+    /// PSReadLine's history in memory only (Up recalls them, the history file does not keep them): a conversation is not
+    /// a command. PSReadLine answers Ctrl+D on an empty line with "exit", which leaves here too.</summary>
+    private sealed class PSReadLineInput : IDisposable
     {
-        private readonly bool _treatControlCAsInput;
+        public const string ReadLineFunction = "PSConsoleHostReadLine";
+        private const string KeepHistoryInMemory =
+            "$options = Get-PSReadLineOption; $saved = $options.AddToHistoryHandler; " +
+            "$options.AddToHistoryHandler = { param([string] $line) [Microsoft.PowerShell.AddToHistoryOption]::MemoryOnly }; ,$saved";
+        private const string RestoreHistoryHandler = "param($saved) (Get-PSReadLineOption).AddToHistoryHandler = $saved";
+        private readonly EnterImportedModelChatCommand _cmdlet;
+        private readonly object? _savedHistoryHandler;
+        private bool _left;
 
-        public ConsoleChatInput()
+        public PSReadLineInput(EnterImportedModelChatCommand cmdlet)
         {
-            _treatControlCAsInput = Console.TreatControlCAsInput;
-            Console.TreatControlCAsInput = true;
+            _cmdlet = cmdlet;
+            try
+            {
+                _savedHistoryHandler = cmdlet.InvokeCommand.InvokeScript(KeepHistoryInMemory).FirstOrDefault()?.BaseObject;
+            }
+            catch (RuntimeException)
+            {
+                // An older PSReadLine without the option: its history is what it is.
+            }
         }
 
         public string? ReadLine()
         {
-            var line = new StringBuilder();
-            while (true)
+            if (_left)
             {
-                var key = Console.ReadKey(intercept: true);
-                if (key.Key == ConsoleKey.C && key.Modifiers.HasFlag(ConsoleModifiers.Control))
-                {
-                    Console.WriteLine();
-                    Console.WriteLine("Use /bye or Ctrl+D to leave.");
-                    return "";
-                }
-
-                if (key.Key == ConsoleKey.D && key.Modifiers.HasFlag(ConsoleModifiers.Control) && line.Length == 0)
-                {
-                    Console.WriteLine();
-                    return null;
-                }
-
-                switch (key.Key)
-                {
-                    case ConsoleKey.Enter:
-                        Console.WriteLine();
-                        return line.ToString();
-                    case ConsoleKey.Backspace:
-                        if (line.Length > 0)
-                        {
-                            line.Length--;
-                            Console.Write("\b \b");
-                        }
-
-                        break;
-                    default:
-                        if (!char.IsControl(key.KeyChar))
-                        {
-                            line.Append(key.KeyChar);
-                            Console.Write(key.KeyChar);
-                        }
-
-                        break;
-                }
+                return null;
             }
+
+            var line = _cmdlet.AskOnPipelineThread(() => _cmdlet.InvokeCommand.InvokeScript(ReadLineFunction).FirstOrDefault()?.BaseObject as string)
+                .GetAwaiter().GetResult();
+            if (line == null || line == "exit")
+            {
+                _left = true;
+                return null;
+            }
+
+            return line;
         }
+
+        public void Dispose()
+        {
+            var saved = _savedHistoryHandler;
+            _cmdlet.OnPipelineThread(() =>
+            {
+                try
+                {
+                    _cmdlet.InvokeCommand.InvokeScript(RestoreHistoryHandler, false, System.Management.Automation.Runspaces.PipelineResultTypes.None, null, saved);
+                }
+                catch (RuntimeException)
+                {
+                    // As above: nothing was changed.
+                }
+            });
+        }
+    }
+
+    /// <summary>A terminal: Ctrl+C is read as a key while chatting, so it stops a reply instead of the command.</summary>
+    private sealed class ConsoleChatInput : IChatInput
+    {
+        private readonly bool _treatControlCAsInput;
+        private readonly Func<string?> _readLine;
+        private readonly Action _close;
+
+        public ConsoleChatInput(Func<string?> readLine, Action close)
+        {
+            _readLine = readLine;
+            _close = close;
+            _treatControlCAsInput = Console.TreatControlCAsInput;
+            Console.TreatControlCAsInput = true;
+        }
+
+        public string? ReadLine() => _readLine();
 
         public IDisposable WatchForInterrupt(Action interrupt)
         {
             var done = new CancellationTokenSource();
-            _ = Task.Run(async () =>
+            var watcher = Task.Run(async () =>
             {
-                while (!done.IsCancellationRequested)
+                try
                 {
-                    while (Console.KeyAvailable)
+                    while (!done.IsCancellationRequested)
                     {
-                        var key = Console.ReadKey(intercept: true);
-                        if (key.Key == ConsoleKey.C && key.Modifiers.HasFlag(ConsoleModifiers.Control))
+                        while (!done.IsCancellationRequested && Console.KeyAvailable)
                         {
-                            interrupt();
-                            return;
+                            var key = Console.ReadKey(intercept: true);
+                            if (key.Key == ConsoleKey.C && key.Modifiers.HasFlag(ConsoleModifiers.Control))
+                            {
+                                interrupt();
+                                return;
+                            }
                         }
-                    }
 
-                    await Task.Delay(50).ConfigureAwait(false);
+                        await Task.Delay(50, done.Token).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException)
+                {
                 }
             });
-            return new Callback(() => done.Cancel());
+            // The watcher must have stopped reading keys before the line editor starts: a key typed just after the
+            // reply would otherwise go to the watcher, and two threads reading the console at once confuse its parser.
+            return new Callback(() =>
+            {
+                done.Cancel();
+                watcher.Wait();
+                done.Dispose();
+            });
         }
 
-        public void Dispose() => Console.TreatControlCAsInput = _treatControlCAsInput;
+        public void Dispose()
+        {
+            Console.TreatControlCAsInput = _treatControlCAsInput;
+            _close();
+        }
     }
 
     private sealed class Callback : IDisposable

@@ -84,7 +84,7 @@ public sealed class GetImportedModelPromptCommand : AwsCmdlet
 
         var jinja = ReadIfPresent(System.IO.Path.Combine(folder, ChatTemplateSource.TemplateFileName));
         var tokenizerConfig = ReadIfPresent(System.IO.Path.Combine(folder, ChatTemplateSource.TokenizerConfigFileName));
-        return (ChatTemplateSource.Read(jinja, tokenizerConfig), System.IO.Path.Combine(folder, ImportedModelPrompt.TemplateFileName(jinja)));
+        return (ChatTemplateSource.Read(jinja, tokenizerConfig, folder), System.IO.Path.Combine(folder, ImportedModelPrompt.TemplateFileName(jinja)));
     }
 
     private static string? ReadIfPresent(string file) => File.Exists(file) ? File.ReadAllText(file) : null;

@@ -55,9 +55,11 @@ public sealed class TestBedrockModelSourceCommand : ModelFolderCmdlet
             hubClient?.Dispose();
         }
 
+        // Each finding a job would not fail on but the user should act on (a missing chat template, a config.json without
+        // "architectures") goes to the warning stream as well as into the report.
         foreach (var warning in report.Warnings)
         {
-            WriteVerbose(warning.ToString());
+            WriteWarning(warning.Code + (warning.File == null ? "" : " (" + warning.File + ")") + ": " + warning.Message);
         }
 
         WriteObject(Quiet ? (object)report.Passed : report);

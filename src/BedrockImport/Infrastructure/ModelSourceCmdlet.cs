@@ -70,6 +70,7 @@ public abstract class ModelSourceCmdlet : AwsCmdlet
             PartSizeBytes = settings.PartSizeBytes > 0 ? settings.PartSizeBytes : (long?)null,
             Concurrency = settings.Concurrency > 0 ? settings.Concurrency : (int?)null,
             KmsKeyId = settings.KmsKeyId,
+            FileFilter = settings.FileFilter,
             Log = Log,
         };
         var progress = new ThrottledProgress<TransferProgress>(p => WriteProgress(ToRecord(activity, p)));
@@ -102,5 +103,8 @@ public abstract class ModelSourceCmdlet : AwsCmdlet
         public long PartSizeBytes { get; set; }
         public int Concurrency { get; set; }
         public string? KmsKeyId { get; set; }
+
+        /// <summary>Which relative paths to copy; null = every visible file.</summary>
+        public Func<string, bool>? FileFilter { get; set; }
     }
 }

@@ -90,6 +90,28 @@ public class ModelPackageValidatorTests
         Assert.Equal(ModelPackageSeverity.Warning, warning.Severity);
     }
 
+    [Fact]
+    public void A_config_with_model_type_but_no_architectures_passes_with_a_warning_that_names_the_class_to_add()
+    {
+        using var temp = new TempFolder();
+        var info = SyntheticModel.Write(temp.Sub("model"), new SyntheticModelOptions());
+        var configPath = Path.Combine(info.Folder, ModelPackageValidator.ConfigFile);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        Assert.True(config.Remove("architectures"));
+        File.WriteAllText(configPath, config.ToJsonString());
+
+        var report = ModelPackageValidator.Validate(new LocalFolderSource(info.Folder));
+
+        Assert.True(report.Passed, string.Join("\n", report.Problems));
+        Assert.Equal("llama", report.ModelType);
+        var warning = Assert.Single(report.Problems);
+        Assert.Equal(Codes.ConfigArchitecturesMissing, warning.Code);
+        Assert.Equal(ModelPackageSeverity.Warning, warning.Severity);
+        Assert.Equal(ModelPackageValidator.ConfigFile, warning.File);
+        Assert.Contains("no \"architectures\"", warning.Message);
+        Assert.Contains("[\"LlamaForCausalLM\"]", warning.Message);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -84,6 +84,7 @@ public class ErrorCatalogueTests
             new InvocationResponseFormatException("m"),
             new ChatTemplateException("m"),
             new ChatTemplateRaisedException("Conversation roles must alternate", 3),
+            new ChatTemplateLimitException(ChatTemplateLimit.LoopIterations, 5, "m"),
             new BedrockImport.Engine.ModelPackage.SafetensorsFormatException("SafetensorsHeaderNotJson", "m"),
         };
 
@@ -94,7 +95,8 @@ public class ErrorCatalogueTests
                 ("HubError", ErrorKind.Unreachable), ("ProfileNotFound", ErrorKind.NotFound), ("InvalidEndpointUrl", ErrorKind.Invalid),
                 ("NoCredentials", ErrorKind.NoCredentials), ("InvalidS3Uri", ErrorKind.Invalid), ("InvalidHuggingFaceModel", ErrorKind.Invalid),
                 ("InvocationResponseFormatException", ErrorKind.BadResponse), ("ChatTemplateException", ErrorKind.InvalidData),
-                ("ChatTemplateRaisedException", ErrorKind.Invalid), ("SafetensorsFormatException", ErrorKind.InvalidData),
+                ("ChatTemplateRaisedException", ErrorKind.Invalid), ("ChatTemplateLimitExceeded", ErrorKind.InvalidData),
+                ("SafetensorsFormatException", ErrorKind.InvalidData),
             },
             errors.Select(e => (e.ErrorId, e.Kind)));
     }

@@ -78,11 +78,14 @@ internal sealed class BedrockTestEndpoint : IAsyncDisposable
         return $"s3://{bucket}/{prefix}/";
     }
 
-    public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object body = null)
+    /// <summary>A signed Bedrock call; <paramref name="completion"/> ResponseHeadersRead returns before the body is read
+    /// (to read a stream while the server still writes it).</summary>
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object body = null,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         var bytes = body is null ? null : body as byte[] ?? Encoding.UTF8.GetBytes(body as string ?? JsonSerializer.Serialize(body));
         var headers = bytes is null ? null : new Dictionary<string, string> { ["Content-Type"] = "application/json" };
-        return Endpoint.SendSignedAsync(method, path, bytes, headers, service: "bedrock");
+        return Endpoint.SendSignedAsync(method, path, bytes, headers, service: "bedrock", completion: completion);
     }
 
     public Task<HttpResponseMessage> CreateJobAsync(string s3Uri, string jobName = null, string modelName = null, string token = null)

@@ -6,12 +6,13 @@ using BedrockImport.Engine.ModelPackage;
 using BedrockImport.Inference.Generation;
 using BedrockImport.Inference.Model;
 using BedrockImport.Inference.Tokenization;
+using BedrockImport.LocalEndpoint.Bedrock;
 
 namespace BedrockImport.LocalEndpoint.Tests.Bedrock;
 
 /// <summary>The bedrock.engine = "weights" knob: the tiny transformers-written fixture models (shared with the inference
 /// tests, linked into this project's output) imported into the endpoint and answered by their own weights.</summary>
-public sealed class WeightsEngineTests
+public sealed partial class WeightsEngineTests
 {
     private const int ReferenceTokens = 12;
     private static readonly string FixturesFolder = Path.Combine(AppContext.BaseDirectory, "Fixtures");
@@ -252,28 +253,73 @@ public sealed class WeightsEngineTests
     }
 
     [Fact]
-    public async Task The_models_report_names_the_engine_and_an_unsupported_architecture_keeps_the_stand_in()
+    public async Task Auto_runs_the_weights_it_can_and_keeps_the_stand_in_for_the_others_and_says_why()
     {
-        await using var endpoint = await StartAsync();
+        await using var endpoint = await BedrockTestEndpoint.StartAsync();
+        Assert.Equal("auto", endpoint.Endpoint.Server.Knobs.Current.Bedrock.Engine);
         var llama = await ImportFixtureAsync(endpoint, "llama");
         var bigCode = await endpoint.ImportModelAsync(new SyntheticModelOptions { Architecture = "GPTBigCodeForCausalLM", ModelType = "gpt_bigcode" });
+        // New-BedrockSampleModel's model: a llama config, but a WordLevel tokenizer and pseudo-random weight bytes.
+        var sample = await endpoint.ImportModelAsync();
 
-        // The stand-in answers the unsupported model at once: no cold start of weights it cannot run.
-        var standIn = await BedrockTestEndpoint.JsonAsync(await endpoint.InvokeAsync(bigCode, new { prompt = "Hello", max_gen_len = 5 }), HttpStatusCode.OK);
-        Assert.False(string.IsNullOrEmpty(standIn.GetProperty("generation").GetString()));
+        // The stand-in answers the models the engine cannot run at once: no cold start of weights it cannot run.
+        foreach (var standInModel in new[] { bigCode, sample })
+        {
+            var standIn = await BedrockTestEndpoint.JsonAsync(await endpoint.InvokeAsync(standInModel, new { prompt = "Hello", max_gen_len = 5 }), HttpStatusCode.OK);
+            Assert.False(string.IsNullOrEmpty(standIn.GetProperty("generation").GetString()));
+        }
         await UntilLoadedAsync(() => endpoint.InvokeAsync(llama, CompletionBody("Hello", openAi: false)));
 
         var report = await BedrockTestEndpoint.JsonAsync(await endpoint.Endpoint.Http.GetAsync("/_admin/models"), HttpStatusCode.OK);
+        Assert.Equal("auto", report.GetProperty("engineKnob").GetString());
         var models = report.GetProperty("models").EnumerateArray().ToDictionary(m => m.GetProperty("modelArn").GetString());
         Assert.Equal("weights", models[llama].GetProperty("engine").GetString());
         Assert.Equal("loaded", models[llama].GetProperty("state").GetString());
+        Assert.Contains("llama", models[llama].GetProperty("reason").GetString());
+        Assert.Equal(ReferenceTokens, models[llama].GetProperty("lastGeneration").GetProperty("outputTokens").GetInt32());
+        Assert.True(models[llama].GetProperty("lastGeneration").GetProperty("decodeTokensPerSecond").GetDouble() > 0);
         Assert.Equal("stand-in", models[bigCode].GetProperty("engine").GetString());
         Assert.Equal("unsupported", models[bigCode].GetProperty("state").GetString());
         Assert.Contains("gpt_bigcode", models[bigCode].GetProperty("reason").GetString());
+        Assert.Equal("stand-in", models[sample].GetProperty("engine").GetString());
+        Assert.Equal("unsupported", models[sample].GetProperty("state").GetString());
+        Assert.Contains("tokenizer", models[sample].GetProperty("reason").GetString());
+        Assert.Contains("WordLevel", models[sample].GetProperty("reason").GetString());
 
-        endpoint.SetKnobs(null);
+        // "weights" insists: the models it cannot run are refused, not answered with pseudo-text.
+        endpoint.SetKnobs(k => k.Bedrock.Engine = "weights");
+        var refused = await BedrockTestEndpoint.ErrorAsync(await endpoint.InvokeAsync(sample, new { prompt = "Hello", max_gen_len = 5 }), 424, "ModelErrorException");
+        Assert.Contains("WordLevel", refused);
+        var strict = await BedrockTestEndpoint.JsonAsync(await endpoint.Endpoint.Http.GetAsync("/_admin/models"), HttpStatusCode.OK);
+        var strictModels = strict.GetProperty("models").EnumerateArray().ToDictionary(m => m.GetProperty("modelArn").GetString());
+        Assert.Equal("none", strictModels[sample].GetProperty("engine").GetString());
+        Assert.Equal("weights", strictModels[llama].GetProperty("engine").GetString());
+
+        endpoint.SetKnobs(k => k.Bedrock.Engine = "stand-in");
         var off = await BedrockTestEndpoint.JsonAsync(await endpoint.Endpoint.Http.GetAsync("/_admin/models"), HttpStatusCode.OK);
         Assert.All(off.GetProperty("models").EnumerateArray(), m => Assert.Equal("stand-in", m.GetProperty("engine").GetString()));
+    }
+
+    [Fact]
+    public async Task Deleting_the_imported_model_unloads_it_and_removes_its_engine_folder()
+    {
+        var reference = ReferenceOf("llama");
+        await using var endpoint = await StartAsync();
+        var arn = await ImportFixtureAsync(endpoint, "llama");
+        await BedrockTestEndpoint.JsonAsync(await UntilLoadedAsync(() => endpoint.InvokeAsync(arn, CompletionBody(reference.Prompt, openAi: false))), HttpStatusCode.OK);
+        var engineRoot = Path.Combine(endpoint.Endpoint.DataDirectory, "bedrock", "engine");
+        Assert.Single(Directory.GetDirectories(engineRoot));
+        // The folder is named by the import job's id: the engine's own handle on the loaded model, to see it unloaded.
+        var engine = WeightsEngine.Of(endpoint.Endpoint.Server.Context);
+        var record = new ImportJobRecord { JobId = Path.GetFileName(Directory.GetDirectories(engineRoot)[0]) };
+        var loaded = engine.Acquire(record, endpoint.Endpoint.Server.Knobs.Current.Bedrock);
+        Assert.False(loaded.Disposed);
+
+        await BedrockTestEndpoint.JsonAsync(await endpoint.SendAsync(HttpMethod.Delete, "imported-models/" + Uri.EscapeDataString(arn)), HttpStatusCode.OK);
+        Assert.True(loaded.Disposed);
+        Assert.Empty(Directory.GetDirectories(engineRoot));
+        var report = await BedrockTestEndpoint.JsonAsync(await endpoint.Endpoint.Http.GetAsync("/_admin/models"), HttpStatusCode.OK);
+        Assert.Empty(report.GetProperty("models").EnumerateArray());
     }
 
     [Fact]

@@ -61,12 +61,15 @@ internal static partial class JinjaBuiltins
                 var separator = JinjaValues.ToStr(Arg(0, "d", ""));
                 var attribute = Arg(1, "attribute", null);
                 var items = JinjaValues.Iterate(value, line);
-                return string.Join(separator, items.Select(i => JinjaValues.ToStr(attribute is string a ? GetAttribute(i, a, line) : i)));
+                return Join(separator, items.Select(i => JinjaValues.ToStr(attribute is string a ? GetAttribute(i, a, line) : i)), line);
             }
             case "tojson":
             {
                 var indent = Arg(0, "indent", null);
-                var indentWidth = indent == null || indent is Undefined ? (int?)null : (int)JinjaValues.ToLong(indent, line);
+                // json.dumps treats a negative indent as 0; a huge one is as long as the output could ever be.
+                var indentWidth = indent == null || indent is Undefined
+                    ? (int?)null
+                    : (int)Math.Min(Math.Max(0, JinjaValues.ToLong(indent, line)), context.Limits.MaxOutputLength + 1L);
                 var separators = Arg(1, "separators", null) as List<object?>;
                 var itemSeparator = separators != null && separators.Count == 2 ? JinjaValues.ToStr(separators[0]) : indentWidth == null ? ", " : ",";
                 var keySeparator = separators != null && separators.Count == 2 ? JinjaValues.ToStr(separators[1]) : ": ";
@@ -82,19 +85,26 @@ internal static partial class JinjaBuiltins
                 var text = JinjaValues.ToStr(value);
                 var old = JinjaValues.ToStr(Arg(0, "old", ""));
                 var replacement = JinjaValues.ToStr(Arg(1, "new", ""));
-                return old.Length == 0 ? text : text.Replace(old, replacement);
+                return Replace(text, old, replacement, line);
             }
             case "int":
-                return ToInt(value, Arg(0, "default", 0L));
+                return ToInt(value, Arg(0, "default", 0L), line);
             case "float":
                 return ToFloat(value, Arg(0, "default", 0.0));
             case "abs":
-                return value is double dv ? Math.Abs(dv) : (object)Math.Abs(JinjaValues.ToLong(value, line));
+                if (value is double dv) return Math.Abs(dv);
+                var integer = JinjaValues.ToLong(value, line);
+                if (integer == long.MinValue) throw new ChatTemplateException("abs() of " + integer + " does not fit in a 64-bit integer.", line);
+                return Math.Abs(integer);
             case "unique":
             {
                 var unique = new List<object?>();
                 foreach (var item in JinjaValues.Iterate(value, line))
+                {
+                    // Quadratic: a million items would take hours without the render's clock.
+                    context.Clock.Check(line);
                     if (!unique.Any(u => JinjaValues.AreEqual(u, item))) unique.Add(item);
+                }
                 return unique;
             }
             case "select":
@@ -144,16 +154,30 @@ internal static partial class JinjaBuiltins
                 var reverse = JinjaValues.Truthy(Arg(0, "reverse", false));
                 var attribute = Arg(2, "attribute", null) as string;
                 var items = JinjaValues.Iterate(value, line).ToList();
-                items.Sort((a, b) => JinjaValues.Compare(attribute == null ? a : GetAttribute(a, attribute, line), attribute == null ? b : GetAttribute(b, attribute, line), line));
+                try
+                {
+                    items.Sort((a, b) => JinjaValues.Compare(attribute == null ? a : GetAttribute(a, attribute, line), attribute == null ? b : GetAttribute(b, attribute, line), line));
+                }
+                catch (InvalidOperationException e) when (e.InnerException is ChatTemplateException inner)
+                {
+                    // List.Sort wraps what the comparison throws; the template's error is the one to report.
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(inner).Throw();
+                }
                 if (reverse) items.Reverse();
                 return items;
             }
             case "indent":
             {
                 var width = Arg(0, "width", 4L);
-                var pad = width is string ps ? ps : new string(' ', (int)JinjaValues.ToLong(width, line));
+                var text = JinjaValues.ToStr(value);
+                var lines = text.Split('\n');
+                var padWidth = width is string ps ? ps.Length : Math.Max(0, JinjaValues.ToLong(width, line));
+                // Checked before the padding is made: it repeats on every line that is not blank.
+                var padded = lines.Count(l => l.Length > 0);
+                if (padWidth > 0 && padded > (context.Limits.MaxOutputLength - (long)text.Length) / padWidth)
+                    context.Limits.CheckLength(context.Limits.MaxOutputLength + 1L, line);
+                var pad = width is string padText ? padText : new string(' ', (int)padWidth);
                 var first = JinjaValues.Truthy(Arg(1, "first", false));
-                var lines = JinjaValues.ToStr(value).Split('\n');
                 for (var i = 0; i < lines.Length; i++)
                     if ((i > 0 || first) && lines[i].Length > 0) lines[i] = pad + lines[i];
                 return string.Join("\n", lines);
@@ -184,15 +208,15 @@ internal static partial class JinjaBuiltins
         }
     }
 
-    private static object? ToInt(object? value, object? fallback)
+    private static object? ToInt(object? value, object? fallback, int line)
     {
         switch (value)
         {
             case long l: return l;
             case bool b: return b ? 1L : 0L;
-            case double d: return (long)Math.Truncate(d);
+            case double d: return JinjaValues.DoubleToLong(Math.Truncate(d), line);
             case string s when long.TryParse(PythonText.Strip(s), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed): return parsed;
-            case string s when double.TryParse(PythonText.Strip(s), NumberStyles.Float, CultureInfo.InvariantCulture, out var real): return (long)Math.Truncate(real);
+            case string s when double.TryParse(PythonText.Strip(s), NumberStyles.Float, CultureInfo.InvariantCulture, out var real): return JinjaValues.DoubleToLong(Math.Truncate(real), line);
             default: return fallback;
         }
     }

@@ -46,14 +46,14 @@ internal static partial class JinjaBuiltins
                 {
                     var separator = args.Count > 0 ? args[0] : kwargs.TryGetValue("sep", out var sep) ? sep : null;
                     var max = args.Count > 1 ? JinjaValues.ToLong(args[1], line) : kwargs.TryGetValue("maxsplit", out var m) ? JinjaValues.ToLong(m, line) : -1;
-                    return Split(s, separator as string, max);
+                    return Split(s, separator as string, max, line);
                 });
             case "replace":
                 return new JinjaFunction(name, (args, _) =>
                 {
                     var old = args.Count > 0 ? JinjaValues.ToStr(args[0]) : "";
                     var replacement = args.Count > 1 ? JinjaValues.ToStr(args[1]) : "";
-                    return old.Length == 0 ? s : s.Replace(old, replacement);
+                    return Replace(s, old, replacement, line);
                 });
             case "find":
                 return new JinjaFunction(name, (args, _) => (long)s.IndexOf(args.Count > 0 ? JinjaValues.ToStr(args[0]) : "", StringComparison.Ordinal));
@@ -67,9 +67,14 @@ internal static partial class JinjaBuiltins
                     return count;
                 });
             case "join":
-                return new JinjaFunction(name, (args, _) => string.Join(s, JinjaValues.Iterate(args.Count > 0 ? args[0] : null, line).Select(JinjaValues.ToStr)));
+                return new JinjaFunction(name, (args, _) => Join(s, JinjaValues.Iterate(args.Count > 0 ? args[0] : null, line).Select(JinjaValues.ToStr), line));
             case "splitlines":
-                return new JinjaFunction(name, (_, __) => s.Replace("\r\n", "\n").Split('\n').Select(x => (object?)x).ToList());
+                return new JinjaFunction(name, (_, __) =>
+                {
+                    var lines = s.Replace("\r\n", "\n").Split('\n');
+                    JinjaLimits.Current.CheckItems(lines.Length, line);
+                    return lines.Select(x => (object?)x).ToList();
+                });
             case "isdigit": return new JinjaFunction(name, (_, __) => s.Length > 0 && s.All(char.IsDigit));
             case "isspace": return new JinjaFunction(name, (_, __) => s.Length > 0 && s.All(PythonText.IsSpace));
             default: return null;
@@ -82,8 +87,9 @@ internal static partial class JinjaBuiltins
         return args[0] is List<object?> options ? options.Select(JinjaValues.ToStr) : new[] { JinjaValues.ToStr(args[0]) };
     }
 
-    private static List<object?> Split(string s, string? separator, long max)
+    private static List<object?> Split(string s, string? separator, long max, int line)
     {
+        var limits = JinjaLimits.Current;
         var parts = new List<object?>();
         if (separator == null)
         {
@@ -100,6 +106,7 @@ internal static partial class JinjaBuiltins
                 var end = position;
                 while (end < s.Length && !PythonText.IsSpace(s[end])) end++;
                 parts.Add(s.Substring(position, end - position));
+                limits.CheckItems(parts.Count, line);
                 position = end;
             }
             return parts;
@@ -115,15 +122,18 @@ internal static partial class JinjaBuiltins
                 return parts;
             }
             parts.Add(s.Substring(start, index - start));
+            limits.CheckItems(parts.Count, line);
             start = index + separator.Length;
         }
     }
 
     private static string Strftime(DateTime time, string format)
     {
+        var limits = JinjaLimits.Current;
         var builder = new StringBuilder();
         for (var i = 0; i < format.Length; i++)
         {
+            limits.CheckLength(builder.Length);
             if (format[i] != '%' || i + 1 >= format.Length)
             {
                 builder.Append(format[i]);

@@ -38,12 +38,11 @@ internal static partial class JinjaBuiltins
                 if (args.Count > 2) step = JinjaValues.ToLong(args[2], 0);
             }
             if (step == 0) throw new ChatTemplateException("range() step must not be zero.");
-            var list = new List<object?>();
-            for (var i = start; step > 0 ? i < stop : i > stop; i += step)
-            {
-                list.Add(i);
-                if (list.Count > 100_000) throw new ChatTemplateException("range() is too long.");
-            }
+            // Counted before it is built, and in decimal so that range(-2**62, 2**62) cannot overflow the count.
+            var count = step > 0 ? (stop > start ? ((decimal)stop - start + step - 1) / step : 0) : (start > stop ? ((decimal)start - stop - step - 1) / -(decimal)step : 0);
+            JinjaLimits.Current.CheckItems((long)Math.Min(Math.Floor(count), long.MaxValue));
+            var list = new List<object?>((int)Math.Floor(count));
+            for (long i = 0, value = start; i < list.Capacity; i++, value += step) list.Add(value);
             return list;
         }));
         scope.Set("strftime_now", new JinjaFunction("strftime_now", (args, _) =>
@@ -52,6 +51,10 @@ internal static partial class JinjaBuiltins
 
     public static object? GetAttribute(object? target, string name, int line)
     {
+        // Python's object internals (__class__, __globals__, __init__, __subclasses__, ...) are what sandbox escapes
+        // climb; nothing here is a Python object, and such a name is undefined whatever it is asked of, even a dict
+        // that has it as a key (Jinja's sandbox does the same). Items (x['__class__']) stay plain dictionary lookups.
+        if (name.StartsWith("__", StringComparison.Ordinal)) return Undefined.Instance;
         switch (target)
         {
             case Dictionary<string, object?> dict:
@@ -60,6 +63,8 @@ internal static partial class JinjaBuiltins
                 return dict.TryGetValue(name, out var value) ? value : Undefined.Instance;
             case JinjaNamespace ns:
                 return ns.Attributes.TryGetValue(name, out var attribute) ? attribute : Undefined.Instance;
+            case JinjaLoop loop:
+                return loop.Get(name);
             case string s:
                 return StringMethod(s, name, line) ?? (object)Undefined.Instance;
             default:
@@ -91,49 +96,68 @@ internal static partial class JinjaBuiltins
     {
         var s = step ?? 1;
         if (s == 0) throw new ChatTemplateException("Slice step cannot be zero.", line);
-        List<object?> items;
-        var isString = target is string;
-        if (target is string text) items = text.Select(c => (object?)c.ToString()).ToList();
-        else if (target is List<object?> list) items = list;
-        else if (target is Undefined) return Undefined.Instance;
-        else throw new ChatTemplateException("'" + JinjaValues.TypeName(target) + "' object cannot be sliced.", line);
+        var text = target as string;
+        var items = target as List<object?>;
+        if (text == null && items == null)
+        {
+            if (target is Undefined) return Undefined.Instance;
+            throw new ChatTemplateException("'" + JinjaValues.TypeName(target) + "' object cannot be sliced.", line);
+        }
 
-        var count = items.Count;
+        var count = text?.Length ?? items!.Count;
         long Normalize(long? value, long whenMissing, long low, long high)
         {
             if (value == null) return whenMissing;
             var v = value.Value < 0 ? value.Value + count : value.Value;
             return Math.Max(low, Math.Min(high, v));
         }
-        var result = new List<object?>();
+        var picked = new List<int>();
         if (s > 0)
         {
             var from = Normalize(start, 0, 0, count);
             var to = Normalize(stop, count, 0, count);
-            for (var i = from; i < to; i += s) result.Add(items[(int)i]);
+            if (s == 1 && text != null) return from < to ? text.Substring((int)from, (int)(to - from)) : "";
+            // Stepping compares the distance left with the step: i + s can wrap round for a step near long.MaxValue.
+            for (var i = from; i < to; i = to - i > s ? i + s : to) picked.Add((int)i);
         }
         else
         {
             var from = Normalize(start, count - 1, -1, count - 1);
             var to = Normalize(stop, -1, -1, count - 1);
-            for (var i = from; i > to; i += s) result.Add(items[(int)i]);
+            for (var i = from; i > to; i = s != long.MinValue && i - to > -s ? i + s : to) picked.Add((int)i);
         }
-        return isString ? string.Concat(result.Select(x => (string)x!)) : (object)result;
+        if (text != null)
+        {
+            var builder = new StringBuilder(picked.Count);
+            foreach (var i in picked) builder.Append(text[i]);
+            return builder.ToString();
+        }
+        return picked.Select(i => items![i]).ToList();
     }
 
     public static object? Arithmetic(string op, object? left, object? right, int line)
     {
-        if (op == "~") return JinjaValues.ToStr(left) + JinjaValues.ToStr(right);
+        var limits = JinjaLimits.Current;
+        if (op == "~") return Concat(JinjaValues.ToStr(left), JinjaValues.ToStr(right), limits, line);
         if (op == "+")
         {
-            if (left is string ls && right is string rs) return ls + rs;
-            if (left is List<object?> ll && right is List<object?> rl) return ll.Concat(rl).ToList();
+            if (left is string ls && right is string rs) return Concat(ls, rs, limits, line);
+            if (left is List<object?> ll && right is List<object?> rl)
+            {
+                limits.CheckItems((long)ll.Count + rl.Count, line);
+                return ll.Concat(rl).ToList();
+            }
         }
         if (op == "*")
         {
-            if (left is string s && (right is long || right is bool)) return Repeat(s, JinjaValues.ToLong(right, line));
+            if (left is string s && (right is long || right is bool)) return Repeat(s, JinjaValues.ToLong(right, line), limits, line);
             if (left is List<object?> l && (right is long || right is bool))
-                return l.Count * Math.Max(0, JinjaValues.ToLong(right, line)) > MaxRepeatLength ? throw new ChatTemplateException("List repetition is too long.", line) : Enumerable.Range(0, (int)Math.Max(0, JinjaValues.ToLong(right, line))).SelectMany(_ => l).ToList();
+            {
+                var times = Math.Max(0, JinjaValues.ToLong(right, line));
+                // Compared by division: l.Count * times can overflow a long and come out small.
+                if (l.Count > 0 && times > limits.MaxLoopIterations / l.Count) limits.CheckItems(limits.MaxLoopIterations + 1L, line);
+                return Enumerable.Range(0, (int)times).SelectMany(_ => l).ToList();
+            }
         }
         if (!JinjaValues.IsNumber(left) || !JinjaValues.IsNumber(right))
         {
@@ -144,21 +168,32 @@ internal static partial class JinjaBuiltins
         if (integers)
         {
             long a = JinjaValues.ToLong(left, line), b = JinjaValues.ToLong(right, line);
-            switch (op)
+            // Python's integers have no bound; these are 64-bit, and a result past that is a template error
+            // (never a silent wrap, never an OverflowException).
+            try
             {
-                case "+": return a + b;
-                case "-": return a - b;
-                case "*": return a * b;
-                case "/":
-                    if (b == 0) throw new ChatTemplateException("Division by zero.", line);
-                    return (double)a / b;
-                case "//":
-                    if (b == 0) throw new ChatTemplateException("Division by zero.", line);
-                    return (long)Math.Floor((double)a / b);
-                case "%":
-                    if (b == 0) throw new ChatTemplateException("Modulo by zero.", line);
-                    return ((a % b) + b) % b;
-                case "**": return b >= 0 ? (object)(long)Math.Pow(a, b) : Math.Pow(a, b);
+                switch (op)
+                {
+                    case "+": return checked(a + b);
+                    case "-": return checked(a - b);
+                    case "*": return checked(a * b);
+                    case "/":
+                        if (b == 0) throw new ChatTemplateException("Division by zero.", line);
+                        return (double)a / b;
+                    case "//":
+                        if (b == 0) throw new ChatTemplateException("Division by zero.", line);
+                        return FloorDivide(a, b);
+                    case "%":
+                        if (b == 0) throw new ChatTemplateException("Modulo by zero.", line);
+                        if (b == -1) return 0L; // long.MinValue % -1 throws in .NET; the answer is 0 for every a
+                        var remainder = a % b;
+                        return remainder != 0 && (remainder < 0) != (b < 0) ? remainder + b : remainder;
+                    case "**": return b >= 0 ? (object)Power(a, b) : Math.Pow(a, b);
+                }
+            }
+            catch (OverflowException)
+            {
+                throw IntegerOverflow(JinjaValues.ToStr(a) + " " + op + " " + JinjaValues.ToStr(b), line);
             }
         }
         double x = JinjaValues.ToDouble(left), y = JinjaValues.ToDouble(right);
@@ -175,12 +210,70 @@ internal static partial class JinjaBuiltins
         throw new ChatTemplateException("Unknown operator " + op + ".", line);
     }
 
-    private const long MaxRepeatLength = 10_000_000;
+    /// <summary>The error for an integer past 64 bits: <paramref name="what"/> names the literal or operation.</summary>
+    internal static ChatTemplateException IntegerOverflow(string what, int line) =>
+        new ChatTemplateException(what + " does not fit in a 64-bit integer (chat templates compute with 64-bit integers).", line);
 
-    private static string Repeat(string s, long times)
+    /// <summary>a // b rounded toward negative infinity, exactly (through a double, 2**62 + 1 // 1 would lose its last bit).</summary>
+    private static long FloorDivide(long a, long b)
     {
-        if (times > 0 && s.Length * times > MaxRepeatLength) throw new ChatTemplateException("String repetition is too long.");
-        var builder = new StringBuilder();
+        var quotient = checked(a / b); // long.MinValue / -1 is the one quotient that overflows
+        return a % b != 0 && (a < 0) != (b < 0) ? quotient - 1 : quotient;
+    }
+
+    /// <summary>a ** b for b >= 0 by repeated squaring, checked at every step.</summary>
+    private static long Power(long a, long b)
+    {
+        if (a == 0) return b == 0 ? 1 : 0;
+        if (a == 1) return 1;
+        if (a == -1) return (b & 1) == 0 ? 1 : -1;
+        long result = 1;
+        var square = a;
+        while (true)
+        {
+            if ((b & 1) != 0) result = checked(result * square);
+            b >>= 1;
+            if (b == 0) return result;
+            square = checked(square * square);
+        }
+    }
+
+    /// <summary>str.replace, counted before it is built: one character replaced by a long string, everywhere in a long
+    /// text, would otherwise be a string of terabytes.</summary>
+    private static string Replace(string text, string old, string replacement, int line)
+    {
+        if (old.Length == 0) return text;
+        if (replacement.Length > old.Length)
+        {
+            long occurrences = 0;
+            for (var i = text.IndexOf(old, StringComparison.Ordinal); i >= 0; i = text.IndexOf(old, i + old.Length, StringComparison.Ordinal)) occurrences++;
+            JinjaLimits.Current.CheckLength(text.Length + occurrences * (replacement.Length - old.Length), line);
+        }
+        return text.Replace(old, replacement);
+    }
+
+    /// <summary>separator.join(items), counted before it is built (the same long string a million times over).</summary>
+    private static string Join(string separator, IEnumerable<string> items, int line)
+    {
+        var parts = items.ToList();
+        long length = parts.Count > 0 ? (long)separator.Length * (parts.Count - 1) : 0;
+        foreach (var part in parts) length += part.Length;
+        JinjaLimits.Current.CheckLength(length, line);
+        return string.Join(separator, parts);
+    }
+
+    private static string Concat(string left, string right, JinjaLimits limits, int line)
+    {
+        limits.CheckLength((long)left.Length + right.Length, line);
+        return left + right;
+    }
+
+    private static string Repeat(string s, long times, JinjaLimits limits, int line)
+    {
+        if (times <= 0 || s.Length == 0) return "";
+        // Compared by division: s.Length * times can overflow a long and come out small (or negative).
+        if (times > limits.MaxOutputLength / s.Length) limits.CheckLength(limits.MaxOutputLength + 1L, line);
+        var builder = new StringBuilder(s.Length * (int)times);
         for (var i = 0; i < times; i++) builder.Append(s);
         return builder.ToString();
     }

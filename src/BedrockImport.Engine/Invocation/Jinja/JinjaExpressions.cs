@@ -3,7 +3,25 @@ namespace BedrockImport.Engine.Invocation.Jinja;
 internal abstract class Expr
 {
     protected Expr(int line) { Line = line; }
+
+    /// <summary>A node over <paramref name="children"/>: its depth is checked as it is built, so evaluating it cannot
+    /// run deeper than MaxNestingDepth (a long chain like a ~ b ~ c ~ ... nests one level per operator).</summary>
+    protected Expr(int line, params Expr?[] children) : this(line, (IEnumerable<Expr?>)children) { }
+
+    protected Expr(int line, IEnumerable<Expr?> children)
+    {
+        Line = line;
+        var deepest = 0;
+        foreach (var child in children)
+            if (child != null && child.Depth > deepest) deepest = child.Depth;
+        Depth = deepest + 1;
+        JinjaLimits.Current.CheckDepth(Depth, line);
+    }
+
     public int Line { get; }
+
+    /// <summary>Levels of the tree under this node, itself included.</summary>
+    public int Depth { get; } = 1;
     public abstract object? Eval(RenderContext context);
 }
 
@@ -24,20 +42,20 @@ internal sealed class NameExpr : Expr
 internal sealed class ListExpr : Expr
 {
     private readonly List<Expr> _items;
-    public ListExpr(List<Expr> items, int line) : base(line) { _items = items; }
-    public override object? Eval(RenderContext context) => _items.Select(i => i.Eval(context)).ToList();
+    public ListExpr(List<Expr> items, int line) : base(line, items) { _items = items; }
+    public override object? Eval(RenderContext context) => context.Limits.CheckValue(_items.Select(i => i.Eval(context)).ToList(), Line);
 }
 
 internal sealed class DictExpr : Expr
 {
     private readonly List<KeyValuePair<Expr, Expr>> _items;
-    public DictExpr(List<KeyValuePair<Expr, Expr>> items, int line) : base(line) { _items = items; }
+    public DictExpr(List<KeyValuePair<Expr, Expr>> items, int line) : base(line, items.SelectMany(i => new[] { i.Key, i.Value })) { _items = items; }
 
     public override object? Eval(RenderContext context)
     {
         var map = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var item in _items) map[JinjaValues.ToStr(item.Key.Eval(context))] = item.Value.Eval(context);
-        return map;
+        return context.Limits.CheckValue(map, Line);
     }
 }
 
@@ -45,7 +63,7 @@ internal sealed class AttributeExpr : Expr
 {
     private readonly Expr _target;
     private readonly string _name;
-    public AttributeExpr(Expr target, string name, int line) : base(line) { _target = target; _name = name; }
+    public AttributeExpr(Expr target, string name, int line) : base(line, target) { _target = target; _name = name; }
     public override object? Eval(RenderContext context) => JinjaBuiltins.GetAttribute(_target.Eval(context), _name, Line);
 }
 
@@ -53,7 +71,7 @@ internal sealed class ItemExpr : Expr
 {
     private readonly Expr _target;
     private readonly Expr _key;
-    public ItemExpr(Expr target, Expr key, int line) : base(line) { _target = target; _key = key; }
+    public ItemExpr(Expr target, Expr key, int line) : base(line, target, key) { _target = target; _key = key; }
     public override object? Eval(RenderContext context) => JinjaBuiltins.GetItem(_target.Eval(context), _key.Eval(context), Line);
 }
 
@@ -62,7 +80,7 @@ internal sealed class SliceExpr : Expr
     private readonly Expr _target;
     private readonly Expr? _start, _stop, _step;
 
-    public SliceExpr(Expr target, Expr? start, Expr? stop, Expr? step, int line) : base(line)
+    public SliceExpr(Expr target, Expr? start, Expr? stop, Expr? step, int line) : base(line, target, start, stop, step)
     {
         _target = target;
         _start = start;
@@ -78,7 +96,7 @@ internal sealed class SliceExpr : Expr
             var value = e?.Eval(context);
             return value == null || value is Undefined ? (long?)null : JinjaValues.ToLong(value, Line);
         }
-        return JinjaBuiltins.Slice(target, Bound(_start), Bound(_stop), Bound(_step), Line);
+        return context.Limits.CheckValue(JinjaBuiltins.Slice(target, Bound(_start), Bound(_stop), Bound(_step), Line), Line);
     }
 }
 
@@ -88,7 +106,8 @@ internal sealed class CallExpr : Expr
     private readonly List<Expr> _args;
     private readonly List<KeyValuePair<string, Expr>> _kwargs;
 
-    public CallExpr(Expr target, List<Expr> args, List<KeyValuePair<string, Expr>> kwargs, int line) : base(line)
+    public CallExpr(Expr target, List<Expr> args, List<KeyValuePair<string, Expr>> kwargs, int line)
+        : base(line, args.Concat(kwargs.Select(k => k.Value)).Prepend(target))
     {
         _target = target;
         _args = args;
@@ -108,7 +127,7 @@ internal sealed class CallExpr : Expr
         foreach (var kwarg in _kwargs) kwargs[kwarg.Key] = kwarg.Value.Eval(context);
         try
         {
-            return function.Call(args, kwargs);
+            return context.Limits.CheckValue(function.Call(args, kwargs), Line);
         }
         catch (ChatTemplateRaisedException raised) when (raised.TemplateLine == 0)
         {
@@ -117,6 +136,10 @@ internal sealed class CallExpr : Expr
         catch (ChatTemplateRaisedException)
         {
             throw;
+        }
+        catch (ChatTemplateLimitException e) when (e.Line == 0)
+        {
+            throw e.With(null, Line);
         }
         catch (ChatTemplateException e) when (e.Line == 0)
         {
@@ -132,7 +155,8 @@ internal sealed class FilterExpr : Expr
     private readonly List<Expr> _args;
     private readonly List<KeyValuePair<string, Expr>> _kwargs;
 
-    public FilterExpr(Expr target, string name, List<Expr> args, List<KeyValuePair<string, Expr>> kwargs, int line) : base(line)
+    public FilterExpr(Expr target, string name, List<Expr> args, List<KeyValuePair<string, Expr>> kwargs, int line)
+        : base(line, args.Concat(kwargs.Select(k => k.Value)).Prepend(target))
     {
         _target = target;
         _name = name;
@@ -146,7 +170,7 @@ internal sealed class FilterExpr : Expr
         var args = _args.Select(a => a.Eval(context)).ToList();
         var kwargs = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var kwarg in _kwargs) kwargs[kwarg.Key] = kwarg.Value.Eval(context);
-        return JinjaBuiltins.ApplyFilter(_name, value, args, kwargs, context, Line);
+        return context.Limits.CheckValue(JinjaBuiltins.ApplyFilter(_name, value, args, kwargs, context, Line), Line);
     }
 }
 
@@ -157,7 +181,7 @@ internal sealed class TestExpr : Expr
     private readonly List<Expr> _args;
     private readonly bool _negated;
 
-    public TestExpr(Expr target, string name, List<Expr> args, bool negated, int line) : base(line)
+    public TestExpr(Expr target, string name, List<Expr> args, bool negated, int line) : base(line, args.Prepend(target))
     {
         _target = target;
         _name = name;
@@ -175,18 +199,18 @@ internal sealed class TestExpr : Expr
 internal sealed class NotExpr : Expr
 {
     private readonly Expr _operand;
-    public NotExpr(Expr operand, int line) : base(line) { _operand = operand; }
+    public NotExpr(Expr operand, int line) : base(line, operand) { _operand = operand; }
     public override object? Eval(RenderContext context) => !JinjaValues.Truthy(_operand.Eval(context));
 }
 
 internal sealed class NegateExpr : Expr
 {
     private readonly Expr _operand;
-    public NegateExpr(Expr operand, int line) : base(line) { _operand = operand; }
+    public NegateExpr(Expr operand, int line) : base(line, operand) { _operand = operand; }
 
     public override object? Eval(RenderContext context) => _operand.Eval(context) switch
     {
-        long l => (object)(-l),
+        long l => l == long.MinValue ? throw JinjaBuiltins.IntegerOverflow("-(" + l + ")", Line) : (object)(-l),
         double d => -d,
         bool b => b ? -1L : 0L,
         var other => throw new ChatTemplateException("Bad operand type for unary -: " + JinjaValues.TypeName(other) + ".", Line),
@@ -196,7 +220,7 @@ internal sealed class NegateExpr : Expr
 internal sealed class AndExpr : Expr
 {
     private readonly Expr _left, _right;
-    public AndExpr(Expr left, Expr right, int line) : base(line) { _left = left; _right = right; }
+    public AndExpr(Expr left, Expr right, int line) : base(line, left, right) { _left = left; _right = right; }
 
     public override object? Eval(RenderContext context)
     {
@@ -208,7 +232,7 @@ internal sealed class AndExpr : Expr
 internal sealed class OrExpr : Expr
 {
     private readonly Expr _left, _right;
-    public OrExpr(Expr left, Expr right, int line) : base(line) { _left = left; _right = right; }
+    public OrExpr(Expr left, Expr right, int line) : base(line, left, right) { _left = left; _right = right; }
 
     public override object? Eval(RenderContext context)
     {
@@ -222,7 +246,7 @@ internal sealed class ConditionalExpr : Expr
     private readonly Expr _then, _condition;
     private readonly Expr? _else;
 
-    public ConditionalExpr(Expr then, Expr condition, Expr? otherwise, int line) : base(line)
+    public ConditionalExpr(Expr then, Expr condition, Expr? otherwise, int line) : base(line, then, condition, otherwise)
     {
         _then = then;
         _condition = condition;
@@ -238,7 +262,7 @@ internal sealed class CompareExpr : Expr
     private readonly Expr _first;
     private readonly List<KeyValuePair<string, Expr>> _rest;
 
-    public CompareExpr(Expr first, List<KeyValuePair<string, Expr>> rest, int line) : base(line)
+    public CompareExpr(Expr first, List<KeyValuePair<string, Expr>> rest, int line) : base(line, rest.Select(r => r.Value).Prepend(first))
     {
         _first = first;
         _rest = rest;
@@ -275,7 +299,7 @@ internal sealed class BinaryExpr : Expr
     private readonly string _operator;
     private readonly Expr _left, _right;
 
-    public BinaryExpr(string op, Expr left, Expr right, int line) : base(line)
+    public BinaryExpr(string op, Expr left, Expr right, int line) : base(line, left, right)
     {
         _operator = op;
         _left = left;
@@ -283,5 +307,5 @@ internal sealed class BinaryExpr : Expr
     }
 
     public override object? Eval(RenderContext context) =>
-        JinjaBuiltins.Arithmetic(_operator, _left.Eval(context), _right.Eval(context), Line);
+        context.Limits.CheckValue(JinjaBuiltins.Arithmetic(_operator, _left.Eval(context), _right.Eval(context), Line), Line);
 }

@@ -187,9 +187,12 @@ internal static class JinjaLexer
                     }
                 }
                 var text = source.Substring(s, p - s).Replace("_", "");
-                tag.Tokens.Add(isFloat
-                    ? new Token(TokenKind.Float, text, line, double.Parse(text, CultureInfo.InvariantCulture))
-                    : new Token(TokenKind.Integer, text, line, long.Parse(text, CultureInfo.InvariantCulture)));
+                if (isFloat)
+                    tag.Tokens.Add(new Token(TokenKind.Float, text, line, double.Parse(text, CultureInfo.InvariantCulture)));
+                else if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var integer))
+                    tag.Tokens.Add(new Token(TokenKind.Integer, text, line, integer));
+                else
+                    throw JinjaBuiltins.IntegerOverflow("The integer literal " + Shorten(text), line);
             }
             else if (c == '\'' || c == '"')
             {
@@ -286,4 +289,7 @@ internal static class JinjaLexer
             if (text[i] != ' ' && text[i] != '\t') return text;
         return text.Substring(0, lineStart);
     }
+
+    /// <summary>A literal as an error may quote it: a template can hold a number a million digits long.</summary>
+    private static string Shorten(string text) => text.Length <= 40 ? text : text.Substring(0, 20) + "..." + text.Substring(text.Length - 8) + " (" + text.Length + " digits)";
 }

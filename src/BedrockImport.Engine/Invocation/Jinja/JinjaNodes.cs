@@ -22,19 +22,38 @@ internal sealed class Scope
 
 internal sealed class RenderContext
 {
-    public RenderContext(Scope scope, Func<DateTime> now)
+    public RenderContext(Scope scope, Func<DateTime> now, JinjaLimits limits, RenderClock clock)
     {
         Scope = scope;
         Now = now;
+        Limits = limits;
+        Clock = clock;
     }
-
-    /// <summary>Loop iterations allowed per render: a template from a model folder must not hang the session.</summary>
-    public int MaxIterations { get; set; } = 1_000_000;
 
     public Scope Scope { get; set; }
     public Func<DateTime> Now { get; }
+    public JinjaLimits Limits { get; }
+    public RenderClock Clock { get; }
+
+    /// <summary>Macro calls under way (macros calling macros).</summary>
     public int Depth { get; set; }
+
     public int Iterations { get; set; }
+
+    /// <summary>Appends to the output (or to a macro's or {% set %} block's text): each is bounded by MaxOutputLength.</summary>
+    public void Append(StringBuilder output, string text, int line)
+    {
+        Limits.CheckLength((long)output.Length + text.Length, line);
+        output.Append(text);
+    }
+
+    /// <summary>Counts one loop iteration, and checks the render's time on the way.</summary>
+    public void CountIteration(int line)
+    {
+        if (++Iterations > Limits.MaxLoopIterations)
+            throw new ChatTemplateLimitException(ChatTemplateLimit.LoopIterations, Limits.MaxLoopIterations, null, line);
+        Clock.Check(line);
+    }
 }
 
 internal enum Flow { Normal, Break, Continue }
@@ -47,6 +66,8 @@ internal abstract class Node
 
     public static Flow RenderAll(List<Node> nodes, RenderContext context, StringBuilder output)
     {
+        // Blocks nest at most MaxNestingDepth deep (the parser saw to it); this guards the stack of a small-stack thread.
+        context.Limits.CheckDepth(0, nodes.Count > 0 ? nodes[0].Line : 0);
         foreach (var node in nodes)
         {
             var flow = node.Render(context, output);
@@ -60,7 +81,7 @@ internal sealed class TextNode : Node
 {
     private readonly string _text;
     public TextNode(string text, int line) : base(line) { _text = text; }
-    public override Flow Render(RenderContext context, StringBuilder output) { output.Append(_text); return Flow.Normal; }
+    public override Flow Render(RenderContext context, StringBuilder output) { context.Append(output, _text, Line); return Flow.Normal; }
 }
 
 internal sealed class OutputNode : Node
@@ -70,7 +91,7 @@ internal sealed class OutputNode : Node
 
     public override Flow Render(RenderContext context, StringBuilder output)
     {
-        output.Append(JinjaValues.ToStr(_expression.Eval(context)));
+        context.Append(output, JinjaValues.ToStr(_expression.Eval(context)), Line);
         return Flow.Normal;
     }
 }
@@ -120,6 +141,7 @@ internal sealed class ForNode : Node
             var kept = new List<object?>();
             foreach (var item in items)
             {
+                context.CountIteration(Line);
                 context.Scope = new Scope(outer);
                 Bind(context.Scope, item);
                 if (JinjaValues.Truthy(_filter.Eval(context))) kept.Add(item);
@@ -134,11 +156,10 @@ internal sealed class ForNode : Node
         {
             for (var i = 0; i < items.Count; i++)
             {
-                if (++context.Iterations > context.MaxIterations)
-                    throw new ChatTemplateException("The chat template ran more than " + context.MaxIterations + " loop iterations.", Line);
+                context.CountIteration(Line);
                 var scope = new Scope(outer);
                 Bind(scope, items[i]);
-                scope.Set("loop", LoopObject(items, i));
+                scope.Set("loop", new JinjaLoop(items, i));
                 context.Scope = scope;
                 if (RenderAll(_body, context, output) == Flow.Break) break;
             }
@@ -161,24 +182,6 @@ internal sealed class ForNode : Node
         if (parts.Count != _targets.Count)
             throw new ChatTemplateException("Cannot unpack " + parts.Count + " values into " + _targets.Count + " loop variables.", Line);
         for (var i = 0; i < parts.Count; i++) scope.Set(_targets[i], parts[i]);
-    }
-
-    private static Dictionary<string, object?> LoopObject(List<object?> items, int i)
-    {
-        var count = items.Count;
-        return new Dictionary<string, object?>(StringComparer.Ordinal)
-        {
-            ["index0"] = (long)i,
-            ["index"] = (long)(i + 1),
-            ["revindex0"] = (long)(count - i - 1),
-            ["revindex"] = (long)(count - i),
-            ["first"] = i == 0,
-            ["last"] = i == count - 1,
-            ["length"] = (long)count,
-            ["previtem"] = i > 0 ? items[i - 1] : Undefined.Instance,
-            ["nextitem"] = i < count - 1 ? items[i + 1] : Undefined.Instance,
-            ["cycle"] = new JinjaFunction("cycle", (args, _) => args.Count == 0 ? Undefined.Instance : args[i % args.Count]),
-        };
     }
 }
 
@@ -204,7 +207,7 @@ internal sealed class SetNode : Node
         {
             var captured = new StringBuilder();
             RenderAll(_body, context, captured);
-            value = captured.ToString();
+            value = context.Limits.CheckValue(captured.ToString(), Line);
         }
         else
         {
@@ -269,9 +272,10 @@ internal sealed class MacroNode : Node
                 scope.Set(parameter.Key, value);
             }
             var saved = context.Scope;
-            if (++context.Depth > 100) throw new ChatTemplateException("Macro recursion is too deep.", Line);
+            context.Clock.Check(Line);
             try
             {
+                context.Limits.CheckDepth(++context.Depth, Line);
                 context.Scope = scope;
                 var result = new StringBuilder();
                 RenderAll(_body, context, result);

@@ -5,6 +5,19 @@ internal sealed partial class JinjaParser
 {
     private Expr ParseExpression()
     {
+        Nest();
+        try
+        {
+            return ParseConditional();
+        }
+        finally
+        {
+            Unnest();
+        }
+    }
+
+    private Expr ParseConditional()
+    {
         var expression = ParseOr();
         while (SkipName("if"))
         {
@@ -34,7 +47,15 @@ internal sealed partial class JinjaParser
         if (Current.IsName("not"))
         {
             var line = Next().Line;
-            return new NotExpr(ParseNot(), line);
+            Nest();
+            try
+            {
+                return new NotExpr(ParseNot(), line);
+            }
+            finally
+            {
+                Unnest();
+            }
         }
         return ParseCompare();
     }
@@ -88,15 +109,19 @@ internal sealed partial class JinjaParser
     private Expr ParseUnary(bool withFilters)
     {
         Expr node;
-        if (Current.IsOperator("-"))
+        if (Current.IsOperator("-") || Current.IsOperator("+"))
         {
-            var line = Next().Line;
-            node = new NegateExpr(ParseUnary(false), line);
-        }
-        else if (Current.IsOperator("+"))
-        {
-            Next();
-            node = ParseUnary(false);
+            var sign = Next();
+            Nest();
+            try
+            {
+                var operand = ParseUnary(false);
+                node = sign.Text == "-" ? new NegateExpr(operand, sign.Line) : operand;
+            }
+            finally
+            {
+                Unnest();
+            }
         }
         else
         {

@@ -15,21 +15,59 @@ internal sealed partial class JinjaParser
     private List<Token> _tokens = new List<Token>();
     private int _position;
 
-    private JinjaParser(List<Piece> pieces) { _pieces = pieces; }
-
-    public static List<Node> Parse(string source)
+    private JinjaParser(List<Piece> pieces, JinjaLimits limits)
     {
-        var parser = new JinjaParser(JinjaLexer.Split(source));
-        var body = parser.ParseBody(Array.Empty<string>(), out var end);
-        if (end != null) throw new ChatTemplateException("Unexpected {% " + end + " %}.", parser.CurrentLine);
-        return body;
+        _pieces = pieces;
+        _limits = limits;
     }
+
+    private readonly JinjaLimits _limits;
+    private int _nesting;
+
+    public static List<Node> Parse(string source, JinjaLimits limits)
+    {
+        var previous = limits.Enter();
+        try
+        {
+            var parser = new JinjaParser(JinjaLexer.Split(source), limits);
+            var body = parser.ParseBody(Array.Empty<string>(), out var end);
+            if (end != null) throw new ChatTemplateException("Unexpected {% " + end + " %}.", parser.CurrentLine);
+            return body;
+        }
+        finally
+        {
+            JinjaLimits.Restore(previous);
+        }
+    }
+
+    /// <summary>Enters one level of blocks, brackets or prefix operators; the parser recurses on each, so a template of
+    /// a hundred thousand '(' must fail here rather than overflow the stack.</summary>
+    private void Nest()
+    {
+        _nesting++;
+        _limits.CheckDepth(_nesting, CurrentLine);
+    }
+
+    private void Unnest() => _nesting--;
 
     private int CurrentLine => _index > 0 && _index <= _pieces.Count ? _pieces[_index - 1].Line : 1;
 
     /// <summary>Parses nodes until one of the end keywords (returned in <paramref name="endKeyword"/>, with the token
     /// stream left after it) or the end of the template (endKeyword null).</summary>
     private List<Node> ParseBody(string[] endKeywords, out string? endKeyword)
+    {
+        Nest();
+        try
+        {
+            return ParseNodes(endKeywords, out endKeyword);
+        }
+        finally
+        {
+            Unnest();
+        }
+    }
+
+    private List<Node> ParseNodes(string[] endKeywords, out string? endKeyword)
     {
         var nodes = new List<Node>();
         while (_index < _pieces.Count)

@@ -18,6 +18,41 @@ internal sealed class JinjaNamespace
     public readonly Dictionary<string, object?> Attributes = new Dictionary<string, object?>(StringComparer.Ordinal);
 }
 
+/// <summary>The loop variable of one iteration. Its attributes are worked out when asked for: a dictionary of them
+/// built for every iteration was most of what a loop cost (and a template may run a million).</summary>
+internal sealed class JinjaLoop
+{
+    private readonly List<object?> _items;
+    private readonly int _index;
+
+    public JinjaLoop(List<object?> items, int index)
+    {
+        _items = items;
+        _index = index;
+    }
+
+    public object? Get(string name)
+    {
+        var count = _items.Count;
+        switch (name)
+        {
+            case "index0": return (long)_index;
+            case "index": return (long)(_index + 1);
+            case "revindex0": return (long)(count - _index - 1);
+            case "revindex": return (long)(count - _index);
+            case "first": return _index == 0;
+            case "last": return _index == count - 1;
+            case "length": return (long)count;
+            case "previtem": return _index > 0 ? _items[_index - 1] : Undefined.Instance;
+            case "nextitem": return _index < count - 1 ? _items[_index + 1] : Undefined.Instance;
+            case "cycle": return new JinjaFunction("cycle", (args, _) => args.Count == 0 ? Undefined.Instance : args[_index % args.Count]);
+            default: return Undefined.Instance;
+        }
+    }
+
+    public override string ToString() => "<LoopContext " + (_index + 1) + "/" + _items.Count + ">";
+}
+
 internal delegate object? JinjaCallable(List<object?> args, Dictionary<string, object?> kwargs);
 
 internal sealed class JinjaFunction
@@ -57,8 +92,12 @@ internal static class JinjaValues
     }
 
     /// <summary>Converts caller-supplied .NET values (dictionaries, enumerables, numbers) into the value model.</summary>
-    public static object? FromDotNet(object? value)
+    public static object? FromDotNet(object? value) => FromDotNet(value, 0);
+
+    private static object? FromDotNet(object? value, int depth)
     {
+        // A hashtable that contains itself must end in an error, not in a stack overflow.
+        JinjaLimits.Current.CheckDepth(depth);
         switch (value)
         {
             case null: return null;
@@ -80,22 +119,23 @@ internal static class JinjaValues
                 return value;
             case IDictionary dictionary:
                 var map = new Dictionary<string, object?>(StringComparer.Ordinal);
-                foreach (DictionaryEntry entry in dictionary) map[Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? ""] = FromDotNet(entry.Value);
+                foreach (DictionaryEntry entry in dictionary) map[Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? ""] = FromDotNet(entry.Value, depth + 1);
                 return map;
             case IEnumerable<KeyValuePair<string, object?>> pairs:
                 var pairMap = new Dictionary<string, object?>(StringComparer.Ordinal);
-                foreach (var pair in pairs) pairMap[pair.Key] = FromDotNet(pair.Value);
+                foreach (var pair in pairs) pairMap[pair.Key] = FromDotNet(pair.Value, depth + 1);
                 return pairMap;
             case IEnumerable sequence:
                 var list = new List<object?>();
-                foreach (var item in sequence) list.Add(FromDotNet(item));
+                foreach (var item in sequence) list.Add(FromDotNet(item, depth + 1));
                 return list;
             default:
                 return Convert.ToString(value, CultureInfo.InvariantCulture);
         }
     }
 
-    /// <summary>str(value) as Python prints it.</summary>
+    /// <summary>str(value) as Python prints it. Lists and dicts print within MaxOutputLength and MaxNestingDepth (a
+    /// list can hold the same long string a million times, or itself nested a million deep).</summary>
     public static string ToStr(object? value)
     {
         switch (value)
@@ -106,8 +146,11 @@ internal static class JinjaValues
             case bool b: return b ? "True" : "False";
             case long l: return l.ToString(CultureInfo.InvariantCulture);
             case double d: return FloatRepr(d);
-            case List<object?> list: return "[" + string.Join(", ", list.Select(Repr)) + "]";
-            case Dictionary<string, object?> dict: return "{" + string.Join(", ", dict.Select(p => Repr(p.Key) + ": " + Repr(p.Value))) + "}";
+            case List<object?> _:
+            case Dictionary<string, object?> _:
+                var builder = new StringBuilder();
+                WriteRepr(builder, value, 0, JinjaLimits.Current);
+                return builder.ToString();
             case JinjaNamespace _: return "<Namespace>";
             case JinjaFunction f: return "<function " + f.Name + ">";
             default: return value.ToString() ?? "";
@@ -117,9 +160,55 @@ internal static class JinjaValues
     /// <summary>repr(value): strings quoted, the rest as str().</summary>
     public static string Repr(object? value)
     {
-        if (!(value is string s)) return ToStr(value);
+        if (!(value is string)) return ToStr(value);
+        var builder = new StringBuilder();
+        WriteRepr(builder, value, 0, JinjaLimits.Current);
+        return builder.ToString();
+    }
+
+    private static void WriteRepr(StringBuilder builder, object? value, int depth, JinjaLimits limits)
+    {
+        switch (value)
+        {
+            case string s:
+                WriteQuoted(builder, s);
+                break;
+            case List<object?> list:
+                limits.CheckDepth(depth);
+                builder.Append('[');
+                for (var i = 0; i < list.Count; i++)
+                {
+                    if (i > 0) builder.Append(", ");
+                    WriteRepr(builder, list[i], depth + 1, limits);
+                    limits.CheckLength(builder.Length);
+                }
+                builder.Append(']');
+                break;
+            case Dictionary<string, object?> dict:
+                limits.CheckDepth(depth);
+                builder.Append('{');
+                var first = true;
+                foreach (var pair in dict)
+                {
+                    if (!first) builder.Append(", ");
+                    first = false;
+                    WriteQuoted(builder, pair.Key);
+                    builder.Append(": ");
+                    WriteRepr(builder, pair.Value, depth + 1, limits);
+                    limits.CheckLength(builder.Length);
+                }
+                builder.Append('}');
+                break;
+            default:
+                builder.Append(ToStr(value));
+                break;
+        }
+    }
+
+    private static void WriteQuoted(StringBuilder builder, string s)
+    {
         var quote = s.IndexOf('\'') >= 0 && s.IndexOf('"') < 0 ? '"' : '\'';
-        var builder = new StringBuilder().Append(quote);
+        builder.Append(quote);
         foreach (var c in s)
         {
             switch (c)
@@ -134,7 +223,7 @@ internal static class JinjaValues
                     break;
             }
         }
-        return builder.Append(quote).ToString();
+        builder.Append(quote);
     }
 
     public static string FloatRepr(double d)
@@ -160,30 +249,45 @@ internal static class JinjaValues
         string _ => "str",
         List<object?> _ => "list",
         Dictionary<string, object?> _ => "dict",
+        JinjaLoop _ => "LoopContext",
         _ => value.GetType().Name,
     };
 
-    public static bool AreEqual(object? a, object? b)
+    public static bool AreEqual(object? a, object? b) => AreEqual(a, b, 0);
+
+    private static bool AreEqual(object? a, object? b, int depth)
     {
         if (a is Undefined || b is Undefined) return a is Undefined && b is Undefined;
         if (a == null || b == null) return a == null && b == null;
         if (IsNumber(a) && IsNumber(b)) return ToDouble(a) == ToDouble(b);
         if (a is string sa && b is string sb) return string.Equals(sa, sb, StringComparison.Ordinal);
-        if (a is List<object?> la && b is List<object?> lb) return la.Count == lb.Count && la.Zip(lb, AreEqual).All(x => x);
+        if (a is List<object?> la && b is List<object?> lb)
+        {
+            if (la.Count != lb.Count) return false;
+            JinjaLimits.Current.CheckDepth(depth);
+            return la.Zip(lb, (x, y) => AreEqual(x, y, depth + 1)).All(x => x);
+        }
         if (a is Dictionary<string, object?> da && b is Dictionary<string, object?> db)
-            return da.Count == db.Count && da.All(p => db.TryGetValue(p.Key, out var v) && AreEqual(p.Value, v));
+        {
+            if (da.Count != db.Count) return false;
+            JinjaLimits.Current.CheckDepth(depth);
+            return da.All(p => db.TryGetValue(p.Key, out var v) && AreEqual(p.Value, v, depth + 1));
+        }
         return ReferenceEquals(a, b);
     }
 
-    public static int Compare(object? a, object? b, int line)
+    public static int Compare(object? a, object? b, int line) => Compare(a, b, line, 0);
+
+    private static int Compare(object? a, object? b, int line, int depth)
     {
         if (IsNumber(a) && IsNumber(b)) return ToDouble(a).CompareTo(ToDouble(b));
         if (a is string sa && b is string sb) return string.CompareOrdinal(sa, sb);
         if (a is List<object?> la && b is List<object?> lb)
         {
+            JinjaLimits.Current.CheckDepth(depth, line);
             for (var i = 0; i < Math.Min(la.Count, lb.Count); i++)
             {
-                var c = Compare(la[i], lb[i], line);
+                var c = Compare(la[i], lb[i], line, depth + 1);
                 if (c != 0) return c;
             }
             return la.Count.CompareTo(lb.Count);
@@ -203,9 +307,19 @@ internal static class JinjaValues
     {
         long l => l,
         bool b => b ? 1 : 0,
-        double d when Math.Floor(d) == d => (long)d,
+        double d when Math.Floor(d) == d => DoubleToLong(d, line),
         _ => throw new ChatTemplateException("Expected an integer, got " + TypeName(value) + ".", line),
     };
+
+    /// <summary>A whole double as a long; one past the 64-bit range (or infinite, or NaN) is a template error, not a
+    /// saturated or undefined conversion.</summary>
+    public static long DoubleToLong(double d, int line)
+    {
+        // 2**63 is exact as a double; every double below it and at or above -2**63 converts exactly.
+        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+            throw JinjaBuiltins.IntegerOverflow(FloatRepr(d), line);
+        return (long)d;
+    }
 
     public static bool Contains(object? container, object? item, int line)
     {
@@ -229,7 +343,9 @@ internal static class JinjaValues
         {
             case List<object?> list: return list;
             case Dictionary<string, object?> dict: return dict.Keys.Cast<object?>().ToList();
-            case string s: return s.Select(c => (object?)c.ToString()).ToList();
+            case string s:
+                JinjaLimits.Current.CheckItems(s.Length, line);
+                return s.Select(c => (object?)c.ToString()).ToList();
             case Undefined _: return new List<object?>();
             default: throw new ChatTemplateException("'" + TypeName(value) + "' object is not iterable.", line);
         }
@@ -245,6 +361,7 @@ internal static class JinjaValues
     };
 
     /// <summary>json.dumps(value, ensure_ascii=False, indent=indent, separators=..., sort_keys=...) as Hugging Face's tojson does.</summary>
+    /// <remarks>Bounded by MaxOutputLength and MaxNestingDepth as <see cref="ToStr"/> is.</remarks>
     public static string ToJson(object? value, int? indent, string itemSeparator, string keySeparator, bool sortKeys)
     {
         var builder = new StringBuilder();
@@ -287,6 +404,9 @@ internal static class JinjaValues
 
     private static void WriteContainer(StringBuilder b, char open, char close, int count, int? indent, string itemSep, int depth, Action<int> writeItem)
     {
+        var limits = JinjaLimits.Current;
+        limits.CheckDepth(depth);
+        if (indent != null) limits.CheckLength(b.Length + (long)indent.Value * (depth + 1));
         b.Append(open);
         if (count == 0) { b.Append(close); return; }
         for (var i = 0; i < count; i++)
@@ -294,6 +414,7 @@ internal static class JinjaValues
             if (i > 0) b.Append(itemSep);
             if (indent != null) b.Append('\n').Append(' ', indent.Value * (depth + 1));
             writeItem(i);
+            limits.CheckLength(b.Length);
         }
         if (indent != null) b.Append('\n').Append(' ', indent.Value * depth);
         b.Append(close);
