@@ -79,11 +79,11 @@ internal sealed class LocalModelsApi : IUnsignedRoutes
             if (name is not null && !BedrockPatterns.ImportedModelName.IsMatch(name))
                 throw new LocalModelException(400, "InvalidRequest", $"'{name}' is not a valid imported model name.");
 
-            var folder = Path.GetFullPath(path);
+            var folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
             var architecture = CheckFolder(folder);
             var job = await RegisterFolderAsync(folder, name, http.RequestAborted).ConfigureAwait(false);
             var knobs = _context.Knobs.Current.Bedrock;
-            var choice = _runtime.Engine.Describe(job, knobs);
+            var choice = _runtime.Engine.Describe(job, knobs, hasAnswerBook: _runtime.Responses(job) is not null);
             if (choice.State == "not-loaded") StartLoading(job);
             await WriteJsonAsync(http, 200, new JsonObject
             {
@@ -170,21 +170,16 @@ internal sealed class LocalModelsApi : IUnsignedRoutes
     private ImportJobRecord? RegisteredFor(string s3Uri)
         => _runtime.Store.Jobs().FirstOrDefault(j => j.S3Uri == s3Uri && _runtime.Store.ModelExists(j));
 
-    /// <summary>An S3 object whose data is a symbolic link to <paramref name="file"/> (a copy where links are refused).
-    /// Its ETag is not the MD5 of the bytes (that would read every weight once): it is derived from the path, size and
-    /// time of the file, which is all this private store needs to tell versions apart.</summary>
+    /// <summary>An S3 object whose data is a hard link to <paramref name="file"/> (a copy where links cannot be made, e.g.
+    /// across file systems). Not a symbolic link: the weights loader sizes files without following links. Its ETag is not
+    /// the MD5 of the bytes (that would read every weight once): it is derived from the path, size and time of the file,
+    /// which is all this private store needs to tell versions apart.</summary>
     private void LinkObject(string key, string file)
     {
         var info = new FileInfo(file);
         var temp = _context.S3.NewTempPath();
-        try
-        {
-            File.CreateSymbolicLink(temp, info.FullName);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
-        {
-            File.Copy(info.FullName, temp);
-        }
+        if (!WeightsEngine.HardLink.TryCreate(info.FullName, temp))
+            File.Copy(info.FullName, temp, overwrite: true);
         var stamp = $"{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}";
         _context.S3.Commit(Bucket, temp, new ObjectMetadata
         {
