@@ -106,6 +106,27 @@ Describe 'Compare-ImportedModel' -Tag 'CI' {
         (Get-TestCallCount $endpoint -Operation 'bedrock:InvokeModel') | Should -Be 0
     }
 
+    It 'refuses an architecture the local engine does not run, with the reason' {
+        $mamba = Copy-Fixture 'llama' 'mamba'
+        $configPath = Join-Path $mamba 'config.json'
+        $config = Get-Content $configPath -Raw | ConvertFrom-Json -AsHashtable
+        $config.model_type = 'mamba'
+        $config.architectures = @('MambaForCausalLM')
+        $config | ConvertTo-Json -Depth 10 | Set-Content $configPath
+
+        $failure = { Compare-ImportedModel -Path $mamba -ModelId compare-llama -ErrorAction Stop } |
+            Should -Throw -ErrorId 'UnsupportedArchitecture,BedrockImport.Cmdlets.CompareImportedModelCommand' -PassThru
+        $failure.Exception.Message | Should -Match 'mamba'
+    }
+
+    It 'leaves no engine data behind after a refused folder or a finished comparison' {
+        $before = @(Get-ChildItem ([IO.Path]::GetTempPath()) -Directory -Filter 'bedrockimport-compare-*').FullName
+        { Compare-ImportedModel -Path (Join-Path $TestDrive 'not-a-model') -ModelId compare-llama -ErrorAction Stop } | Should -Throw
+        Compare-ImportedModel -Path $llama -ModelId compare-llama -Prompt 'x' -MaxTokens 2 | Should -HaveCount 1
+        @(Get-ChildItem ([IO.Path]::GetTempPath()) -Directory -Filter 'bedrockimport-compare-*').FullName |
+            Where-Object { $_ -notin $before } | Should -BeNullOrEmpty
+    }
+
     It 'names the missing model' {
         { Compare-ImportedModel -Path $llama -ModelId no-such-model -Prompt x -MaxTokens 2 -ErrorAction Stop } |
             Should -Throw -ErrorId 'ResourceNotFoundException,BedrockImport.Cmdlets.CompareImportedModelCommand'

@@ -67,8 +67,9 @@ public sealed class CompareImportedModelCommand : AwsCmdlet
                 WriteObject(await comparer.CompareAsync(arn, prompt, MaxTokens, CancellationToken).ConfigureAwait(false));
             }
         }
-        catch (LocalModelException)
+        catch
         {
+            // -ErrorAction Stop turns any error into one that skips EndProcessing: the engine process goes now.
             await StopLocalAsync().ConfigureAwait(false);
             throw;
         }
