@@ -28,6 +28,7 @@
         'Invoke-ImportedModelEvaluation'
         'Get-BedrockImportQuota'
         'Request-BedrockImportQuotaIncrease'
+        'Compare-ImportedModel'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

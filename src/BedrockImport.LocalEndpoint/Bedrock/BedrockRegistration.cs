@@ -13,6 +13,7 @@ public sealed partial class LocalEndpointServer
         var bedrock = new BedrockHandler(context, quotas);
         registry.Add(bedrock);
         registry.AddUnsigned(new WeightsEngineReport(context, bedrock.Runtime));
+        registry.AddUnsigned(new Admin.LocalModelsApi(context, bedrock.Runtime));
         registry.Add(new ServiceQuotasHandler(context, quotas));
     }
 }

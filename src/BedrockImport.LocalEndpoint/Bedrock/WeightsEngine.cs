@@ -481,7 +481,7 @@ internal sealed class WeightsEngine
         }
     }
 
-    private static class HardLink
+    internal static class HardLink
     {
         [DllImport("libc", EntryPoint = "link", SetLastError = true)]
         private static extern int Link(string existing, string created);
