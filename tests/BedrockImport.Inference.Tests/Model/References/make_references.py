@@ -12,18 +12,27 @@ Each model's reference: the prompt ids, 16 greedy ids, and at every step the top
 the bf16 weights, the whole sequence recomputed each step, no cache). The same forward in float64 gives the float32
 error of this computation, written as float32_error so the C# test can justify its tolerance.
 
+Each model folder also gets a byte-level BPE tokenizer (tokenizer.json, tokenizer_config.json) trained here on a small
+English text to exactly the model's vocabulary size, and a chat template (chat_template.jinja), so the module can talk
+to the models in text: the prompt ids are the tokenizer's encoding of a text prompt (BOS, then the BPE ids), and a second
+reference ("chat") is computed for the prompt rendered by the chat template. The tokenizer's alphabet is printable ASCII
+and newline only, so every id decodes to whole characters and any generated sequence decodes to valid text; the
+references' greedy ids avoid the special ids 0-2 (BOS, EOS, pad), so a generation that stops on EOS runs all the steps.
+Python has no Rust tokenizers here: the encoder below handles ASCII text only, and the C# tests check its ids against
+the Rust tokenizers (Tokenizers.DotNet).
+
 Run with Debian's python3-torch: /usr/bin/python3 make_references.py (writes beside this file).
 """
 import json
 import math
 import os
+import re
 import struct
 
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STEPS = 16
-PROMPT_LENGTH = 40
 MIN_MARGIN = 2e-3
 
 MODELS = {
@@ -187,6 +196,152 @@ def write_model(folder, spec, weights):
         json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, stream, indent=2)
 
 
+# ---- the tokenizer: byte-level BPE over printable ASCII and newline, trained on CORPUS ----
+
+SPECIAL_TOKENS = ["<s>", "</s>", "<pad>"]
+CORPUS = """
+The little robot woke up early in the morning and looked out of the window. The sun was rising over the hills, and
+the birds were singing in the tall trees near the river. It wanted to count the stars, but the stars had gone to sleep.
+So the robot walked down to the market, where people were selling bread, apples, cheese and fresh fish. A baker gave
+it a warm loaf of bread and asked where it was going. "I am going to the mountain," said the robot, "because the
+mountain is the highest place in the country, and from there I can see the whole world." The baker laughed and said
+that the world was much larger than any mountain, but the robot did not listen. It walked for three days and three
+nights, through forests and fields, across bridges and rivers, until it reached the top. There it sat down, opened its
+bag, and shared the bread with a small grey bird. Together they watched the clouds moving slowly over the valley,
+and the robot thought that this was the best day of its life. What is the capital of France? Paris is the capital of
+France. Write a short story about the sea: the sea was calm, the ships were sailing home, and the sailors were singing.
+"""
+PROMPTS = [
+    "The little robot walked to the market in the morning, and the baker asked it where it was going. It said that",
+    "Once upon a time, a small grey bird and a robot sat on the top of the mountain and watched the clouds over the",
+    "Write a short story about the robot who wanted to count the stars in the night sky, and the bird who",
+]
+CHAT_PROMPT = "Where did the robot go, and what did it see from the top?"
+CHAT_TEMPLATE = ("{% for message in messages %}{{ message['role'] + ': ' + message['content'] + '\n' }}{% endfor %}"
+                 "{% if add_generation_prompt %}{{ 'assistant:' }}{% endif %}")
+# The ASCII subset of the GPT-2 pattern that tokenizers' ByteLevel pre-tokenizer splits with (\p{L} and \p{N} are
+# ASCII letters and digits for ASCII text).
+PRE_TOKEN = re.compile(r"'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+")
+
+
+def render_chat(user_text):
+    """CHAT_TEMPLATE for one user message with the generation prompt."""
+    return "user: " + user_text + "\n" + "assistant:"
+
+
+def byte_to_unicode():
+    """GPT-2's byte -> character map of the ByteLevel pre-tokenizer and decoder."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    mapping, extra = {}, 0
+    for byte in range(256):
+        if byte in printable:
+            mapping[byte] = chr(byte)
+        else:
+            mapping[byte] = chr(256 + extra)
+            extra += 1
+    return mapping
+
+
+BYTE_TO_UNICODE = byte_to_unicode()
+ALPHABET_BYTES = [0x0A] + list(range(0x20, 0x7F))
+
+
+def pre_tokens(text):
+    if any(ord(c) > 0x7E or (ord(c) < 0x20 and c != "\n") for c in text):
+        raise ValueError("the reference encoder handles printable ASCII and newline only: " + repr(text))
+    return ["".join(BYTE_TO_UNICODE[b] for b in piece.encode()) for piece in PRE_TOKEN.findall(text)]
+
+
+def train_bpe(vocab_size):
+    """(vocab token -> id, merges as 'a b' strings) of exactly vocab_size ids: the special tokens, the alphabet, then
+    the most frequent pair of the corpus merged until the vocabulary is full (ties: the pair that sorts first)."""
+    vocab = {token: index for index, token in enumerate(SPECIAL_TOKENS)}
+    for byte in ALPHABET_BYTES:
+        vocab[BYTE_TO_UNICODE[byte]] = len(vocab)
+    words = {}
+    for piece in pre_tokens(" ".join(CORPUS.split())):
+        words[tuple(piece)] = words.get(tuple(piece), 0) + 1
+    merges = []
+    while len(vocab) < vocab_size:
+        pairs = {}
+        for word, count in words.items():
+            for pair in zip(word, word[1:]):
+                pairs[pair] = pairs.get(pair, 0) + count
+        if not pairs:
+            raise RuntimeError("the corpus is too small for a vocabulary of %d" % vocab_size)
+        best = min(pairs, key=lambda pair: (-pairs[pair], pair))
+        merges.append(best)
+        merged = best[0] + best[1]
+        if merged not in vocab:
+            vocab[merged] = len(vocab)
+        new_words = {}
+        for word, count in words.items():
+            symbols, i = [], 0
+            while i < len(word):
+                if i + 1 < len(word) and (word[i], word[i + 1]) == best:
+                    symbols.append(merged)
+                    i += 2
+                else:
+                    symbols.append(word[i])
+                    i += 1
+            new_words[tuple(symbols)] = new_words.get(tuple(symbols), 0) + count
+        words = new_words
+    return vocab, merges
+
+
+def bpe_encode(text, vocab, merges):
+    """BOS, then the BPE ids of text (the lowest-ranked adjacent pair merged first, as tokenizers' BPE does)."""
+    ranks = {pair: rank for rank, pair in enumerate(merges)}
+    ids = [vocab["<s>"]]
+    for piece in pre_tokens(text):
+        symbols = list(piece)
+        while len(symbols) > 1:
+            ranked = [(ranks.get(pair, len(ranks)), i) for i, pair in enumerate(zip(symbols, symbols[1:]))]
+            rank, i = min(ranked)
+            if rank == len(ranks):
+                break
+            symbols[i:i + 2] = [symbols[i] + symbols[i + 1]]
+        ids.extend(vocab[symbol] for symbol in symbols)
+    return ids
+
+
+def bpe_decode(ids, vocab):
+    unicode_to_byte = {c: b for b, c in BYTE_TO_UNICODE.items()}
+    tokens = {index: token for token, index in vocab.items()}
+    return bytes(unicode_to_byte[c] for i in ids if i >= len(SPECIAL_TOKENS) for c in tokens[i]).decode()
+
+
+def tokenizer_json(vocab, merges):
+    added = [dict(id=index, content=token, single_word=False, lstrip=False, rstrip=False, normalized=False, special=True)
+             for index, token in enumerate(SPECIAL_TOKENS)]
+    byte_level = dict(type="ByteLevel", add_prefix_space=False, trim_offsets=True, use_regex=True)
+    return {
+        "version": "1.0", "truncation": None, "padding": None, "added_tokens": added, "normalizer": None,
+        "pre_tokenizer": byte_level,
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"Sequence": {"id": "B", "type_id": 1}}],
+            "special_tokens": {"<s>": {"id": "<s>", "ids": [0], "tokens": ["<s>"]}},
+        },
+        "decoder": byte_level,
+        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+                  "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
+                  "vocab": vocab, "merges": [a + " " + b for a, b in merges]},
+    }
+
+
+def write_tokenizer(folder, vocab, merges):
+    with open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as stream:
+        json.dump(tokenizer_json(vocab, merges), stream, indent=1, ensure_ascii=False)
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as stream:
+        json.dump({"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>", "model_max_length": 256,
+                   "tokenizer_class": "PreTrainedTokenizerFast"}, stream, indent=2)
+    with open(os.path.join(folder, "chat_template.jinja"), "w") as stream:
+        stream.write(CHAT_TEMPLATE)
+
+
 # ---- the reference forward pass (whole sequence, no cache) ----
 
 def rms_norm(x, weight, eps):
@@ -293,59 +448,97 @@ def forward(config, weights, ids, dtype, ablate=()):
     return x @ head.T
 
 
-def reference(name, spec):
+def greedy(config, weights, prompt):
+    """STEPS greedy ids after prompt, each step's top-5 ids and logits, the smallest top-1 margin, and the float32
+    error and largest |logit| against the float64 forward."""
+    ids, steps, margins, error, scale = list(prompt), [], [], 0.0, 0.0
+    for _ in range(STEPS):
+        logits = forward(config, weights, ids, torch.float32)[-1]
+        exact = forward(config, weights, ids, torch.float64)[-1]
+        error = max(error, (logits.double() - exact).abs().max().item())
+        scale = max(scale, exact.abs().max().item())
+        values, order = torch.topk(logits, 5)
+        margins.append((values[0] - values[1]).item())
+        steps.append({"top_ids": order.tolist(), "top_logits": [round(v, 6) for v in values.tolist()]})
+        ids.append(order[0].item())
+    return dict(ids=ids[len(prompt):], steps=steps, margin=min(margins), error=error, scale=scale)
+
+
+def first_differing_step(config, weights, prompt, expected, part):
+    """The first greedy step whose id differs from expected without part (None: the ids do not notice it)."""
+    ablated = list(prompt)
+    for _ in range(STEPS):
+        ablated.append(forward(config, weights, ablated, torch.float32, (part,))[-1].argmax().item())
+    differing = [i for i, (a, b) in enumerate(zip(ablated[len(prompt):], expected)) if a != b]
+    return differing[0] if differing else None
+
+
+def usable(result):
+    """No near-tie at any step, and no special id among the greedy ids (a generation stopping on EOS would be short)."""
+    return result["margin"] >= MIN_MARGIN and min(result["ids"]) >= len(SPECIAL_TOKENS)
+
+
+def reference(name, spec, prompt_text):
     config = spec["config"]
-    for attempt in range(20):
+    vocab, merges = train_bpe(config["vocab_size"])
+    prompt = bpe_encode(prompt_text, vocab, merges)
+    chat_text = render_chat(CHAT_PROMPT)
+    chat_prompt = bpe_encode(chat_text, vocab, merges)
+    for attempt in range(40):
         generator = torch.Generator().manual_seed(spec["seed"] * 1000 + attempt)
         weights = make_weights(config, generator, torch.float16 if spec.get("dtype") == "F16" else torch.bfloat16)
-        prompt = torch.randint(3, config["vocab_size"], (PROMPT_LENGTH,), generator=generator).tolist()
-        ids, steps, margins, error, scale = list(prompt), [], [], 0.0, 0.0
-        for _ in range(STEPS):
-            logits = forward(config, weights, ids, torch.float32)[-1]
-            exact = forward(config, weights, ids, torch.float64)[-1]
-            error = max(error, (logits.double() - exact).abs().max().item())
-            scale = max(scale, exact.abs().max().item())
-            values, order = torch.topk(logits, 5)
-            margins.append((values[0] - values[1]).item())
-            steps.append({"top_ids": order.tolist(), "top_logits": [round(v, 6) for v in values.tolist()]})
-            ids.append(order[0].item())
-        if min(margins) >= MIN_MARGIN:
+        main = greedy(config, weights, prompt)
+        if not usable(main):
+            continue
+        chat = greedy(config, weights, chat_prompt)
+        if not usable(chat):
+            continue
+        ablations = ["rope", "norm_weights"] + [part for part, applies in (
+            ("bias", any(n.endswith(".bias") for n in weights)), ("window", bool(config.get("sliding_window"))),
+            ("qk_norm", config["model_type"] == "qwen3"), ("rope_scaling", rope_parameters(config)[1] != "default"),
+            ("renormalise", config["model_type"] == "mixtral")) if applies]
+        changed = {part: first_differing_step(config, weights, prompt, main["ids"], part) for part in ablations}
+        if None not in changed.values():
             break
     else:
-        raise RuntimeError(name + ": no seed gave greedy steps without near-ties")
-    write_model(os.path.join(HERE, name), spec, weights)
-    ablations = ["rope", "norm_weights"] + [part for part, applies in (
-        ("bias", any(n.endswith(".bias") for n in weights)), ("window", bool(config.get("sliding_window"))),
-        ("qk_norm", config["model_type"] == "qwen3"), ("rope_scaling", rope_parameters(config)[1] != "default"), ("renormalise", config["model_type"] == "mixtral")) if applies]
-    changed = {}
-    for part in ablations:
-        ablated = list(prompt)
-        for _ in range(STEPS):
-            ablated.append(forward(config, weights, ablated, torch.float32, (part,))[-1].argmax().item())
-        # The first step whose id differs from the reference's without that part (None: the ids do not notice it).
-        differing = [i for i, (a, b) in enumerate(zip(ablated[len(prompt):], ids[len(prompt):])) if a != b]
-        changed[part] = differing[0] if differing else None
+        raise RuntimeError(name + ": no seed gave greedy steps without near-ties and special ids that every part changes")
+    folder = os.path.join(HERE, name)
+    write_model(folder, spec, weights)
+    write_tokenizer(folder, vocab, merges)
     return {
         "model_type": config["model_type"],
         "seed": spec["seed"] * 1000 + attempt,
+        "prompt": prompt_text,
         "prompt_ids": prompt,
-        "greedy_ids": ids[len(prompt):],
-        "steps": steps,
-        "min_top1_margin": min(margins),
-        "max_abs_logit": scale,
-        "float32_error": error,
+        "greedy_ids": main["ids"],
+        "text": bpe_decode(main["ids"], vocab),
+        "steps": main["steps"],
+        "min_top1_margin": main["margin"],
+        "max_abs_logit": main["scale"],
+        "float32_error": main["error"],
         "first_differing_step_without": changed,
+        # The same weights answering CHAT_PROMPT rendered by the chat template (what Converse sends to the model).
+        "chat": {
+            "prompt": CHAT_PROMPT,
+            "rendered": chat_text,
+            "prompt_ids": chat_prompt,
+            "greedy_ids": chat["ids"],
+            "text": bpe_decode(chat["ids"], vocab),
+            "min_top1_margin": chat["margin"],
+            "float32_error": chat["error"],
+        },
     }
 
 
 def main():
     torch.set_num_threads(1)
-    results = {name: reference(name, spec) for name, spec in MODELS.items()}
+    results = {name: reference(name, spec, PROMPTS[index % len(PROMPTS)]) for index, (name, spec) in enumerate(MODELS.items())}
     with open(os.path.join(HERE, "references.json"), "w") as stream:
         json.dump({"torch": torch.__version__, "steps": STEPS, "models": results}, stream, indent=1)
     for name, result in results.items():
         print(name, "margin", round(result["min_top1_margin"], 4), "max |logit|", round(result["max_abs_logit"], 2),
-              "float32 error", result["float32_error"], "ablations", result["first_differing_step_without"])
+              "float32 error", result["float32_error"], "ablations", result["first_differing_step_without"],
+              "prompt ids", len(result["prompt_ids"]), "chat prompt ids", len(result["chat"]["prompt_ids"]), "seed", result["seed"])
 
 
 if __name__ == "__main__":
