@@ -277,26 +277,8 @@ function Invoke-Clean {
 # AFL++ for the Fuzz task: on Debian or Ubuntu, Debian's afl++ package is installed when 'afl-fuzz' is missing (as root,
 # or through sudo -n), as Install-TestChromium does for chromium. Anything else stops the task with the reason.
 function Install-Fuzzer {
-    if (Get-Command afl-fuzz -CommandType Application -ErrorAction SilentlyContinue) { return }
-    if (-not $IsLinux -or -not (Get-Command apt-get -CommandType Application -ErrorAction SilentlyContinue)) {
-        throw "'afl-fuzz' is not on PATH and there is no apt-get to install it; install AFL++ so that 'afl-fuzz' is on PATH."
-    }
-    $sudo = @()
-    if ((& id -u) -ne '0') {
-        if (-not (Get-Command sudo -CommandType Application -ErrorAction SilentlyContinue)) {
-            throw "'afl-fuzz' is not on PATH, and installing AFL++ needs root or sudo (neither is available)."
-        }
-        $sudo = @('sudo', '-n')
-    }
-    Write-Host "Installing Debian's afl++ for the fuzz targets (apt-get)"
-    $aptGet = $sudo + @('env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', '-q')
-    foreach ($step in @(@('update'), @('install', '-y', '--no-install-recommends', 'afl++'))) {
-        & $aptGet[0] @($aptGet | Select-Object -Skip 1) @step | Out-Host
-        if ($LASTEXITCODE -ne 0) { throw "'$($aptGet -join ' ') $($step -join ' ')' failed (exit code $LASTEXITCODE); see the output above." }
-    }
-    if (-not (Get-Command afl-fuzz -CommandType Application -ErrorAction SilentlyContinue)) {
-        throw "apt-get installed the afl++ package, but 'afl-fuzz' is still not on PATH."
-    }
+    Install-TestProgram -Command afl-fuzz -Package afl++ -Purpose 'the fuzz targets' -ProblemVariable BEDROCKIMPORT_AFL_PROBLEM
+    if ($env:BEDROCKIMPORT_AFL_PROBLEM) { throw "AFL++ is needed to fuzz: $env:BEDROCKIMPORT_AFL_PROBLEM" }
 }
 
 # CPU seconds of a process from /proc (utime + stime), or $null once it is gone.
