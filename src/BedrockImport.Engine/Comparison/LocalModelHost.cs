@@ -13,10 +13,12 @@ public sealed class LocalModelHost : IAsyncDisposable
 {
     private readonly LocalEndpointInfo _endpoint;
     private readonly HttpClient _http;
+    private readonly string _dataPath;
 
-    private LocalModelHost(LocalEndpointInfo endpoint)
+    private LocalModelHost(LocalEndpointInfo endpoint, string dataPath)
     {
         _endpoint = endpoint;
+        _dataPath = dataPath;
         _http = new HttpClient { BaseAddress = new Uri(endpoint.EndpointUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(5) };
     }
 
@@ -54,7 +56,7 @@ public sealed class LocalModelHost : IAsyncDisposable
             throw;
         }
 
-        var host = new LocalModelHost(endpoint) { _dataPath = dataPath };
+        var host = new LocalModelHost(endpoint, dataPath);
         try
         {
             log.Verbose($"Local weights endpoint on {endpoint.EndpointUrl} (process {endpoint.ProcessId}); registering '{folder}'.");
@@ -77,8 +79,6 @@ public sealed class LocalModelHost : IAsyncDisposable
             throw;
         }
     }
-
-    private string _dataPath = "";
 
     /// <summary>Each text's ids under the folder's tokenizer.json, without special tokens.</summary>
     public async Task<IReadOnlyList<IReadOnlyList<int>>> TokenizeAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken)

@@ -50,7 +50,7 @@ public sealed class StopSequenceSet
 
     /// <summary>As <see cref="FindFirst(string)"/>, for occurrences that end after <paramref name="knownClearLength"/>
     /// characters (the text before it is known to hold no complete stop sequence).</summary>
-    internal StopSequenceMatch? FindFirst(string text, int knownClearLength)
+    public StopSequenceMatch? FindFirst(string text, int knownClearLength)
     {
         StopSequenceMatch? best = null;
         foreach (var sequence in Sequences)
@@ -78,7 +78,7 @@ public sealed class StopSequenceSet
     }
 
     /// <summary>Length of the longest end of text that could still grow into a stop sequence.</summary>
-    internal int PendingPrefixLength(string text, int notBefore)
+    public int PendingPrefixLength(string text, int notBefore)
     {
         var longest = 0;
         foreach (var sequence in Sequences)

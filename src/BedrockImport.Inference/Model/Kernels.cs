@@ -207,17 +207,7 @@ internal static unsafe class Kernels
         results[5] = Vector256.Sum(b1);
         results[6] = Vector256.Sum(b2);
         results[7] = Vector256.Sum(b3);
-        for (; i < length; i++)
-        {
-            results[0] += rows[i] * x[i];
-            results[1] += rows[i] * x1[i];
-            results[2] += rows[i] * x2[i];
-            results[3] += rows[i] * x3[i];
-            results[4] += second[i] * x[i];
-            results[5] += second[i] * x1[i];
-            results[6] += second[i] * x2[i];
-            results[7] += second[i] * x3[i];
-        }
+        Dot2x4Tail(rows, x, stride, i, length, results);
     }
 
     /// <summary><see cref="Dot2x4"/> with 512-bit vectors (prefill is bound by multiply-adds, and this doubles them
@@ -260,7 +250,15 @@ internal static unsafe class Kernels
         results[5] = Vector512.Sum(b1);
         results[6] = Vector512.Sum(b2);
         results[7] = Vector512.Sum(b3);
-        for (; i < length; i++)
+        Dot2x4Tail(rows, x, stride, i, length, results);
+    }
+
+    /// <summary>The elements of <see cref="Dot2x4"/> from <paramref name="start"/> on that fill no whole vector.</summary>
+    private static void Dot2x4Tail(float* rows, float* x, int stride, int start, int length, Span<float> results)
+    {
+        float* second = rows + length;
+        float* x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
+        for (int i = start; i < length; i++)
         {
             results[0] += rows[i] * x[i];
             results[1] += rows[i] * x1[i];

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BedrockImport.Engine.Invocation;
 using BedrockImport.Engine.Transfer;
 using BedrockImport.Inference.Generation;
 using BedrockImport.Inference.Model;
@@ -506,33 +507,30 @@ internal sealed class WeightsEngine
 
 /// <summary>Cuts a streamed answer at the first stop sequence without taking back text already sent: each token's text is
 /// appended, and what is handed on stops short of the longest tail that could still become a stop sequence (and of a
-/// lone high surrogate). At the first stop sequence the answer ends before it; on the last token everything held goes.</summary>
+/// lone high surrogate). At the first stop sequence (the Engine's rule: the one that completes first) the answer ends
+/// before it; on the last token everything held goes.</summary>
 internal sealed class StopSequenceChunker
 {
-    private readonly List<string> _stops;
-    private readonly int _longest;
+    private readonly StopSequenceSet _stops;
     private readonly System.Text.StringBuilder _text = new();
     private int _sent;
 
-    public StopSequenceChunker(IReadOnlyList<string> stops)
-    {
-        _stops = stops.Where(s => s.Length > 0).ToList();
-        _longest = _stops.Count == 0 ? 0 : _stops.Max(s => s.Length);
-    }
+    public StopSequenceChunker(IReadOnlyList<string> stops) => _stops = new StopSequenceSet(stops.Where(s => s.Length > 0));
 
     /// <summary>The text to send for one token's <paramref name="text"/>, and whether a stop sequence ended the answer.</summary>
     public (string Piece, bool Stopped) Add(string text, bool last)
     {
-        // A stop sequence found now starts in the held tail or in the new text: the text sent held none.
         _text.Append(text);
-        if (_stops.Count > 0)
+        if (_stops.IsEmpty)
         {
-            var whole = _text.ToString();
-            var cut = _stops.Select(s => whole.IndexOf(s, _sent, StringComparison.Ordinal)).Where(p => p >= 0).DefaultIfEmpty(-1).Min();
-            if (cut >= 0) return (Take(cut), true);
+            return (Take(_text.Length), false);
         }
+
+        var whole = _text.ToString();
+        var match = _stops.FindFirst(whole, _sent);
+        if (match != null) return (Take(Math.Max(_sent, match.Index)), true);
         if (last) return (Take(_text.Length), false);
-        var end = _text.Length - HeldTail();
+        var end = _text.Length - _stops.PendingPrefixLength(whole, _sent);
         if (end > _sent && end < _text.Length && char.IsHighSurrogate(_text[end - 1])) end--;
         return (Take(Math.Max(_sent, end)), false);
     }
@@ -542,16 +540,5 @@ internal sealed class StopSequenceChunker
         var piece = _text.ToString(_sent, end - _sent);
         _sent = end;
         return piece;
-    }
-
-    /// <summary>The length of the longest tail of the text that is the start of a stop sequence.</summary>
-    private int HeldTail()
-    {
-        for (var length = Math.Min(_longest - 1, _text.Length - _sent); length > 0; length--)
-        {
-            var tail = _text.ToString(_text.Length - length, length);
-            if (_stops.Any(s => s.StartsWith(tail, StringComparison.Ordinal))) return length;
-        }
-        return 0;
     }
 }

@@ -94,7 +94,7 @@ public sealed class CompareImportedModelCommand : AwsCmdlet
         if (_local == null || _localFolder != folder)
         {
             await StopLocalAsync().ConfigureAwait(false);
-            var endpointAssembly = System.IO.Path.Combine(ModuleFolder.Path, "endpoint", "BedrockImport.LocalEndpoint.dll");
+            var endpointAssembly = ModuleFolder.LocalEndpointAssembly;
             _local = await LocalModelHost.StartAsync(endpointAssembly, folder, Log, TimeSpan.FromSeconds(StartTimeoutSec), CancellationToken).ConfigureAwait(false);
             _localFolder = folder;
             _localInvoker = new ImportedModelInvoker(_local.Session, retry, Log);

@@ -41,7 +41,7 @@ public sealed class StartBedrockLocalEndpointCommand : AsyncCmdlet
             return;
         }
 
-        var endpointAssembly = Path.Combine(ModuleFolder.Path, "endpoint", "BedrockImport.LocalEndpoint.dll");
+        var endpointAssembly = ModuleFolder.LocalEndpointAssembly;
         var info = await LocalEndpointProcess.StartAsync(endpointAssembly, Port, dataPath, configPath,
             TimeSpan.FromSeconds(StartTimeoutSec), CancellationToken).ConfigureAwait(false);
         WriteVerbose($"Local endpoint listening on {info.EndpointUrl} (process {info.ProcessId}, data '{info.DataPath}').");

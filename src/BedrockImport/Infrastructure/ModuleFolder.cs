@@ -14,6 +14,9 @@ internal static class ModuleFolder
         }
     }
 
+    /// <summary>The local endpoint's assembly, laid out beside the module by build.ps1 (endpoint/).</summary>
+    public static string LocalEndpointAssembly => System.IO.Path.Combine(Path, "endpoint", "BedrockImport.LocalEndpoint.dll");
+
     /// <summary>Names of the cmdlets that take the AWS common parameters.</summary>
     public static IEnumerable<string> AwsCmdletNames()
         => typeof(ModuleFolder).Assembly.GetTypes()
