@@ -20,6 +20,8 @@ public static class TokenizerCases
         "日本語のテキストです。東京は晴れ、大阪は雨でしょう。カタカナとひらがな",
         "👋🌍 🎉🎉 party",
         "👨‍👩‍👧‍👦 family, 🏳️‍🌈 flag, 👩🏽‍💻 coder",
+        // Flags: regional indicator pairs and a subdivision flag (black flag, tag characters U+E0067.., cancel tag), all outside the BMP.
+        "🇯🇵 Japan 🇯🇵🇫🇷x 🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F Scotland🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F!",
         "𠮷野家 𝐀𝐁𝐂 𝒳𝓎 𝟘𝟙𝟚 🎉x 𠮷a",
         "𠮷野 a𝐀𝐁 𝟙𝟚𝟛𝟜 x𠮷a 𝒳𝓎z 𝒳𝓎z",
         "Ελληνικά русский 中文 العربية हिन्दी 한국어 café naïve",
