@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.Json;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Inference.Model;
 
@@ -85,7 +87,7 @@ public sealed class ModelConfig
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(configJson);
+            document = StrictJson.Parse(Encoding.UTF8.GetBytes(configJson));
         }
         catch (JsonException exception)
         {
@@ -170,7 +172,7 @@ public sealed class ModelConfig
             {
                 try
                 {
-                    using var generation = JsonDocument.Parse(generationConfigJson);
+                    using var generation = StrictJson.Parse(Encoding.UTF8.GetBytes(generationConfigJson));
                     if (generation.RootElement.ValueKind == JsonValueKind.Object)
                     {
                         if (generation.RootElement.TryGetProperty("eos_token_id", out _))

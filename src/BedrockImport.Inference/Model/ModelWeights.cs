@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Inference.Model;
 
@@ -54,9 +55,23 @@ public sealed class ModelWeights : IDisposable
     {
         if (!shardOfTensor.TryGetValue(name, out var shard))
         {
-            throw new ModelFormatException("the model has no tensor named " + name);
+            throw new ModelFormatException((shards.Count == 1 ? Path.GetFileName(shards[0].Path) : IndexFileName) + " has no tensor named " + name);
         }
         return shard.Get(name);
+    }
+
+    /// <summary>Null while every shard is as it was mapped; else what changed (see <see cref="SafetensorsFile.Changed"/>).
+    /// A few file-status calls per shard: cheap enough before each request and between generated tokens.</summary>
+    public string? Changed()
+    {
+        foreach (var shard in shards)
+        {
+            if (shard.Changed() is { } change)
+            {
+                return change;
+            }
+        }
+        return null;
     }
 
     public WeightTensor? TryGet(string name) => shardOfTensor.TryGetValue(name, out var shard) ? shard.Get(name) : null;
@@ -66,7 +81,7 @@ public sealed class ModelWeights : IDisposable
         var namesOfShard = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         try
         {
-            using var index = JsonDocument.Parse(File.ReadAllText(indexPath));
+            using var index = StrictJson.Parse(File.ReadAllBytes(indexPath));
             if (index.RootElement.ValueKind != JsonValueKind.Object
                 || !index.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
             {
@@ -107,7 +122,8 @@ public sealed class ModelWeights : IDisposable
     {
         var shard = SafetensorsFile.Open(path);
         shards.Add(shard);
-        MappedBytes += new FileInfo(path).Length;
+        MappedBytes += shard.Length;
+        CheckDtypeAgainstOtherShards(shard);
         IEnumerable<string> names = expectedNames ?? (IEnumerable<string>)shard.TensorNames;
         foreach (var name in names)
         {
@@ -116,6 +132,42 @@ public sealed class ModelWeights : IDisposable
                 throw new ModelFormatException(IndexFileName + " puts " + name + " in " + Path.GetFileName(path) + ", whose header has no such tensor");
             }
             shardOfTensor[name] = shard;
+        }
+    }
+
+    private (string File, Dictionary<string, string> TensorOfDtype)? firstShardMatrices;
+
+    /// <summary>The shards of one checkpoint are written in one dtype: a shard with a weight matrix in a dtype the first
+    /// shard's matrices do not have (a shard swapped in from another export) is refused, naming both files and tensors.
+    /// Vectors (norms, biases) may differ, as some exports keep them in f32.</summary>
+    private void CheckDtypeAgainstOtherShards(SafetensorsFile shard)
+    {
+        string fileName = Path.GetFileName(shard.Path);
+        var tensorOfDtype = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, dtype) in shard.DtypeOfTensor.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+        {
+            if (shard.RankOfTensor[name] == 2)
+            {
+                tensorOfDtype.TryAdd(dtype, name);
+            }
+        }
+        if (tensorOfDtype.Count == 0)
+        {
+            return;
+        }
+        if (firstShardMatrices is not { } first)
+        {
+            firstShardMatrices = (fileName, tensorOfDtype);
+            return;
+        }
+        foreach (var (dtype, name) in tensorOfDtype)
+        {
+            if (!first.TensorOfDtype.ContainsKey(dtype))
+            {
+                var (firstDtype, firstTensor) = first.TensorOfDtype.First();
+                throw new ModelFormatException(fileName + ": tensor " + name + " is " + dtype + " but " + first.File + " has " + firstTensor + " as " + firstDtype
+                    + " (the shards of a model must share one dtype)");
+            }
         }
     }
 

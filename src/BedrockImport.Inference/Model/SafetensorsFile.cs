@@ -1,5 +1,6 @@
 using System.IO.MemoryMappedFiles;
 using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
 using BedrockImport.Shared;
 
 namespace BedrockImport.Inference.Model;
@@ -19,44 +20,59 @@ public sealed unsafe class SafetensorsFile : IDisposable
         ["F64"] = 8, ["I64"] = 8, ["U64"] = 8,
     };
 
-    private readonly MemoryMappedFile mapping;
-    private readonly MemoryMappedViewAccessor view;
     private readonly Dictionary<string, WeightTensor> tensors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> unreadableDtypes = new(StringComparer.Ordinal);
+    private readonly List<PendingTensor> pending = new();
+    private readonly SafeFileHandle handle;
+    private MemoryMappedFile? mapping;
+    private MemoryMappedViewAccessor? view;
     private bool disposed;
     private bool pointerAcquired;
 
-    private SafetensorsFile(string path, MemoryMappedFile mapping, MemoryMappedViewAccessor view)
+    private SafetensorsFile(string path, SafeFileHandle handle, long length, DateTime lastWriteUtc)
     {
         Path = path;
-        this.mapping = mapping;
-        this.view = view;
+        this.handle = handle;
+        Length = length;
+        LastWriteUtc = lastWriteUtc;
     }
 
     public string Path { get; }
 
+    /// <summary>The file's length when it was mapped (the mapping's length).</summary>
+    public long Length { get; }
+
+    /// <summary>The file's last write when it was mapped.</summary>
+    public DateTime LastWriteUtc { get; }
+
     public IReadOnlyCollection<string> TensorNames => tensors.Keys.Concat(unreadableDtypes.Keys).ToArray();
 
+    /// <summary>The dtype of each tensor the header names (readable or not), for checks across shards.</summary>
+    public IReadOnlyDictionary<string, string> DtypeOfTensor { get; private set; } = new Dictionary<string, string>();
+
+    /// <summary>The number of dimensions of each tensor the header names.</summary>
+    public IReadOnlyDictionary<string, int> RankOfTensor { get; private set; } = new Dictionary<string, int>();
+
+    private readonly record struct PendingTensor(string Name, WeightDtype Dtype, long[] Shape, long Begin, long ByteLength);
+
+    /// <summary>Opens and maps <paramref name="path"/>. The header is read with ordinary reads and checked against the
+    /// file's length before anything is mapped, so a file that is short or shrinking is an error here, never a fault on
+    /// a mapped page; the mapping is exactly the length the header was checked against.</summary>
     public static SafetensorsFile Open(string path)
     {
         string fileName = System.IO.Path.GetFileName(path);
-        long fileLength = new FileInfo(path).Length;
-        if (fileLength < 8)
-        {
-            throw new ModelFormatException(fileName + ": " + fileLength + " bytes is too short for a safetensors header length");
-        }
-        var mapping = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        MemoryMappedViewAccessor? view = null;
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
         SafetensorsFile? file = null;
         try
         {
-            view = mapping.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            file = new SafetensorsFile(path, mapping, view);
-            byte* start = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
-            file.pointerAcquired = true;
-            start += view.PointerOffset;
-            file.ReadHeader(fileName, start, fileLength);
+            long fileLength = RandomAccess.GetLength(handle);
+            file = new SafetensorsFile(path, handle, fileLength, File.GetLastWriteTimeUtc(handle));
+            if (fileLength < 8)
+            {
+                throw new ModelFormatException(fileName + ": " + fileLength + " bytes is too short for a safetensors header length");
+            }
+            file.ReadHeader(fileName, fileLength);
+            file.Map(fileName);
             return file;
         }
         catch
@@ -67,11 +83,81 @@ public sealed unsafe class SafetensorsFile : IDisposable
             }
             else
             {
-                view?.Dispose();
-                mapping.Dispose();
+                handle.Dispose();
             }
             throw;
         }
+    }
+
+    /// <summary>Null while the mapped file is as it was mapped; else what changed, naming the file. A file that changed
+    /// must not be read through this mapping any more (a page beyond a shrunk end is a SIGBUS that kills the process):
+    /// the owner disposes it and opens the file again. Checks the mapped file itself (its length and last write, through
+    /// the open handle) and the name (another file moved over it, e.g. an object replaced).</summary>
+    public string? Changed()
+    {
+        if (disposed)
+        {
+            return System.IO.Path.GetFileName(Path) + " is no longer mapped";
+        }
+        string fileName = System.IO.Path.GetFileName(Path);
+        long length;
+        DateTime written;
+        try
+        {
+            length = RandomAccess.GetLength(handle);
+            written = File.GetLastWriteTimeUtc(handle);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return fileName + " can no longer be read (" + exception.Message + ")";
+        }
+        if (length != Length)
+        {
+            return fileName + " changed since it was mapped: it was " + Length + " bytes and is now " + length + " bytes";
+        }
+        if (written != LastWriteUtc)
+        {
+            return fileName + " changed since it was mapped: it was written at " + written.ToString("O") + " (mapped as of " + LastWriteUtc.ToString("O") + ")";
+        }
+        var named = new FileInfo(Path);
+        if (!named.Exists)
+        {
+            return fileName + " was removed since it was mapped";
+        }
+        if (named.Length != Length || named.LastWriteTimeUtc != LastWriteUtc)
+        {
+            return fileName + " was replaced since it was mapped: another file of " + named.Length + " bytes has its name";
+        }
+        return null;
+    }
+
+    private void Map(string fileName)
+    {
+        // The file's length may have changed since the header was checked: the mapping is made for the checked length
+        // (a read-only mapping cannot be longer than its file, so a shorter file fails here) and checked again after.
+        try
+        {
+            mapping = MemoryMappedFile.CreateFromFile(handle, null, Length, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+        }
+        catch (Exception exception) when (exception is ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            throw new ModelFormatException(fileName + " could not be mapped at its checked length of " + Length + " bytes (" + exception.Message + ")");
+        }
+        view = mapping.CreateViewAccessor(0, Length, MemoryMappedFileAccess.Read);
+        if (Changed() is { } change)
+        {
+            throw new ModelFormatException(change + " (while it was opened)");
+        }
+        byte* start = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
+        pointerAcquired = true;
+        start += view.PointerOffset;
+        byte* dataStart = start + 8 + headerLength;
+        foreach (var tensor in pending)
+        {
+            tensors[tensor.Name] = new WeightTensor(tensor.Name, tensor.Dtype, tensor.Shape, dataStart + tensor.Begin, tensor.ByteLength, fileName);
+        }
+        pending.Clear();
     }
 
     public bool Contains(string name) => tensors.ContainsKey(name) || unreadableDtypes.ContainsKey(name);
@@ -90,28 +176,36 @@ public sealed unsafe class SafetensorsFile : IDisposable
         throw new ModelFormatException(System.IO.Path.GetFileName(Path) + ": no tensor named " + name);
     }
 
-    private void ReadHeader(string fileName, byte* start, long fileLength)
+    private long headerLength;
+
+    private void ReadHeader(string fileName, long fileLength)
     {
-        long headerLength = *(long*)start;
         if (!BitConverter.IsLittleEndian)
         {
             throw new PlatformNotSupportedException("safetensors is little-endian; this engine needs a little-endian machine");
         }
+        Span<byte> lengthBytes = stackalloc byte[8];
+        ReadExactly(fileName, lengthBytes, 0);
+        headerLength = BitConverter.ToInt64(lengthBytes);
         if (headerLength <= 0 || headerLength > MaxHeaderBytes || headerLength > fileLength - 8)
         {
             throw new ModelFormatException(fileName + ": header length " + headerLength + " does not fit the file's " + fileLength + " bytes");
         }
         long dataLength = fileLength - 8 - headerLength;
-        byte* dataStart = start + 8 + headerLength;
+        var headerBytes = new byte[headerLength];
+        ReadExactly(fileName, headerBytes, 8);
         JsonDocument document;
         try
         {
-            document = StrictJson.Parse(new ReadOnlyMemory<byte>(new ReadOnlySpan<byte>(start + 8, (int)headerLength).ToArray()));
+            document = StrictJson.Parse(headerBytes);
         }
         catch (JsonException exception)
         {
             throw new ModelFormatException(fileName + ": the header is not JSON (" + exception.Message + ")");
         }
+        var dtypes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var ranks = new Dictionary<string, int>(StringComparer.Ordinal);
+        var ranges = new List<(long Begin, long End, string Name)>();
         using (document)
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
@@ -124,12 +218,54 @@ public sealed unsafe class SafetensorsFile : IDisposable
                 {
                     continue;
                 }
-                ReadEntry(fileName, entry, dataStart, dataLength);
+                var (dtype, rank, begin, end) = ReadEntry(fileName, entry, dataLength);
+                dtypes[entry.Name] = dtype;
+                ranks[entry.Name] = rank;
+                ranges.Add((begin, end, entry.Name));
             }
+        }
+        CheckCoverage(fileName, ranges, dataLength);
+        DtypeOfTensor = dtypes;
+        RankOfTensor = ranks;
+    }
+
+    /// <summary>The tensors' data must tile the data area exactly (the safetensors library's own rule): no gap, no overlap,
+    /// no bytes after the last tensor. A file grown or cut since it was written breaks it.</summary>
+    private static void CheckCoverage(string fileName, List<(long Begin, long End, string Name)> ranges, long dataLength)
+    {
+        ranges.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+        long covered = 0;
+        foreach (var (begin, end, name) in ranges)
+        {
+            if (begin != covered)
+            {
+                throw new ModelFormatException(fileName + ": tensor " + name + " has data_offsets [" + begin + ", " + end + "] but the previous tensor ends at " + covered
+                    + " (the data_offsets must cover the data bytes without gaps or overlaps)");
+            }
+            covered = end;
+        }
+        if (covered != dataLength)
+        {
+            throw new ModelFormatException(fileName + ": the header's data_offsets cover " + covered + " data bytes but the file has " + dataLength
+                + " (the file was cut or grown after it was written)");
         }
     }
 
-    private void ReadEntry(string fileName, JsonProperty entry, byte* dataStart, long dataLength)
+    private void ReadExactly(string fileName, Span<byte> destination, long offset)
+    {
+        int done = 0;
+        while (done < destination.Length)
+        {
+            int read = RandomAccess.Read(handle, destination[done..], offset + done);
+            if (read == 0)
+            {
+                throw new ModelFormatException(fileName + " ended at byte " + (offset + done) + " while its header was read (it is shorter than when it was opened)");
+            }
+            done += read;
+        }
+    }
+
+    private (string Dtype, int Rank, long Begin, long End) ReadEntry(string fileName, JsonProperty entry, long dataLength)
     {
         string where = fileName + ": tensor " + entry.Name;
         var value = entry.Value;
@@ -190,7 +326,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         {
             // No weight of the supported architectures has more than two dimensions; such tensors stay unreadable.
             unreadableDtypes[entry.Name] = dtype + " with " + shape.Length + " dimensions";
-            return;
+            return (dtype, shape.Length, begin, end);
         }
         WeightDtype? weightDtype = dtype switch
         {
@@ -202,9 +338,10 @@ public sealed unsafe class SafetensorsFile : IDisposable
         if (weightDtype is null)
         {
             unreadableDtypes[entry.Name] = dtype;
-            return;
+            return (dtype, shape.Length, begin, end);
         }
-        tensors[entry.Name] = new WeightTensor(entry.Name, weightDtype.Value, shape, dataStart + begin, expectedBytes);
+        pending.Add(new PendingTensor(entry.Name, weightDtype.Value, shape, begin, expectedBytes));
+        return (dtype, shape.Length, begin, end);
     }
 
     public void Dispose()
@@ -216,9 +353,10 @@ public sealed unsafe class SafetensorsFile : IDisposable
         disposed = true;
         if (pointerAcquired)
         {
-            view.SafeMemoryMappedViewHandle.ReleasePointer();
+            view!.SafeMemoryMappedViewHandle.ReleasePointer();
         }
-        view.Dispose();
-        mapping.Dispose();
+        view?.Dispose();
+        mapping?.Dispose();
+        handle.Dispose();
     }
 }

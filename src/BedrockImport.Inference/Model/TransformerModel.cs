@@ -54,8 +54,24 @@ public sealed class TransformerModel : IDisposable
 
     public long WeightBytes => weights.MappedBytes;
 
+    /// <summary>Null while the mapped weight files are as they were mapped; else what changed (the model must then not
+    /// run again: dispose it and load the folder anew).</summary>
+    public string? WeightFilesChanged() => weights.Changed();
+
+    /// <summary>The context a memory estimate budgets the KV cache for when the model's own is longer.</summary>
+    public const int EstimateContextTokens = 8192;
+
+    /// <summary>What running one sequence of the model needs in memory: every mapped byte resident (each token reads all
+    /// weights, so they cannot be paged out without thrashing), the f32 copies of the vectors, the KV cache grown to
+    /// <paramref name="contextTokens"/> (default: the model's context, at most <see cref="EstimateContextTokens"/>) and a
+    /// prefill batch's activations and logits.</summary>
+    public MemoryEstimate EstimateMemory(int? contextTokens = null) => MemoryEstimate.For(Config, WeightBytes, contextTokens);
+
     /// <summary>The mapped tensors, for the bench's read passes over the same mapping.</summary>
     internal ModelWeights Weights => weights;
+
+    /// <summary>The estimate of <see cref="EstimateMemory(int?)"/> from a folder's config.json and shard sizes alone.</summary>
+    public static MemoryEstimate EstimateMemory(ModelConfig config, long weightBytes, int? contextTokens = null) => MemoryEstimate.For(config, weightBytes, contextTokens);
 
     public static TransformerModel Load(string folder)
     {
@@ -148,7 +164,7 @@ public sealed class TransformerModel : IDisposable
     {
         if (tensor.Shape.Count != 2 || tensor.Shape[0] != rows || tensor.Shape[1] != columns)
         {
-            throw new ModelFormatException(tensor.Name + " has shape [" + string.Join(", ", tensor.Shape) + "], config.json implies [" + rows + ", " + columns + "]");
+            throw new ModelFormatException(Where(tensor) + " has shape [" + string.Join(", ", tensor.Shape) + "], config.json implies [" + rows + ", " + columns + "]");
         }
         return tensor;
     }
@@ -157,10 +173,12 @@ public sealed class TransformerModel : IDisposable
     {
         if (tensor.Shape.Count != 1 || tensor.Shape[0] != length)
         {
-            throw new ModelFormatException(tensor.Name + " has shape [" + string.Join(", ", tensor.Shape) + "], config.json implies [" + length + "]");
+            throw new ModelFormatException(Where(tensor) + " has shape [" + string.Join(", ", tensor.Shape) + "], config.json implies [" + length + "]");
         }
         return tensor.ToArray();
     }
+
+    private static string Where(WeightTensor tensor) => tensor.FileName.Length == 0 ? tensor.Name : tensor.FileName + ": tensor " + tensor.Name;
 
     private Linear Projection(string name, int rows, int columns)
     {
@@ -421,5 +439,35 @@ public sealed class TransformerModel : IDisposable
             }
             return result;
         }
+    }
+}
+
+/// <summary>Bytes a model needs in memory while it generates (see <see cref="TransformerModel.EstimateMemory(int?)"/>).</summary>
+public sealed record MemoryEstimate(long WeightBytes, long VectorBytes, long KvCacheBytes, int ContextTokens, long ActivationBytes)
+{
+    public long TotalBytes => WeightBytes + VectorBytes + KvCacheBytes + ActivationBytes;
+
+    internal static MemoryEstimate For(ModelConfig config, long weightBytes, int? contextTokens)
+    {
+        int context = contextTokens ?? (config.MaxPositionEmbeddings > 0
+            ? Math.Min(config.MaxPositionEmbeddings, TransformerModel.EstimateContextTokens)
+            : TransformerModel.EstimateContextTokens);
+        long hidden = config.HiddenSize;
+        long keyValue = (long)config.KeyValueHeadCount * config.HeadDim;
+        long query = (long)config.HeadCount * config.HeadDim;
+        // Norms (2 per layer, q/k norms, the final one) and the attention biases, converted to f32 arrays at load.
+        long vectors = 4L * (config.LayerCount * (2 * hidden + query + 2 * keyValue + (config.HasQueryKeyNorm ? 2L * config.HeadDim : 0)) + hidden);
+        // The KV cache starts at 64 positions and doubles: its capacity is the first such size that holds the context.
+        long positions = 64;
+        while (positions < context)
+        {
+            positions *= 2;
+        }
+        long kvCache = 2L * 4 * config.LayerCount * keyValue * positions;
+        long batch = TransformerModel.DefaultPrefillBatch;
+        long intermediate = config.IntermediateSize;
+        long activations = 4L * (batch * (4 * hidden + 2 * query + 2 * keyValue + 3 * intermediate + config.ExpertCount)
+            + (long)config.VocabSize + positions + 2 * Math.Max(hidden, intermediate));
+        return new MemoryEstimate(weightBytes, vectors, kvCache, context, activations);
     }
 }

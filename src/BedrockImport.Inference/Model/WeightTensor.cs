@@ -19,9 +19,10 @@ public sealed unsafe class WeightTensor
 {
     private readonly byte* data;
 
-    internal WeightTensor(string name, WeightDtype dtype, long[] shape, byte* data, long byteLength)
+    internal WeightTensor(string name, WeightDtype dtype, long[] shape, byte* data, long byteLength, string fileName = "")
     {
         Name = name;
+        FileName = fileName;
         Dtype = dtype;
         Shape = shape;
         this.data = data;
@@ -34,6 +35,9 @@ public sealed unsafe class WeightTensor
     }
 
     public string Name { get; }
+
+    /// <summary>The name of the safetensors file that holds the tensor (for errors).</summary>
+    public string FileName { get; }
 
     public WeightDtype Dtype { get; }
 

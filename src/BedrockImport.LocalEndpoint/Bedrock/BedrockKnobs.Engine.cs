@@ -17,6 +17,13 @@ public sealed partial class BedrockKnobs
     /// again (a cold start, ModelNotReadyException until loaded). 0 never evicts.</summary>
     public int EngineIdleEvictMs { get; set; } = 300_000;
 
+    /// <summary>With the weights engine, the bytes the models loaded together may need (each model's estimate: its mapped
+    /// weights, which must stay resident, the f32 vectors, a KV cache for its context up to 8192 tokens and a prefill
+    /// batch's activations). A model that does not fit beside those loaded is refused with the figures rather than loaded
+    /// into an OutOfMemory. 0 (default): the memory available when the load starts (/proc/meminfo MemAvailable, at most
+    /// the GC's limit).</summary>
+    public long EngineMemoryLimitBytes { get; set; }
+
     internal bool UsesWeights => Engine is AutoEngine or WeightsEngine;
 
     /// <summary>"weights": a model the engine cannot run is an error rather than stand-in text.</summary>
@@ -28,5 +35,7 @@ public sealed partial class BedrockKnobs
             yield return $"bedrock.engine must be \"{AutoEngine}\", \"{StandInEngine}\" or \"{WeightsEngine}\".";
         if (EngineIdleEvictMs < 0)
             yield return "bedrock.engineIdleEvictMs must not be negative.";
+        if (EngineMemoryLimitBytes < 0)
+            yield return "bedrock.engineMemoryLimitBytes must not be negative (0 takes the memory available).";
     }
 }

@@ -125,6 +125,10 @@ internal sealed class WeightsEngine
         public bool Checked;
         public bool Forgotten;
         public string? Unsupported;
+        /// <summary>Unsupported names a fault of the model's files (a cut, grown, swapped or mismatched safetensors),
+        /// not an architecture or tokenizer the engine lacks.</summary>
+        public bool FilesFaulty;
+        public MemoryEstimate? Estimate;
         public string? Folder;
         public string? ModelType;
         public ModelTokenizer? Tokenizer;
@@ -196,28 +200,91 @@ internal sealed class WeightsEngine
         EvictIdle(now, knobs.EngineIdleEvictMs);
         if (!knobs.UsesWeights) return null;
         var slot = _slots.GetOrAdd(job.JobId, _ => new Slot());
-        lock (slot.Gate)
+        LoadedModel? unloaded = null;
+        try
         {
-            if (!slot.Checked) Check(slot, job);
-            if (slot.Unsupported is not null)
+            lock (slot.Gate)
             {
-                if (knobs.RequiresWeights)
-                    throw new BedrockError(424, "ModelErrorException",
-                        $"The local endpoint's weights engine (bedrock.engine \"weights\") cannot run this model: {slot.Unsupported}. Set bedrock.engine to \"auto\" or \"stand-in\" to have the stand-in answer it.");
-                return null;
+                if (!slot.Checked) Check(slot, job);
+                if (slot.Model is { } model)
+                {
+                    // Each request first checks that the mapped files are as they were mapped: a shard cut under the
+                    // mapping would be a SIGBUS on the next read of a page past its end, so a changed model is unloaded
+                    // and the folder checked again as it is now.
+                    var change = model.Model.WeightFilesChanged();
+                    if (change is null)
+                    {
+                        slot.LastUsed = now;
+                        return model;
+                    }
+                    unloaded = model;
+                    slot.Model = null;
+                    Recheck(slot, job, change);
+                }
+                if (slot.Unsupported is not null)
+                {
+                    if (knobs.RequiresWeights) throw CannotRun(slot.Unsupported);
+                    return null;
+                }
+                if (slot.Loading is null)
+                {
+                    if (MemoryRefusal(slot, knobs) is { } refusal)
+                    {
+                        if (knobs.RequiresWeights) throw CannotRun(refusal);
+                        return null;
+                    }
+                    var folder = slot.Folder!;
+                    slot.Loading = Task.Run(() => Load(slot, job.JobId, folder));
+                }
+                throw ModelNotReady();
             }
-            if (slot.Model is { } model)
-            {
-                slot.LastUsed = now;
-                return model;
-            }
-            if (slot.Loading is null)
-            {
-                var folder = slot.Folder!;
-                slot.Loading = Task.Run(() => Load(slot, job.JobId, folder));
-            }
-            throw ModelNotReady();
         }
+        finally
+        {
+            // Disposed now, or by the generation that still runs on it when that ends (it checks the files too).
+            unloaded?.Dispose();
+        }
+    }
+
+    private static BedrockError CannotRun(string reason) => new(424, "ModelErrorException",
+        $"The local endpoint's weights engine (bedrock.engine \"weights\") cannot run this model: {reason}. Set bedrock.engine to \"auto\" or \"stand-in\" to have the stand-in answer it.");
+
+    /// <summary>The model's files changed since they were mapped: the folder is checked again as it is now (the next
+    /// load maps the files anew); when the check fails, the reason says what changed first.</summary>
+    private void Recheck(Slot slot, ImportJobRecord job, string change)
+    {
+        slot.Checked = false;
+        slot.Unsupported = null;
+        slot.FilesFaulty = false;
+        Check(slot, job);
+        if (slot.Unsupported is not null)
+        {
+            slot.Unsupported = change + ", and the model no longer loads: " + slot.Unsupported;
+            slot.FilesFaulty = true;
+        }
+    }
+
+    /// <summary>Why the model may not be loaded now under the memory limit (knob bedrock.engineMemoryLimitBytes, else the
+    /// memory available), with the figures; null when it fits beside the models already loaded or loading.</summary>
+    private string? MemoryRefusal(Slot slot, BedrockKnobs knobs)
+    {
+        if (slot.Estimate is not { } estimate) return null;
+        long held = 0;
+        foreach (var other in _slots.Values)
+        {
+            if (ReferenceEquals(other, slot)) continue;
+            // Read without the other slot's lock: a figure one load old only shifts the limit a little.
+            if ((Volatile.Read(ref other.Model) is not null || Volatile.Read(ref other.Loading) is not null) && other.Estimate is { } otherEstimate)
+                held += otherEstimate.TotalBytes;
+        }
+        var (limit, source) = knobs.EngineMemoryLimitBytes > 0
+            ? (knobs.EngineMemoryLimitBytes, "the limit bedrock.engineMemoryLimitBytes")
+            : (EngineMemory.AvailableBytes(), "the memory available (MemAvailable; bedrock.engineMemoryLimitBytes is 0)");
+        if (estimate.TotalBytes + held <= limit) return null;
+        return FormattableString.Invariant(
+            $"the model needs {estimate.TotalBytes} bytes of memory (weights {estimate.WeightBytes}, vectors {estimate.VectorBytes}, KV cache {estimate.KvCacheBytes} for {estimate.ContextTokens} tokens, activations {estimate.ActivationBytes})")
+            + (held > 0 ? FormattableString.Invariant($" beside the {held} bytes of the models already loaded") : "")
+            + FormattableString.Invariant($", more than {source} of {limit} bytes");
     }
 
     internal static BedrockError ModelNotReady() => new(429, "ModelNotReadyException", BedrockRuntime.ModelNotReadyMessage);
@@ -236,9 +303,16 @@ internal sealed class WeightsEngine
         {
             if (!slot.Checked) Check(slot, job);
             if (slot.Unsupported is not null)
+            {
+                var failed = slot.FilesFaulty ? "load-failed" : "unsupported";
                 return knobs.RequiresWeights
-                    ? new EngineChoice("none", "unsupported", slot.Unsupported + "; bedrock.engine \"weights\" refuses its requests (ModelErrorException)")
-                    : new EngineChoice(BedrockKnobs.StandInEngine, "unsupported", slot.Unsupported + "; bedrock.engine \"auto\" answers it with the stand-in");
+                    ? new EngineChoice("none", failed, slot.Unsupported + "; bedrock.engine \"weights\" refuses its requests (ModelErrorException)")
+                    : new EngineChoice(BedrockKnobs.StandInEngine, failed, slot.Unsupported + "; bedrock.engine \"auto\" answers it with the stand-in");
+            }
+            if (slot.Model is null && slot.Loading is null && MemoryRefusal(slot, knobs) is { } refusal)
+                return knobs.RequiresWeights
+                    ? new EngineChoice("none", "too-large", refusal + "; bedrock.engine \"weights\" refuses its requests (ModelErrorException)")
+                    : new EngineChoice(BedrockKnobs.StandInEngine, "too-large", refusal + "; bedrock.engine \"auto\" answers it with the stand-in");
             var state = slot.Generating > 0 ? "generating" : slot.Model is not null ? "loaded" : slot.Loading is not null ? "loading" : "not-loaded";
             return new EngineChoice(BedrockKnobs.WeightsEngine, state,
                 $"{slot.ModelType} runs on the CPU from the model's own tokenizer and weights (bedrock.engine \"{knobs.Engine}\")");
@@ -315,12 +389,15 @@ internal sealed class WeightsEngine
         }
         try
         {
-            // Maps and validates the tensors (names, dtypes, shapes) and unmaps them: no page of the weights is read.
-            TransformerModel.Load(slot.Folder).Dispose();
+            // Reads the headers, maps and validates the tensors (names, dtypes, shapes, offsets against the file sizes)
+            // and unmaps them: only the small vectors' pages are read.
+            using var probe = TransformerModel.Load(slot.Folder);
+            slot.Estimate = probe.EstimateMemory();
         }
         catch (Exception e)
         {
             slot.Unsupported = "the engine cannot load its weights: " + e.Message;
+            slot.FilesFaulty = e is ModelFormatException or IOException;
         }
     }
 
@@ -349,6 +426,7 @@ internal sealed class WeightsEngine
             if (failure is not null)
             {
                 slot.Unsupported = failure;
+                slot.FilesFaulty = true;
                 return;
             }
             slot.Model = loaded;
@@ -419,6 +497,7 @@ internal sealed class WeightsEngine
         {
             if (loaded.Disposed) throw ModelNotReady();
             var model = loaded.Model;
+            ThrowIfFilesChanged(loaded, slot);
             var limit = model.Config.MaxPositionEmbeddings;
             if (limit > 0 && promptIds.Count >= limit)
                 throw BedrockError.Validation($"This model's maximum context length is {limit} tokens. However, your prompt has {promptIds.Count} tokens. Please reduce the length of the prompt.");
@@ -478,8 +557,33 @@ internal sealed class WeightsEngine
                 }
                 return new WeightsGeneration(new Generation(pieces, hitMax, promptIds.Count), stopped);
             }
+            ThrowIfFilesChanged(loaded, slot);
             logits = model.Forward(new[] { next }, cache);
         }
+    }
+
+    /// <summary>Called with loaded.Gate held before every forward pass: a model whose mapped files changed is not read
+    /// again (a page past a cut end is a SIGBUS); it is unloaded, its folder is checked again on the next request, and
+    /// this one is answered ModelErrorException naming what changed.</summary>
+    private static void ThrowIfFilesChanged(LoadedModel loaded, Slot? slot)
+    {
+        if (loaded.Model.WeightFilesChanged() is not { } change) return;
+        if (slot is not null)
+        {
+            lock (slot.Gate)
+            {
+                if (ReferenceEquals(slot.Model, loaded))
+                {
+                    slot.Model = null;
+                    slot.Checked = false;
+                    slot.Unsupported = null;
+                    slot.FilesFaulty = false;
+                }
+            }
+        }
+        loaded.Dispose();
+        throw new BedrockError(424, "ModelErrorException",
+            $"The local endpoint's weights engine stopped this request: {change}. The model is unloaded; the next request checks its files again.");
     }
 
     internal static class HardLink
@@ -502,6 +606,40 @@ internal sealed class WeightsEngine
                 return false;
             }
         }
+    }
+}
+
+/// <summary>The memory the weights engine may count on when bedrock.engineMemoryLimitBytes is 0.</summary>
+internal static class EngineMemory
+{
+    /// <summary>MemAvailable of /proc/meminfo (what the kernel can hand out without swapping, page cache included), at
+    /// most the GC's view of the memory it may use (a container's limit); the GC's figure alone where there is no
+    /// /proc/meminfo.</summary>
+    public static long AvailableBytes()
+    {
+        long gcLimit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long? available = MemAvailableBytes();
+        return available is { } bytes && bytes > 0 ? Math.Min(bytes, gcLimit) : gcLimit;
+    }
+
+    private static long? MemAvailableBytes()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/meminfo"))
+            {
+                if (!line.StartsWith("MemAvailable:", StringComparison.Ordinal)) continue;
+                var figure = line.Substring("MemAvailable:".Length).Trim();
+                if (figure.EndsWith(" kB", StringComparison.Ordinal)
+                    && long.TryParse(figure.AsSpan(0, figure.Length - 3).Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var kilobytes))
+                    return kilobytes * 1024;
+                return null;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return null;
     }
 }
 
