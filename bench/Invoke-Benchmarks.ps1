@@ -21,8 +21,8 @@ param(
     # The issue's sizes (2000 prompts, 2 GiB upload, ...) instead of CI-friendly ones.
     [switch] $Full,
 
-    [ValidateSet('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8')]
-    [string[]] $Case = @('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8'),
+    [ValidateSet('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9')]
+    [string[]] $Case = @('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9'),
 
     [string] $OutputDirectory = (Join-Path $PSScriptRoot 'results'),
 
@@ -40,10 +40,10 @@ Set-StrictMode -Version 3.0
 $BenchRoot = $PSScriptRoot
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 $Sizes = if ($Full) {
-    [ordered]@{ B1Prompts = 2000; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 2000; B3Bytes = 2GB; B3Shards = 4; B5Runs = 5; B6Streams = 100; B7Items = 1119; B7Scale = 4; B8PromptTokens = 128; B8DecodeTokens = 32 }
+    [ordered]@{ B1Prompts = 2000; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 2000; B3Bytes = 2GB; B3Shards = 4; B5Runs = 5; B6Streams = 100; B7Items = 1119; B7Scale = 4; B8PromptTokens = 128; B8DecodeTokens = 32; B9Tries = 20 }
 }
 else {
-    [ordered]@{ B1Prompts = 400; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 500; B3Bytes = 256MB; B3Shards = 4; B5Runs = 3; B6Streams = 20; B7Items = 200; B7Scale = 4; B8PromptTokens = 32; B8DecodeTokens = 8 }
+    [ordered]@{ B1Prompts = 400; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 500; B3Bytes = 256MB; B3Shards = 4; B5Runs = 3; B6Streams = 20; B7Items = 200; B7Scale = 4; B8PromptTokens = 32; B8DecodeTokens = 8; B9Tries = 20 }
 }
 $MaxTokens = 16
 if ($Rounds -eq 0) { $Rounds = if ($Full) { 3 } else { 1 } }
@@ -859,6 +859,35 @@ try {
         $record.notes += "Decode: $($ours.decodeSteps) steps after the first token, step median $(Format-Figure $ours.decodeStepMsMedian) ms (min $(Format-Figure $ours.decodeStepMsMin), max $(Format-Figure $ours.decodeStepMsMax)); the generation used $(Format-Figure $ours.generationCpuSeconds) CPU s in $(Format-Figure $ours.generationSeconds) s. Time to first token is the prefill of the prompt plus the first sampled token, after a warm-up generation and 1 s of settling. $(if ($written.reused) { 'The model folder was reused.' } else { "The model was written in $(Format-Figure $written.seconds) s." })"
         $record.notes += "Peak RSS is VmHWM of the measuring process; at the end it held $(Format-Figure (& $mib $ours.rssFileBytes)) MiB of mapped file pages and $(Format-Figure (& $mib $ours.rssAnonBytes)) MiB anonymous."
     }
+
+    Invoke-Case 'B9' 'Ctrl+C: time to return control, nothing orphaned' {
+        param($record)
+        $gap = Get-InvokeGap @('ModelId', 'Prompt', 'MaxTokens', 'ThrottleLimit', 'Stream')
+        if ($gap) { throw "not measurable: $gap" }
+        $null = Get-BenchModelArn
+        $record.settings = [ordered]@{ tries = $Sizes.B9Tries; stop = '[PowerShell]::Stop() (what the console host does on Ctrl+C), after the work is under way and a random 0-500 ms'
+            copy = 'Copy-BedrockModelSource of 2 × 24 MiB files, every UploadPart held 3 s'; wait = 'Wait-BedrockImportJob -PollingIntervalSec 1 on a job that takes an hour'
+            stream = 'Invoke-ImportedModel -Stream, 200 tokens 50 ms apart'; batch = '200 prompts piped into Invoke-ImportedModel -ThrottleLimit 4, each InvokeModel held 200 ms' }
+        try {
+            $ours = Invoke-PwshCase -What 'B9 stops' -Script 'Measure-Stop.ps1' -Parameters @{ Tries = $Sizes.B9Tries }
+        }
+        finally {
+            Set-EndpointKnobs
+        }
+        $record.runs['ours'] = $ours
+        $names = [ordered]@{ copy = 'Copy-BedrockModelSource'; wait = 'Wait-BedrockImportJob'; stream = 'Invoke-ImportedModel -Stream'; batch = 'piped batch into Invoke-ImportedModel' }
+        foreach ($key in $names.Keys) {
+            $operation = $ours.operations.$key
+            $record.rows += New-Row -Metric "$($names[$key]): Stop() to return, p99 of $($operation.tries)" -Unit 'ms' -Ours $operation.stopMsP99 `
+                -PeerName 'target' -Peer 1000 -Target '< 1 s' -Better Lower -Goal 1.0 -Met ($operation.stopMsP99 -lt 1000)
+            $orphaned = $operation.triesWithRequestsAfterStop + $operation.triesWithConnectionsLeftOpen + $operation.triesWithOpenUploads
+            if ($key -eq 'copy' -and $null -ne $operation.openUploadsAtEnd) { $orphaned += $operation.openUploadsAtEnd }
+            $record.rows += New-Row -Metric "$($names[$key]): tries that left something behind" -Unit 'tries' -Ours $orphaned `
+                -PeerName 'target' -Peer 0 -Target '0' -Met ($orphaned -eq 0)
+            $record.notes += "$($names[$key]): median $(Format-Figure $operation.stopMsP50) ms, max $(Format-Figure $operation.stopMsMax) ms; tries with a request after the stop $($operation.triesWithRequestsAfterStop), with more connections to the endpoint open than before $($operation.triesWithConnectionsLeftOpen)$(if ($key -eq 'copy') { ", with a multipart upload left open $($operation.triesWithOpenUploads) (and $($operation.openUploadsAtEnd) open at the end of the run)" })."
+        }
+        $record.notes += 'Copy-BedrockModelSource aborts the multipart uploads it created when it is stopped (a rerun resumes only uploads left by a process that was killed).'
+    }
 }
 finally {
     if ($Endpoint) {
@@ -876,6 +905,7 @@ foreach ($record in $Cases) {
         'B4' { '≥ 0.9× B3, 0 bytes to disk' }
         'B7' { '≥ 0.9× ideal; peak RSS at 4× items ≤ 1.1× of 1×' }
         'B8' { '≥ 0.6× memory-bandwidth limit; peak RSS ≤ 1.2× weights' }
+        'B9' { '< 1 s at p99, nothing orphaned' }
         default { 'none set (reported)' }
     }
 }

@@ -42,11 +42,36 @@ if ($Warmup -gt 0) {
 }
 $prompts = New-Prompts $Count ''
 
+# CPU milliseconds of this process's threads by name (Linux: /proc/self/task/*/stat utime + stime, 15-character names
+# such as '.NET TP Worker' or '.NET Tiered Com'), so the work per call can be told from the runtime's background JIT.
+function Get-ThreadCpuMilliseconds {
+    $byName = @{}
+    if (-not (Test-Path '/proc/self/task')) { return $byName }
+    foreach ($task in Get-ChildItem '/proc/self/task' -Directory) {
+        try { $stat = [System.IO.File]::ReadAllText("$($task.FullName)/stat") } catch { continue }
+        $open = $stat.IndexOf('(')
+        $close = $stat.LastIndexOf(')')
+        $name = $stat.Substring($open + 1, $close - $open - 1)
+        $fields = $stat.Substring($close + 2).Split(' ')
+        $byName[$name] = [double] $byName[$name] + ([double] $fields[11] + [double] $fields[12]) * 10
+    }
+    $byName
+}
+
+$threadsBefore = Get-ThreadCpuMilliseconds
+$allocatedBefore = [GC]::GetTotalAllocatedBytes($false)
 $cpuBefore = Get-CpuMilliseconds
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
 $answers = @($prompts | Invoke-ImportedModel @aws @invoke 6>$null)
 $seconds = $clock.Elapsed.TotalSeconds
 $cpuMs = (Get-CpuMilliseconds) - $cpuBefore
+$allocatedBytes = [GC]::GetTotalAllocatedBytes($false) - $allocatedBefore
+$threadsAfter = Get-ThreadCpuMilliseconds
+$threadCpuMs = [ordered]@{}
+foreach ($name in $threadsAfter.Keys | Sort-Object) {
+    $spent = $threadsAfter[$name] - [double] $threadsBefore[$name]
+    if ($spent -gt 0) { $threadCpuMs[$name] = $spent }
+}
 
 # Background CPU of this process once the work is done (should be near 0): tells a per-call cost from a busy idle loop.
 $idleBefore = Get-CpuMilliseconds
@@ -58,7 +83,8 @@ if ($answered -ne $Count) {
     throw "Invoke-ImportedModel answered $answered of $Count prompts."
 }
 
-$result = [ordered]@{ count = $Count; concurrency = $invoke.ThrottleLimit; seconds = $seconds; callsPerSecond = $Count / $seconds; cpuMs = $cpuMs; cpuMsPerCall = $cpuMs / $Count; idleCpuMsPerSecond = $idleCpuMsPerSecond }
+$result = [ordered]@{ count = $Count; concurrency = $invoke.ThrottleLimit; seconds = $seconds; callsPerSecond = $Count / $seconds; cpuMs = $cpuMs; cpuMsPerCall = $cpuMs / $Count; idleCpuMsPerSecond = $idleCpuMsPerSecond
+    allocatedBytesPerCall = $allocatedBytes / $Count; threadCpuMs = $threadCpuMs }
 if ($Mode -eq 'stream') {
     $firstToken = [System.Collections.Generic.List[double]]::new()
     $endpointFirstByte = [System.Collections.Generic.List[double]]::new()

@@ -42,29 +42,51 @@ internal sealed class UploadCleanup
         }
     }
 
-    /// <summary>Aborts every multipart upload of this run that is not complete. Runs after cancellation, so it uses its own
-    /// short timeout instead of the caller's token; failures are logged, not thrown.</summary>
+    /// <summary>Aborts every multipart upload of this run that is not complete, and those of CreateMultipartUpload calls
+    /// whose answer never came back (a call in flight when the copy was stopped may still have created its upload). Runs
+    /// after cancellation, so it uses its own short timeout instead of the caller's token; failures are logged, not thrown.</summary>
     public async Task AbortOpenUploadsAsync()
     {
-        if (_openUploads.IsEmpty)
+        if (_openUploads.IsEmpty && _keysToSweep.IsEmpty)
         {
             return;
         }
 
         using var timeout = new CancellationTokenSource(AbortTimeout);
-        await Task.WhenAll(_openUploads.ToArray().Select(async open =>
+        await Task.WhenAll(_openUploads.ToArray().Select(open => AbortLoggedAsync(open.Value.Target, open.Key, timeout.Token))).ConfigureAwait(false);
+        if (_keysToSweep.IsEmpty)
         {
-            try
-            {
-                await AbortAsync(open.Value.Target, open.Key, timeout.Token).ConfigureAwait(false);
-                _openUploads.TryRemove(open.Key, out _);
-            }
-            catch (Exception error)
-            {
-                _run.Log.Warning($"Could not abort the multipart upload {open.Key} of {open.Value.Target}: {error.Message} "
-                                 + "Its parts stay billed until it is aborted (a rerun of the copy resumes or aborts it).");
-            }
-        })).ConfigureAwait(false);
+            return;
+        }
+
+        Dictionary<string, List<MultipartUpload>> leftovers;
+        try
+        {
+            leftovers = await InProgressUploads.ListAsync(_run, _keysToSweep.Values.ToList(), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            _run.Log.Warning($"Could not look for multipart uploads created by requests that were cut short: {error.Message} "
+                             + "A rerun of the copy resumes or aborts any it finds.");
+            return;
+        }
+
+        await Task.WhenAll(leftovers.Values.SelectMany(list => list)
+            .Select(upload => AbortLoggedAsync(_keysToSweep[upload.Key].Target, upload.UploadId, timeout.Token))).ConfigureAwait(false);
+    }
+
+    private async Task AbortLoggedAsync(S3Uri target, string uploadId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await AbortAsync(target, uploadId, cancellationToken).ConfigureAwait(false);
+            _openUploads.TryRemove(uploadId, out _);
+        }
+        catch (Exception error)
+        {
+            _run.Log.Warning($"Could not abort the multipart upload {uploadId} of {target}: {error.Message} "
+                             + "Its parts stay billed until it is aborted (a rerun of the copy resumes or aborts it).");
+        }
     }
 
     /// <summary>Aborts an upload left by an earlier run; a refusal is a warning, not a reason to fail this copy.</summary>
