@@ -36,7 +36,8 @@ internal sealed class SoakOptions
 {
     public const string Usage = "Soak --endpoint-url URL --region R --access-key K --secret-key S --endpoint-pid PID --model-arn ARN " +
         "--bucket B --model-prefix P [--clients 64] [--seconds 25] [--warmup-seconds 8] [--book-keys 1024] [--seed 1] " +
-        "[--latency-ms 10] [--per-token-ms 2] [--fault-rate 0.02] [--max-slope-mib-per-min 30] [--request-timeout-seconds 60] [--result PATH]";
+        "[--latency-ms 10] [--per-token-ms 2] [--fault-rate 0.02] [--max-slope-mib-per-min 120] [--heap-slack-mib 8] [--max-retained-bytes-per-request 64] " +
+        "[--request-timeout-seconds 60] [--result PATH]";
 
     public string EndpointUrl { get; private set; } = "";
     public string Region { get; private set; } = "";
@@ -54,8 +55,10 @@ internal sealed class SoakOptions
     public int LatencyMs { get; private set; } = 10;
     public int PerTokenMs { get; private set; } = 2;
     public double FaultRate { get; private set; } = 0.02;
-    public double MaxSlopeMiBPerMinute { get; private set; } = 30;
+    public double MaxSlopeMiBPerMinute { get; private set; } = 120;
     public int RequestTimeoutSeconds { get; private set; } = 60;
+    public double HeapSlackMiB { get; private set; } = 8;
+    public double MaxRetainedBytesPerRequest { get; private set; } = 64;
     public string? ResultPath { get; private set; }
 
     public static SoakOptions Parse(string[] args)
@@ -89,8 +92,10 @@ internal sealed class SoakOptions
             LatencyMs = Optional("latency-ms", 10),
             PerTokenMs = Optional("per-token-ms", 2),
             FaultRate = Optional("fault-rate", 0.02),
-            MaxSlopeMiBPerMinute = Optional("max-slope-mib-per-min", 30.0),
+            MaxSlopeMiBPerMinute = Optional("max-slope-mib-per-min", 120.0),
             RequestTimeoutSeconds = Optional("request-timeout-seconds", 60),
+            HeapSlackMiB = Optional("heap-slack-mib", 8.0),
+            MaxRetainedBytesPerRequest = Optional("max-retained-bytes-per-request", 64.0),
             ResultPath = values.TryGetValue("result", out var result) ? result : null,
         };
         if (options.Clients < 1 || options.Seconds <= options.WarmupSeconds || options.BookKeys < 1)
@@ -127,24 +132,55 @@ internal static class SoakRun
         using var stopSampling = new CancellationTokenSource();
         var sampling = sampler.RunAsync(clock, stopSampling.Token);
 
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds));
-        var workers = clients.Select(c => Task.Run(() => c.RunAsync(stop.Token))).ToList();
-        var all = Task.WhenAll(workers);
-        await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(options.Seconds + DrainSeconds))).ConfigureAwait(false);
+        // Two phases with a pause between: the warm-up, then the measured run. At each pause no request is in flight, and
+        // the endpoint's heap after a full collection is what it still holds: the measured run must not add to it.
+        var warmup = await RunPhaseAsync(clients, options.WarmupSeconds).ConfigureAwait(false);
+        var baseline = await MemoryAsync(shared, collect: true).ConfigureAwait(false);
+        var measuredFrom = clock.Elapsed.TotalSeconds;
+        var requestsBefore = shared.Ledger.Operations.Values.Sum(t => t.Sent);
+        var measured = warmup.Drained ? await RunPhaseAsync(clients, options.Seconds - options.WarmupSeconds).ConfigureAwait(false) : warmup;
+        var measuredSeconds = clock.Elapsed.TotalSeconds - measuredFrom;
+        var measuredRequests = shared.Ledger.Operations.Values.Sum(t => t.Sent) - requestsBefore;
+        var final = await MemoryAsync(shared, collect: true).ConfigureAwait(false);
         var runSeconds = clock.Elapsed.TotalSeconds;
-        var drained = all.IsCompleted;
-        var workerFaults = workers.Where(w => w.IsFaulted).Select(w => w.Exception!.GetBaseException().ToString()).Take(3).ToList();
 
         stopSampling.Cancel();
         await sampling.ConfigureAwait(false);
         var peakKiB = sampler.StatusKiB("VmHWM");
+        var heap = new HeapFigures(baseline, final, measuredFrom, measuredSeconds, measuredRequests);
+        var workerFaults = warmup.Faults.Concat(measured.Faults).ToList();
+        var drained = warmup.Drained && measured.Drained;
 
         var end = await CheckEndAsync(shared, s3Clients[0]).ConfigureAwait(false);
         var stats = await shared.Admin.GetFromJsonAsync<JsonObject>($"{options.EndpointUrl}/_admin/stats").ConfigureAwait(false);
         var health = await TryHealthAsync(shared).ConfigureAwait(false);
         foreach (var client in s3Clients) client.Dispose();
 
-        return Report(shared, sampler.Samples, peakKiB, stats!, end, runSeconds, drained, workerFaults, health);
+        return Report(shared, sampler.Samples, peakKiB, heap, stats!, end, runSeconds, drained, workerFaults, health);
+    }
+
+    private sealed record PhaseResult(bool Drained, List<string> Faults);
+
+    /// <summary>Every client runs for the phase's seconds, then finishes the request it is in (within the drain time).</summary>
+    private static async Task<PhaseResult> RunPhaseAsync(List<SoakClient> clients, double seconds)
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        var workers = clients.Select(c => Task.Run(() => c.RunAsync(stop.Token))).ToList();
+        var all = Task.WhenAll(workers);
+        await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(seconds + DrainSeconds))).ConfigureAwait(false);
+        return new PhaseResult(all.IsCompleted, workers.Where(w => w.IsFaulted).Select(w => w.Exception!.GetBaseException().ToString()).Take(3).ToList());
+    }
+
+    /// <summary>The endpoint's /_admin/memory (after a full collection when collect is set), or null if it has none.</summary>
+    private static async Task<JsonObject?> MemoryAsync(SoakShared shared, bool collect)
+    {
+        using var answer = await shared.Admin.GetAsync($"{shared.Options.EndpointUrl}/_admin/memory{(collect ? "?collect=true" : "")}").ConfigureAwait(false);
+        return answer.IsSuccessStatusCode ? await answer.Content.ReadFromJsonAsync<JsonObject>().ConfigureAwait(false) : null;
+    }
+
+    private sealed record HeapFigures(JsonObject? Baseline, JsonObject? Final, double MeasuredFrom, double MeasuredSeconds, long MeasuredRequests)
+    {
+        public long? LiveBytes(JsonObject? memory) => memory?["liveHeapBytes"]?.GetValue<long>();
     }
 
     private static AmazonS3Client CreateS3(SoakOptions options)
@@ -235,7 +271,7 @@ internal static class SoakRun
         }
     }
 
-    private static JsonObject Report(SoakShared shared, IReadOnlyList<ProcessSample> samples, long? peakKiB, JsonObject stats, EndState end,
+    private static JsonObject Report(SoakShared shared, IReadOnlyList<ProcessSample> samples, long? peakKiB, HeapFigures heap, JsonObject stats, EndState end,
         double runSeconds, bool drained, List<string> workerFaults, bool healthy)
     {
         var options = shared.Options;
@@ -302,12 +338,21 @@ internal static class SoakRun
             $"{shared.OpenUploads.Count} left open by the clients; ListMultipartUploads lists {end.ListedUploads}{(end.ListError != null ? " (" + end.ListError + ")" : "")}, " +
             $"the admin API {end.AdminListedUploads}; {end.ObjectsLeft} upload objects left");
 
-        var after = samples.Where(s => s.Seconds >= options.WarmupSeconds && s.Seconds <= options.Seconds).ToList();
-        var slope = ProcessSampler.SlopeMiBPerMinute(after, options.WarmupSeconds);
+        var after = samples.Where(s => s.Seconds >= heap.MeasuredFrom && s.Seconds <= heap.MeasuredFrom + heap.MeasuredSeconds).ToList();
+        var slope = ProcessSampler.SlopeMiBPerMinute(after, heap.MeasuredFrom);
         var warm = after.FirstOrDefault();
         var last = after.LastOrDefault();
-        Check("memoryFlat", slope != null && slope <= options.MaxSlopeMiBPerMinute,
+        Check("rssFlat", slope != null && slope <= options.MaxSlopeMiBPerMinute,
             slope == null ? $"too few RSS samples after warm-up ({after.Count})" : $"RSS slope after warm-up {slope:F1} MiB/min (bound {options.MaxSlopeMiBPerMinute} MiB/min)");
+
+        var baselineLive = heap.LiveBytes(heap.Baseline);
+        var finalLive = heap.LiveBytes(heap.Final);
+        var growth = baselineLive == null || finalLive == null ? (long?)null : finalLive.Value - baselineLive.Value;
+        var allowedGrowth = (long)(options.HeapSlackMiB * 1024 * 1024 + options.MaxRetainedBytesPerRequest * heap.MeasuredRequests);
+        Check("heapFlat", growth != null && growth <= allowedGrowth,
+            growth == null ? "the endpoint has no /_admin/memory" :
+            $"live heap after a full collection {Mib(baselineLive!.Value):F1} MiB after warm-up, {Mib(finalLive!.Value):F1} MiB at the end: " +
+            $"{growth / 1024.0:F0} KiB over {heap.MeasuredRequests} requests (bound {options.HeapSlackMiB} MiB + {options.MaxRetainedBytesPerRequest} B per request = {allowedGrowth / 1024.0:F0} KiB)");
 
         var requestRate = sent / Math.Max(runSeconds, 1);
         var cpuSeconds = samples.Count >= 2 ? samples[^1].CpuSeconds - samples[0].CpuSeconds : (double?)null;
@@ -318,7 +363,8 @@ internal static class SoakRun
             {
                 ["clients"] = options.Clients, ["seconds"] = options.Seconds, ["warmupSeconds"] = options.WarmupSeconds, ["bookKeys"] = options.BookKeys,
                 ["seed"] = options.Seed, ["latencyMs"] = options.LatencyMs, ["perTokenMs"] = options.PerTokenMs, ["faultRate"] = options.FaultRate,
-                ["maxSlopeMiBPerMinute"] = options.MaxSlopeMiBPerMinute,
+                ["maxSlopeMiBPerMinute"] = options.MaxSlopeMiBPerMinute, ["heapSlackMiB"] = options.HeapSlackMiB,
+                ["maxRetainedBytesPerRequest"] = options.MaxRetainedBytesPerRequest,
             },
             ["runSeconds"] = Math.Round(runSeconds, 1),
             ["totals"] = new JsonObject
@@ -342,7 +388,10 @@ internal static class SoakRun
                 ["maxRssMiB"] = Round(samples.Count == 0 ? 0 : samples.Max(s => s.RssMiB)),
                 ["peakRssMiB"] = peakKiB == null ? null : Round(peakKiB.Value / 1024.0),
                 ["slopeMiBPerMinute"] = slope == null ? null : Round(slope.Value),
-                ["retainedBytesPerRequest"] = slope == null || requestRate == 0 ? null : Math.Round(slope.Value * 1024 * 1024 / (requestRate * 60), 1),
+                ["liveHeapAfterWarmupMiB"] = baselineLive == null ? null : Round(Mib(baselineLive.Value)),
+                ["liveHeapAtEndMiB"] = finalLive == null ? null : Round(Mib(finalLive.Value)),
+                ["liveHeapGrowthBytesPerRequest"] = growth == null || heap.MeasuredRequests == 0 ? null : Math.Round((double)growth.Value / heap.MeasuredRequests, 1),
+                ["measuredFromSeconds"] = Math.Round(heap.MeasuredFrom, 1),
                 ["endpointCpuSeconds"] = cpuSeconds == null ? null : Round(cpuSeconds.Value),
                 ["series"] = JsonSerializer.SerializeToNode(samples.Select(s => new[] { Math.Round(s.Seconds, 1), Round(s.RssMiB) })),
             },
@@ -351,4 +400,6 @@ internal static class SoakRun
     }
 
     private static double Round(double value) => Math.Round(value, 2);
+
+    private static double Mib(long bytes) => bytes / 1024.0 / 1024.0;
 }

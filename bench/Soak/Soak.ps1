@@ -42,7 +42,11 @@ function Invoke-SoakDriver {
         [int] $Clients = 64,
         [double] $Seconds = 25,
         [double] $WarmupSeconds = 8,
-        [double] $MaxSlopeMiBPerMinute = 30,
+        # The bounds of "memory flat" (see bench/README.md, B10): the RSS slope after warm-up, and the live heap's
+        # growth from the end of the warm-up to the end (a fixed slack plus bytes per request).
+        [double] $MaxSlopeMiBPerMinute = 120,
+        [double] $HeapSlackMiB = 8,
+        [double] $MaxRetainedBytesPerRequest = 64,
         [string] $Driver = (Build-SoakDriver)
     )
     $invariant = [System.Globalization.CultureInfo]::InvariantCulture
@@ -51,7 +55,8 @@ function Invoke-SoakDriver {
         '--secret-key', $Endpoint.SecretKey, '--endpoint-pid', [string] $Endpoint.ProcessId, '--model-arn', $ModelArn,
         '--bucket', $Bucket, '--model-prefix', 'soak-model/', '--clients', [string] $Clients,
         '--seconds', $Seconds.ToString($invariant), '--warmup-seconds', $WarmupSeconds.ToString($invariant),
-        '--max-slope-mib-per-min', $MaxSlopeMiBPerMinute.ToString($invariant), '--result', $ResultPath)
+        '--max-slope-mib-per-min', $MaxSlopeMiBPerMinute.ToString($invariant), '--heap-slack-mib', $HeapSlackMiB.ToString($invariant),
+        '--max-retained-bytes-per-request', $MaxRetainedBytesPerRequest.ToString($invariant), '--result', $ResultPath)
     $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
     foreach ($argument in $arguments) { $start.ArgumentList.Add($argument) }
     $start.UseShellExecute = $false
