@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Runs the BedrockImport benchmarks B1-B8 against the local endpoint, with their peers from npm and NuGet in the same run,
+    Runs the BedrockImport benchmarks B1-B8 and the soak B10 against the local endpoint, with their peers from npm and NuGet in the same run,
     and writes bench/results/<yyyy-MM-dd>.md and .json.
 .DESCRIPTION
     Every measurement runs in its own process (a fresh pwsh for the module, node for the AWS SDK for JavaScript v3, dotnet
@@ -21,8 +21,8 @@ param(
     # The issue's sizes (2000 prompts, 2 GiB upload, ...) instead of CI-friendly ones.
     [switch] $Full,
 
-    [ValidateSet('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9')]
-    [string[]] $Case = @('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9'),
+    [ValidateSet('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9', 'B10')]
+    [string[]] $Case = @('B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B9', 'B10'),
 
     [string] $OutputDirectory = (Join-Path $PSScriptRoot 'results'),
 
@@ -40,10 +40,10 @@ Set-StrictMode -Version 3.0
 $BenchRoot = $PSScriptRoot
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 $Sizes = if ($Full) {
-    [ordered]@{ B1Prompts = 2000; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 2000; B3Bytes = 2GB; B3Shards = 4; B5Runs = 5; B6Streams = 100; B7Items = 1119; B7Scale = 4; B8PromptTokens = 128; B8DecodeTokens = 32; B9Tries = 20 }
+    [ordered]@{ B1Prompts = 2000; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 2000; B3Bytes = 2GB; B3Shards = 4; B5Runs = 5; B6Streams = 100; B7Items = 1119; B7Scale = 4; B8PromptTokens = 128; B8DecodeTokens = 32; B9Tries = 20; B10Clients = 64; B10Seconds = 300; B10WarmupSeconds = 60; B10MaxSlopeMiBPerMinute = 20 }
 }
 else {
-    [ordered]@{ B1Prompts = 400; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 500; B3Bytes = 256MB; B3Shards = 4; B5Runs = 3; B6Streams = 20; B7Items = 200; B7Scale = 4; B8PromptTokens = 32; B8DecodeTokens = 8; B9Tries = 20 }
+    [ordered]@{ B1Prompts = 400; B1Concurrency = 16; B1LatencyMs = 50; B2Calls = 500; B3Bytes = 256MB; B3Shards = 4; B5Runs = 3; B6Streams = 20; B7Items = 200; B7Scale = 4; B8PromptTokens = 32; B8DecodeTokens = 8; B9Tries = 20; B10Clients = 64; B10Seconds = 30; B10WarmupSeconds = 8; B10MaxSlopeMiBPerMinute = 120 }
 }
 $MaxTokens = 16
 if ($Rounds -eq 0) { $Rounds = if ($Full) { 3 } else { 1 } }
@@ -860,33 +860,42 @@ try {
         $record.notes += "Peak RSS is VmHWM of the measuring process; at the end it held $(Format-Figure (& $mib $ours.rssFileBytes)) MiB of mapped file pages and $(Format-Figure (& $mib $ours.rssAnonBytes)) MiB anonymous."
     }
 
-    Invoke-Case 'B9' 'Ctrl+C: time to return control, nothing orphaned' {
+    Invoke-Case 'B10' 'soak: 64 concurrent clients mixing streams, invokes, uploads and list calls' {
         param($record)
-        $gap = Get-InvokeGap @('ModelId', 'Prompt', 'MaxTokens', 'ThrottleLimit', 'Stream')
-        if ($gap) { throw "not measurable: $gap" }
-        $null = Get-BenchModelArn
-        $record.settings = [ordered]@{ tries = $Sizes.B9Tries; stop = '[PowerShell]::Stop() (what the console host does on Ctrl+C), after the work is under way and a random 0-500 ms'
-            copy = 'Copy-BedrockModelSource of 2 × 24 MiB files, every UploadPart held 3 s'; wait = 'Wait-BedrockImportJob -PollingIntervalSec 1 on a job that takes an hour'
-            stream = 'Invoke-ImportedModel -Stream, 200 tokens 50 ms apart'; batch = '200 prompts piped into Invoke-ImportedModel -ThrottleLimit 4, each InvokeModel held 200 ms' }
-        try {
-            $ours = Invoke-PwshCase -What 'B9 stops' -Script 'Measure-Stop.ps1' -Parameters @{ Tries = $Sizes.B9Tries }
+        . (Join-Path $BenchRoot 'Soak/Soak.ps1')
+        Set-EndpointKnobs -Bedrock @{ importDurationMs = 100 }
+        $modelArn = Import-SoakModel -Endpoint $Endpoint -Folder $Work
+        $record.settings = [ordered]@{ clients = $Sizes.B10Clients; seconds = $Sizes.B10Seconds; warmupSeconds = $Sizes.B10WarmupSeconds
+            maxSlopeMiBPerMinute = $Sizes.B10MaxSlopeMiBPerMinute }
+        $run = Invoke-SoakDriver -Endpoint $Endpoint -ModelArn $modelArn -ResultPath (Join-Path $Work 'soak.json') -Clients $Sizes.B10Clients `
+            -Seconds $Sizes.B10Seconds -WarmupSeconds $Sizes.B10WarmupSeconds -MaxSlopeMiBPerMinute $Sizes.B10MaxSlopeMiBPerMinute
+        Set-EndpointKnobs
+        if (-not $run.Result) { throw "The soak wrote no result (exit code $($run.ExitCode)): $($run.Errors)" }
+        $soak = $run.Result
+        $record.runs['ours'] = $soak
+        $invariantOf = { param($name) $soak.invariants | Where-Object name -eq $name }
+        $record.rows += New-Row -Metric 'requests served' -Unit 'requests/s' -Ours $soak.totals.requestsPerSecond
+        $record.rows += New-Row -Metric "requests lost (of $($soak.totals.sent))" -Unit 'requests' -Ours $soak.totals.lost -Target '0' -Met ($soak.totals.lost -eq 0)
+        $record.rows += New-Row -Metric 'requests answered twice' -Unit 'requests' -Ours $soak.totals.duplicated -Target '0' -Met ($soak.totals.duplicated -eq 0)
+        $record.rows += New-Row -Metric "answers not their request's" -Unit 'answers' -Ours $soak.totals.mismatched -Target '0' -Met ($soak.totals.mismatched -eq 0)
+        $record.rows += New-Row -Metric "error answers not asked for by the fault knobs ($($soak.totals.injectedFaults) injected)" -Unit 'answers' `
+            -Ours ($soak.totals.httpErrors - $soak.totals.injectedFaults) -Target '0' -Met ((& $invariantOf 'onlyInjectedErrors').passed)
+        $record.rows += New-Row -Metric "multipart uploads not accounted for (of $($soak.uploads.started): $($soak.uploads.completed) completed, $($soak.uploads.aborted) aborted)" `
+            -Unit 'uploads' -Ours ($soak.uploads.started - $soak.uploads.verified - $soak.uploads.aborted + $soak.uploads.listedAtEnd) -Target '0' `
+            -Met ((& $invariantOf 'uploadsAccounted').passed)
+        foreach ($operation in 'bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream', 'bedrock:Converse', 'bedrock:ConverseStream', 's3:UploadPart', 's3:ListObjectsV2') {
+            $figures = $soak.requests.$operation
+            $record.rows += New-Row -Metric "$operation latency p50 (p99 $(Format-Figure $figures.p99Ms) ms; $($figures.sent) requests)" -Unit 'ms' -Ours $figures.p50Ms
         }
-        finally {
-            Set-EndpointKnobs
-        }
-        $record.runs['ours'] = $ours
-        $names = [ordered]@{ copy = 'Copy-BedrockModelSource'; wait = 'Wait-BedrockImportJob'; stream = 'Invoke-ImportedModel -Stream'; batch = 'piped batch into Invoke-ImportedModel' }
-        foreach ($key in $names.Keys) {
-            $operation = $ours.operations.$key
-            $record.rows += New-Row -Metric "$($names[$key]): Stop() to return, p99 of $($operation.tries)" -Unit 'ms' -Ours $operation.stopMsP99 `
-                -PeerName 'target' -Peer 1000 -Target '< 1 s' -Better Lower -Goal 1.0 -Met ($operation.stopMsP99 -lt 1000)
-            $orphaned = $operation.triesWithRequestsAfterStop + $operation.triesWithConnectionsLeftOpen + $operation.triesWithOpenUploads
-            if ($key -eq 'copy' -and $null -ne $operation.openUploadsAtEnd) { $orphaned += $operation.openUploadsAtEnd }
-            $record.rows += New-Row -Metric "$($names[$key]): tries that left something behind" -Unit 'tries' -Ours $orphaned `
-                -PeerName 'target' -Peer 0 -Target '0' -Met ($orphaned -eq 0)
-            $record.notes += "$($names[$key]): median $(Format-Figure $operation.stopMsP50) ms, max $(Format-Figure $operation.stopMsMax) ms; tries with a request after the stop $($operation.triesWithRequestsAfterStop), with more connections to the endpoint open than before $($operation.triesWithConnectionsLeftOpen)$(if ($key -eq 'copy') { ", with a multipart upload left open $($operation.triesWithOpenUploads) (and $($operation.openUploadsAtEnd) open at the end of the run)" })."
-        }
-        $record.notes += 'Copy-BedrockModelSource aborts the multipart uploads it created when it is stopped (a rerun resumes only uploads left by a process that was killed).'
+        $memory = $soak.memory
+        $record.rows += New-Row -Metric 'endpoint RSS after warm-up' -Unit 'MiB' -Ours $memory.warmupRssMiB
+        $record.rows += New-Row -Metric 'endpoint RSS at the end' -Unit 'MiB' -Ours $memory.endRssMiB
+        $record.rows += New-Row -Metric "endpoint RSS slope after warm-up (max $(Format-Figure $memory.maxRssMiB) MiB)" -Unit 'MiB/min' -Ours $memory.slopeMiBPerMinute `
+            -Target "≤ $($Sizes.B10MaxSlopeMiBPerMinute) MiB/min" -Met ((& $invariantOf 'rssFlat').passed)
+        $record.rows += New-Row -Metric "endpoint live heap growth after warm-up ($(Format-Figure $memory.liveHeapAfterWarmupMiB) → $(Format-Figure $memory.liveHeapAtEndMiB) MiB)" `
+            -Unit 'bytes/request' -Ours $memory.liveHeapGrowthBytesPerRequest -Target '≤ 8 MiB + 64 B/request' -Met ((& $invariantOf 'heapFlat').passed)
+        $record.notes += "The soak (bench/Soak) ran $($soak.totals.sent) requests in $($soak.runSeconds) s: a warm-up of $($Sizes.B10WarmupSeconds) s, a pause, then the measured run; the endpoint used $(Format-Figure $memory.endpointCpuSeconds) CPU s. Live heap is after a full collection at the two pauses (GET /_admin/memory?collect=true). Failed invariants: $(@($soak.invariants | Where-Object { -not $_.passed } | ForEach-Object { "$($_.name) ($($_.detail))" }) -join '; ')$(if (-not @($soak.invariants | Where-Object { -not $_.passed })) { 'none' })."
+        if ($run.ExitCode -ne 0) { throw "soak invariants failed: $(@($soak.invariants | Where-Object { -not $_.passed } | ForEach-Object name) -join ', ')" }
     }
 }
 finally {
@@ -906,6 +915,7 @@ foreach ($record in $Cases) {
         'B7' { '≥ 0.9× ideal; peak RSS at 4× items ≤ 1.1× of 1×' }
         'B8' { '≥ 0.6× memory-bandwidth limit; peak RSS ≤ 1.2× weights' }
         'B9' { '< 1 s at p99, nothing orphaned' }
+        'B10' { '0 lost, 0 answered twice, every upload accounted for, memory flat after warm-up' }
         default { 'none set (reported)' }
     }
 }

@@ -11,7 +11,7 @@ namespace BedrockImport.LocalEndpoint.Admin;
 internal sealed class AdminApi : IUnsignedRoutes
 {
     private const string Routes = "GET /_admin/health, GET|PUT /_admin/knobs, GET|DELETE /_admin/stats, "
-        + "GET /_admin/s3/multipart-uploads, GET /_admin/s3/objects?bucket=B[&prefix=P], GET /_admin/models";
+        + "GET /_admin/s3/multipart-uploads, GET /_admin/s3/objects?bucket=B[&prefix=P], GET /_admin/models, GET /_admin/memory[?collect=true]";
 
     private readonly EndpointContext _context;
 
@@ -33,6 +33,7 @@ internal sealed class AdminApi : IUnsignedRoutes
         });
         admin.MapGet("/s3/multipart-uploads", WriteMultipartUploadsAsync);
         admin.MapGet("/s3/objects", WriteObjectsAsync);
+        admin.MapGet("/memory", WriteMemoryAsync);
         // Any other method or path under /_admin (and /_admin itself): the routes that exist.
         admin.Map("/{**unknown}", http => WriteJsonAsync(http, 404, JsonSerializer.Serialize(new
         {
@@ -104,6 +105,35 @@ internal sealed class AdminApi : IUnsignedRoutes
             objects.Add(new { key = info.Key, size = info.Size, etag = info.ETag, sha256 });
         }
         await WriteJsonAsync(http, 200, JsonSerializer.Serialize(new { objects })).ConfigureAwait(false);
+    }
+
+    /// <summary>The endpoint process's memory, for soaks: the managed heap, the GC's figures and the working set. With
+    /// ?collect=true a full blocking, compacting collection runs first, so liveHeapBytes is what is still referenced.</summary>
+    private static Task WriteMemoryAsync(HttpContext http)
+    {
+        var collected = string.Equals(http.Request.Query["collect"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
+        if (collected)
+        {
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        }
+
+        var info = GC.GetGCMemoryInfo();
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return WriteJsonAsync(http, 200, JsonSerializer.Serialize(new
+        {
+            collected,
+            liveHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
+            lastGcHeapSizeBytes = info.HeapSizeBytes,
+            lastGcCommittedBytes = info.TotalCommittedBytes,
+            totalAllocatedBytes = GC.GetTotalAllocatedBytes(precise: true),
+            gen0Collections = GC.CollectionCount(0),
+            gen1Collections = GC.CollectionCount(1),
+            gen2Collections = GC.CollectionCount(2),
+            workingSetBytes = process.WorkingSet64,
+        }));
     }
 
     private static async Task WriteJsonAsync(HttpContext http, int status, string json)
