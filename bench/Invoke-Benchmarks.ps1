@@ -776,21 +776,40 @@ try {
             Sync-Disk
             Invoke-JsPeer -What 'B3 lib-storage' -Script 'upload.mjs' -Options ([ordered]@{ folder = $folder; bucket = 'bench-upload-js'; prefix = 'model/' })
         }
-        foreach ($peer in @($tu, $js)) {
+        $cli = Invoke-Peer $record 'aws s3 cp --recursive' {
+            Sync-Disk
+            Invoke-PeerCase -What 'B3 aws s3 cp' -FilePath 'python3' -ArgumentList @((Join-Path $BenchRoot 'awscli/upload.py'), $EndpointFile, $folder, 'bench-upload-awscli', 'model/')
+        }
+        if ($cli) {
+            # The CLI is measured as a whole process; its start-up (measured apart, a listing) comes off, as the other
+            # clients are measured around the upload only.
+            $record.runs['aws s3 cp --recursive (whole process)'] = [ordered]@{ seconds = $cli.seconds; cpuMs = $cli.cpuMs }
+            $cli = [pscustomobject]@{ files = $cli.files; bytes = $cli.bytes; seconds = $cli.seconds - $cli.startupSeconds
+                cpuMs = $cli.cpuMs - $cli.startupCpuMs; peakRssBytes = $cli.peakRssBytes }
+        }
+        foreach ($peer in @($tu, $js, $cli)) {
             if ($peer -and $peer.bytes -ne $bytes) { throw "A peer uploaded $($peer.bytes) of $bytes bytes." }
         }
 
         $oursMbps = & $mbps $ours
-        $peers = @(@{ Name = 'AWSSDK.S3 TransferUtility'; Run = $tu }, @{ Name = '@aws-sdk/lib-storage'; Run = $js }) | Where-Object { $_.Run }
+        $cpuPerGB = { param($run) if ($run) { $run.cpuMs / 1000 / ($run.bytes / 1e9) } }
+        $peers = @(@{ Name = 'AWSSDK.S3 TransferUtility'; Run = $tu }, @{ Name = '@aws-sdk/lib-storage'; Run = $js }, @{ Name = 'aws s3 cp --recursive'; Run = $cli }) |
+            Where-Object { $_.Run }
         foreach ($peer in $peers) {
             $record.rows += New-Row -Metric 'upload throughput' -Unit 'MB/s' -Ours $oursMbps -PeerName $peer.Name -Peer (& $mbps $peer.Run)
         }
         $best = $peers | Sort-Object { & $mbps $_.Run } -Descending | Select-Object -First 1
         $rssOk = $ours.peakRssBytes -le $B3RssLimitBytes
         $throughputRow = New-Row -Metric 'upload throughput vs best peer' -Unit 'MB/s' -Ours $oursMbps -PeerName $(if ($best) { $best.Name } else { 'no peer ran' }) `
-            -Peer $(if ($best) { & $mbps $best.Run }) -Target '≥ 1.0× at ≤ 256 MiB RSS' -Better Higher -Goal 1.0
+            -Peer $(if ($best) { & $mbps $best.Run }) -Target '≥ 1.1× at ≤ 256 MiB RSS' -Better Higher -Goal 1.1
         if ($null -ne $throughputRow.met) { $throughputRow.met = $throughputRow.met -and $rssOk }
         $record.rows += $throughputRow
+        foreach ($peer in $peers) {
+            $record.rows += New-Row -Metric 'CPU per GB uploaded' -Unit 'CPU s/GB' -Ours (& $cpuPerGB $ours) -PeerName $peer.Name -Peer (& $cpuPerGB $peer.Run)
+        }
+        $leanest = $peers | Sort-Object { & $cpuPerGB $_.Run } | Select-Object -First 1
+        $record.rows += New-Row -Metric 'CPU per GB uploaded vs leanest peer' -Unit 'CPU s/GB' -Ours (& $cpuPerGB $ours) `
+            -PeerName $(if ($leanest) { $leanest.Name } else { 'no peer ran' }) -Peer $(if ($leanest) { & $cpuPerGB $leanest.Run }) -Target '≤ 1.0×' -Better Lower -Goal 1.0
         foreach ($peer in $peers) {
             $record.rows += New-Row -Metric 'peak RSS' -Unit 'MiB' -Ours ($ours.peakRssBytes / 1MB) -PeerName $peer.Name -Peer ($peer.Run.peakRssBytes / 1MB)
         }
@@ -798,6 +817,10 @@ try {
             -Target '≤ 1.0×' -Better Lower -Goal 1.0
         $record.notes += "Peak RSS is of the whole process: our pwsh had $(Format-Figure ($ours.baselineRssBytes / 1MB)) MiB before the copy began. RSS is VmHWM in MiB."
         $record.notes += "CPU seconds: " + ((@("ours $(Format-Figure ($ours.cpuMs / 1000))") + @($peers | ForEach-Object { "$($_.Name) $(Format-Figure ($_.Run.cpuMs / 1000))" })) -join ', ') + '.'
+        if ($record.runs['aws s3 cp --recursive (whole process)']) {
+            $whole = $record.runs['aws s3 cp --recursive (whole process)']
+            $record.notes += "aws s3 cp --recursive (AWS CLI v1 defaults, its own python3 process): $(Format-Figure $whole.seconds) s and $(Format-Figure ($whole.cpuMs / 1000)) CPU s as a whole process; its rows take off the start-up measured apart (aws s3 ls of the buckets)."
+        }
     }
 
     Invoke-Case 'B4' 'Hub → S3 copy' {
@@ -820,7 +843,7 @@ try {
         $b3 = $Cases | Where-Object id -eq 'B3' | Select-Object -First 1
         $b3Mbps = if ($b3 -and $b3.runs['ours']) { $b3.runs['ours'].bytes / 1e6 / $b3.runs['ours'].seconds }
         $record.rows += New-Row -Metric 'Hub → S3 throughput vs B3 (local folder → S3)' -Unit 'MB/s' -Ours $hubMbps -PeerName 'B3, ours' -Peer $b3Mbps `
-            -Target '≥ 0.9×' -Better Higher -Goal 0.9
+            -Target '≥ 0.95×' -Better Higher -Goal 0.95
         $record.rows += New-Row -Metric 'peak RSS' -Unit 'MiB' -Ours ($ours.peakRssBytes / 1MB)
         $record.rows += New-Row -Metric 'bytes written to local disk by our process' -Unit 'bytes' -Ours $ours.diskWriteBytes -PeerName 'target' -Peer 0 -Target '0' `
             -Met $(if ($null -ne $ours.diskWriteBytes) { $ours.diskWriteBytes -eq 0 })
@@ -910,8 +933,8 @@ foreach ($record in $Cases) {
     $record.target = switch ($record.id) {
         'B1' { '≥ 0.9× ideal, ≥ 1.0× JS SDK' }
         'B2' { '≤ 1.0× JS SDK' }
-        'B3' { '≥ 1.0× best peer at ≤ 256 MiB RSS' }
-        'B4' { '≥ 0.9× B3, 0 bytes to disk' }
+        'B3' { '≥ 1.1× best peer at ≤ 256 MiB RSS, CPU/GB ≤ 1.0× leanest peer' }
+        'B4' { '≥ 0.95× B3, 0 bytes to disk' }
         'B7' { '≥ 0.9× ideal; peak RSS at 4× items ≤ 1.1× of 1×' }
         'B8' { '≥ 0.6× memory-bandwidth limit; peak RSS ≤ 1.2× weights' }
         'B9' { '< 1 s at p99, nothing orphaned' }
