@@ -3,11 +3,12 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BedrockImport.Engine.Credentials;
 using BedrockImport.Engine.Diagnostics;
+using BedrockImport.Engine.Transfer;
+using BedrockImport.Engine.Wire;
 using BedrockImport.Soak;
 
 // The soak of issue 14: N concurrent clients mix invokes, streams, uploads and list calls against one local endpoint for
@@ -123,10 +124,12 @@ internal static class SoakRun
             AccessKey = options.AccessKey, SecretKey = options.SecretKey, Region = options.Region, EndpointUrl = options.EndpointUrl,
         }, ProcessEnvironment.Instance, NullEngineLog.Instance);
 
-        var s3Clients = Enumerable.Range(0, options.Clients).Select(_ => CreateS3(options)).ToList();
+        // One attempt per call: a retry would be a second request the endpoint counts, and the soak compares counts.
+        var once = new RetryOptions { MaxAttempts = 1, RequestTimeout = TimeSpan.FromSeconds(options.RequestTimeoutSeconds) };
+        var s3Clients = Enumerable.Range(0, options.Clients).Select(_ => S3ClientFactory.Create(session, once)).ToList();
         await PrepareAsync(shared, s3Clients[0]).ConfigureAwait(false);
 
-        var clients = Enumerable.Range(0, options.Clients).Select(i => new SoakClient(i, shared, session, s3Clients[i])).ToList();
+        var clients = Enumerable.Range(0, options.Clients).Select(i => new SoakClient(i, shared, session, once, s3Clients[i])).ToList();
         var sampler = new ProcessSampler(options.EndpointProcessId);
         var clock = Stopwatch.StartNew();
         using var stopSampling = new CancellationTokenSource();
@@ -182,18 +185,6 @@ internal static class SoakRun
     {
         public long? LiveBytes(JsonObject? memory) => memory?["liveHeapBytes"]?.GetValue<long>();
     }
-
-    private static AmazonS3Client CreateS3(SoakOptions options)
-        => new(new BasicAWSCredentials(options.AccessKey, options.SecretKey), new AmazonS3Config
-        {
-            ServiceURL = options.EndpointUrl,
-            ForcePathStyle = true,
-            AuthenticationRegion = options.Region,
-            MaxErrorRetry = 0,
-            Timeout = TimeSpan.FromSeconds(options.RequestTimeoutSeconds),
-            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-        });
 
     /// <summary>Sets the knobs (latency on the runtime, faults on some list calls), counts the model's objects and
     /// resets the endpoint's stats, so they hold the soak's calls alone.</summary>

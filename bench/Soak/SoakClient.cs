@@ -59,13 +59,11 @@ internal sealed class SoakClient
     private readonly AmazonS3Client _s3;
     private int _sequence;
 
-    public SoakClient(int index, SoakShared shared, AwsSession session, AmazonS3Client s3)
+    public SoakClient(int index, SoakShared shared, AwsSession session, RetryOptions once, AmazonS3Client s3)
     {
         _index = index;
         _shared = shared;
         _random = new Random(shared.Options.Seed * 1000 + index);
-        // One attempt per call: a retry would be a second request the endpoint counts, and the soak compares counts.
-        var once = new RetryOptions { MaxAttempts = 1, RequestTimeout = TimeSpan.FromSeconds(shared.Options.RequestTimeoutSeconds) };
         _runtime = new BedrockRuntimeClient(session, once);
         _control = new BedrockControlClient(session, once);
         _s3 = s3;

@@ -38,23 +38,6 @@ function Get-EndpointCpuMilliseconds {
     try { [System.Diagnostics.Process]::GetProcessById($EndpointProcessId).TotalProcessorTime.TotalMilliseconds } catch { $null }
 }
 
-# CPU milliseconds of this process's threads by name (Linux: /proc/self/task/*/stat utime + stime, 15-character names
-# such as '.NET TP Worker' or '.NET Tiered Com'), so a figure per request can be told from the runtime's background JIT.
-function Get-ThreadCpuMilliseconds {
-    $byName = @{}
-    if (-not (Test-Path '/proc/self/task')) { return $byName }
-    foreach ($task in Get-ChildItem '/proc/self/task' -Directory) {
-        try { $stat = [System.IO.File]::ReadAllText("$($task.FullName)/stat") } catch { continue }
-        $open = $stat.IndexOf('(')
-        $close = $stat.LastIndexOf(')')
-        $name = $stat.Substring($open + 1, $close - $open - 1)
-        # After the name: state is field 3 of stat, utime and stime fields 14 and 15, in clock ticks (100 a second on Linux).
-        $fields = $stat.Substring($close + 2).Split(' ')
-        $byName[$name] = [double] $byName[$name] + ([double] $fields[11] + [double] $fields[12]) * 10
-    }
-    $byName
-}
-
 if ($WarmupPath) {
     $warmupRows = if ($RowsPath) { @{ ResultPath = "$RowsPath.warmup.jsonl" } } else { @{} }
     $null = Invoke-ImportedModelEvaluation @aws @evaluate -Path $WarmupPath @warmupRows

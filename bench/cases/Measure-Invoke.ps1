@@ -42,22 +42,6 @@ if ($Warmup -gt 0) {
 }
 $prompts = New-Prompts $Count ''
 
-# CPU milliseconds of this process's threads by name (Linux: /proc/self/task/*/stat utime + stime, 15-character names
-# such as '.NET TP Worker' or '.NET Tiered Com'), so the work per call can be told from the runtime's background JIT.
-function Get-ThreadCpuMilliseconds {
-    $byName = @{}
-    if (-not (Test-Path '/proc/self/task')) { return $byName }
-    foreach ($task in Get-ChildItem '/proc/self/task' -Directory) {
-        try { $stat = [System.IO.File]::ReadAllText("$($task.FullName)/stat") } catch { continue }
-        $open = $stat.IndexOf('(')
-        $close = $stat.LastIndexOf(')')
-        $name = $stat.Substring($open + 1, $close - $open - 1)
-        $fields = $stat.Substring($close + 2).Split(' ')
-        $byName[$name] = [double] $byName[$name] + ([double] $fields[11] + [double] $fields[12]) * 10
-    }
-    $byName
-}
-
 $threadsBefore = Get-ThreadCpuMilliseconds
 $allocatedBefore = [GC]::GetTotalAllocatedBytes($false)
 $cpuBefore = Get-CpuMilliseconds

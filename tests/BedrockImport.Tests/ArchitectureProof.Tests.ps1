@@ -80,6 +80,24 @@ BeforeAll {
     function Get-EngineReport([string] $ModelArn) {
         (Invoke-RestMethod "$($endpoint.EndpointUrl)/_admin/models").models | Where-Object modelArn -eq $ModelArn
     }
+
+    # The chat reference's answer, through InvokeModel -Messages or Converse alike.
+    function Assert-ChatAnswer($Answer, [string] $Expected, $Chat, [string] $ModelArn) {
+        $Answer.Completion | Should -BeExactly $Expected
+        $Answer.InputTokens | Should -Be $Chat.PromptIds.Count
+        $Answer.OutputTokens | Should -Be $Chat.GreedyIds.Count
+        $Answer.StopReason | Should -Be 'length'
+        $report = Get-EngineReport $ModelArn
+        $report.engine | Should -Be 'weights'
+        $report.lastGeneration.promptTokens | Should -Be $Chat.PromptIds.Count
+    }
+
+    function Assert-StreamedChatAnswer($Answer, $Streamed, [string] $Expected, $Chat) {
+        $Answer.Completion | Should -BeExactly $Expected
+        Get-ShownText $Streamed $Answer.Completion | Should -BeExactly $Expected
+        $Answer.InputTokens | Should -Be $Chat.PromptIds.Count
+        $Answer.OutputTokens | Should -Be $Chat.GreedyIds.Count
+    }
 }
 
 AfterAll {
@@ -163,22 +181,13 @@ Describe 'The imported <Name> answers its chat reference through InvokeModel' -T
     It 'completes the conversation non-streamed' {
         $answer = Invoke-ImportedModel -ModelId $model.ModelArn -Messages @{ role = 'user'; content = $Chat.Prompt } -MaxTokens $Chat.GreedyIds.Count -Temperature 0
 
-        $answer.Completion | Should -BeExactly $expected
-        $answer.InputTokens | Should -Be $Chat.PromptIds.Count
-        $answer.OutputTokens | Should -Be $Chat.GreedyIds.Count
-        $answer.StopReason | Should -Be 'length'
-        $report = Get-EngineReport $model.ModelArn
-        $report.engine | Should -Be 'weights'
-        $report.lastGeneration.promptTokens | Should -Be $Chat.PromptIds.Count
+        Assert-ChatAnswer $answer $expected $Chat $model.ModelArn
     }
 
     It 'streams the same answer' {
         $answer = Invoke-ImportedModel -ModelId $model.ModelArn -Messages @{ role = 'user'; content = $Chat.Prompt } -MaxTokens $Chat.GreedyIds.Count -Temperature 0 -Stream -InformationVariable streamed 6>$null
 
-        $answer.Completion | Should -BeExactly $expected
-        Get-ShownText $streamed $answer.Completion | Should -BeExactly $expected
-        $answer.InputTokens | Should -Be $Chat.PromptIds.Count
-        $answer.OutputTokens | Should -Be $Chat.GreedyIds.Count
+        Assert-StreamedChatAnswer $answer $streamed $expected $Chat
         @($answer.Raw) | Should -HaveCount $Chat.GreedyIds.Count
     }
 }
@@ -193,22 +202,13 @@ Describe 'The imported <Name> answers its chat reference through Converse' -Tag 
     It 'completes the conversation non-streamed' {
         $answer = Invoke-ImportedModel -ModelId $model.ModelArn -Api Converse -Prompt $Chat.Prompt -MaxTokens $Chat.GreedyIds.Count -Temperature 0
 
-        $answer.Completion | Should -BeExactly $expected
-        $answer.InputTokens | Should -Be $Chat.PromptIds.Count
-        $answer.OutputTokens | Should -Be $Chat.GreedyIds.Count
-        $answer.StopReason | Should -Be 'length'
-        $report = Get-EngineReport $model.ModelArn
-        $report.engine | Should -Be 'weights'
-        $report.lastGeneration.promptTokens | Should -Be $Chat.PromptIds.Count
+        Assert-ChatAnswer $answer $expected $Chat $model.ModelArn
     }
 
     It 'streams the same answer' {
         $answer = Invoke-ImportedModel -ModelId $model.ModelArn -Api Converse -Prompt $Chat.Prompt -MaxTokens $Chat.GreedyIds.Count -Temperature 0 -Stream -InformationVariable streamed 6>$null
 
-        $answer.Completion | Should -BeExactly $expected
-        Get-ShownText $streamed $answer.Completion | Should -BeExactly $expected
-        $answer.InputTokens | Should -Be $Chat.PromptIds.Count
-        $answer.OutputTokens | Should -Be $Chat.GreedyIds.Count
+        Assert-StreamedChatAnswer $answer $streamed $expected $Chat
     }
 }
 

@@ -137,6 +137,15 @@ internal sealed class WeightsEngine
         public DateTimeOffset LastUsed;
         public GenerationStats? LastGeneration;
         public int Generating;
+
+        /// <summary>Drops the loaded model's verdict so the folder is checked again as it is now (its files changed).</summary>
+        public void ForgetCheck()
+        {
+            Model = null;
+            Checked = false;
+            Unsupported = null;
+            FilesFaulty = false;
+        }
     }
 
     /// <summary>A model in memory. Gate serialises generations; disposal waits for the generation that runs (it is done
@@ -218,7 +227,6 @@ internal sealed class WeightsEngine
                         return model;
                     }
                     unloaded = model;
-                    slot.Model = null;
                     Recheck(slot, job, change);
                 }
                 if (slot.Unsupported is not null)
@@ -253,9 +261,7 @@ internal sealed class WeightsEngine
     /// load maps the files anew); when the check fails, the reason says what changed first.</summary>
     private void Recheck(Slot slot, ImportJobRecord job, string change)
     {
-        slot.Checked = false;
-        slot.Unsupported = null;
-        slot.FilesFaulty = false;
+        slot.ForgetCheck();
         Check(slot, job);
         if (slot.Unsupported is not null)
         {
@@ -287,6 +293,10 @@ internal sealed class WeightsEngine
             + FormattableString.Invariant($", more than {source} of {limit} bytes");
     }
 
+    private static EngineChoice Refused(string state, string reason, BedrockKnobs knobs) => knobs.RequiresWeights
+        ? new EngineChoice("none", state, reason + "; bedrock.engine \"weights\" refuses its requests (ModelErrorException)")
+        : new EngineChoice(BedrockKnobs.StandInEngine, state, reason + "; bedrock.engine \"auto\" answers it with the stand-in");
+
     internal static BedrockError ModelNotReady() => new(429, "ModelNotReadyException", BedrockRuntime.ModelNotReadyMessage);
 
     /// <summary>What answers <paramref name="job"/> under <paramref name="knobs"/>, and why; does not load weights (the
@@ -303,16 +313,9 @@ internal sealed class WeightsEngine
         {
             if (!slot.Checked) Check(slot, job);
             if (slot.Unsupported is not null)
-            {
-                var failed = slot.FilesFaulty ? "load-failed" : "unsupported";
-                return knobs.RequiresWeights
-                    ? new EngineChoice("none", failed, slot.Unsupported + "; bedrock.engine \"weights\" refuses its requests (ModelErrorException)")
-                    : new EngineChoice(BedrockKnobs.StandInEngine, failed, slot.Unsupported + "; bedrock.engine \"auto\" answers it with the stand-in");
-            }
+                return Refused(slot.FilesFaulty ? "load-failed" : "unsupported", slot.Unsupported, knobs);
             if (slot.Model is null && slot.Loading is null && MemoryRefusal(slot, knobs) is { } refusal)
-                return knobs.RequiresWeights
-                    ? new EngineChoice("none", "too-large", refusal + "; bedrock.engine \"weights\" refuses its requests (ModelErrorException)")
-                    : new EngineChoice(BedrockKnobs.StandInEngine, "too-large", refusal + "; bedrock.engine \"auto\" answers it with the stand-in");
+                return Refused("too-large", refusal, knobs);
             var state = slot.Generating > 0 ? "generating" : slot.Model is not null ? "loaded" : slot.Loading is not null ? "loading" : "not-loaded";
             return new EngineChoice(BedrockKnobs.WeightsEngine, state,
                 $"{slot.ModelType} runs on the CPU from the model's own tokenizer and weights (bedrock.engine \"{knobs.Engine}\")");
@@ -572,13 +575,7 @@ internal sealed class WeightsEngine
         {
             lock (slot.Gate)
             {
-                if (ReferenceEquals(slot.Model, loaded))
-                {
-                    slot.Model = null;
-                    slot.Checked = false;
-                    slot.Unsupported = null;
-                    slot.FilesFaulty = false;
-                }
+                if (ReferenceEquals(slot.Model, loaded)) slot.ForgetCheck();
             }
         }
         loaded.Dispose();
