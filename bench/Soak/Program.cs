@@ -219,7 +219,7 @@ internal static class SoakRun
         return map;
     }
 
-    private sealed record EndState(int ListedUploads, int AdminListedUploads, int ObjectsLeft, string? ListError);
+    private sealed record EndState(int ListedUploads, int AdminListedUploads, int FoldersOnDisk, int ObjectsLeft, string? ListError);
 
     /// <summary>After the drain: the bucket's open multipart uploads, through S3 (counted as a soak request) and the admin
     /// API, and the upload objects left behind (every completed one was deleted after its check).</summary>
@@ -244,9 +244,10 @@ internal static class SoakRun
 
         var admin = await shared.Admin.GetFromJsonAsync<JsonObject>($"{options.EndpointUrl}/_admin/s3/multipart-uploads").ConfigureAwait(false);
         var adminListed = admin?["uploads"]?.AsArray().Count(u => (string?)u?["bucket"] == options.Bucket) ?? -1;
+        var folders = (int?)admin?["foldersOnDisk"] ?? -1;
         var objects = await shared.Admin.GetFromJsonAsync<AdminObjects>(
             $"{options.EndpointUrl}/_admin/s3/objects?bucket={Uri.EscapeDataString(options.Bucket)}&prefix=soak-uploads/").ConfigureAwait(false);
-        return new EndState(listed, adminListed, objects?.Objects?.Count ?? -1, error);
+        return new EndState(listed, adminListed, folders, objects?.Objects?.Count ?? -1, error);
     }
 
     private static async Task<bool> TryHealthAsync(SoakShared shared)
@@ -324,10 +325,10 @@ internal static class SoakRun
         var verified = Interlocked.Read(ref shared.UploadsVerified);
         var aborted = Interlocked.Read(ref shared.UploadsAborted);
         var uploadsOk = started == completed + aborted && verified == completed && shared.OpenUploads.IsEmpty
-            && end.ListedUploads == 0 && end.AdminListedUploads == 0 && end.ObjectsLeft == 0;
+            && end.ListedUploads == 0 && end.AdminListedUploads == 0 && end.FoldersOnDisk == 0 && end.ObjectsLeft == 0;
         Check("uploadsAccounted", uploadsOk, $"{started} started = {completed} completed ({verified} verified) + {aborted} aborted; " +
             $"{shared.OpenUploads.Count} left open by the clients; ListMultipartUploads lists {end.ListedUploads}{(end.ListError != null ? " (" + end.ListError + ")" : "")}, " +
-            $"the admin API {end.AdminListedUploads}; {end.ObjectsLeft} upload objects left");
+            $"the admin API {end.AdminListedUploads} ({end.FoldersOnDisk} upload folders on disk); {end.ObjectsLeft} upload objects left");
 
         var after = samples.Where(s => s.Seconds >= heap.MeasuredFrom && s.Seconds <= heap.MeasuredFrom + heap.MeasuredSeconds).ToList();
         var slope = ProcessSampler.SlopeMiBPerMinute(after, heap.MeasuredFrom);
@@ -368,7 +369,7 @@ internal static class SoakRun
             {
                 ["started"] = started, ["completed"] = completed, ["verified"] = verified, ["aborted"] = aborted,
                 ["partsCancelled"] = Interlocked.Read(ref shared.PartsCancelled), ["verifyFailures"] = Interlocked.Read(ref shared.VerifyFailures),
-                ["openAtEnd"] = shared.OpenUploads.Count, ["listedAtEnd"] = end.ListedUploads, ["adminListedAtEnd"] = end.AdminListedUploads, ["objectsLeft"] = end.ObjectsLeft,
+                ["openAtEnd"] = shared.OpenUploads.Count, ["listedAtEnd"] = end.ListedUploads, ["adminListedAtEnd"] = end.AdminListedUploads, ["foldersOnDiskAtEnd"] = end.FoldersOnDisk, ["objectsLeft"] = end.ObjectsLeft,
             },
             ["memory"] = new JsonObject
             {

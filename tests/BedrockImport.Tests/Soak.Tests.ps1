@@ -74,6 +74,8 @@ Describe 'The soak: 64 concurrent clients against one local endpoint' -Tag 'Soak
         $uploads.started | Should -Be ($uploads.completed + $uploads.aborted)
         $uploads.verified | Should -Be $uploads.completed
         $uploads.listedAtEnd | Should -Be 0
+        $uploads.foldersOnDiskAtEnd | Should -Be 0 -Because 'an abort racing a cancelled part must not leave the upload folder behind'
+        $uploads.partsCancelled | Should -BeGreaterThan 0
         @(Get-TestMultipartUploads $endpoint | Where-Object bucket -eq 'soak') | Should -BeNullOrEmpty
         @(Get-TestObjects $endpoint -Bucket soak -Prefix 'soak-uploads/') | Should -BeNullOrEmpty
     }

@@ -69,7 +69,7 @@ internal sealed class AdminApi : IUnsignedRoutes
         var uploads = _context.S3.AllUploads()
             .OrderBy(u => u.Bucket, StringComparer.Ordinal).ThenBy(u => u.Key, StringComparer.Ordinal).ThenBy(u => u.Initiated)
             .Select(u => new { bucket = u.Bucket, key = u.Key, uploadId = u.UploadId, initiated = S3Handler.S3Time(u.Initiated) });
-        return WriteJsonAsync(http, 200, JsonSerializer.Serialize(new { uploads }));
+        return WriteJsonAsync(http, 200, JsonSerializer.Serialize(new { uploads, foldersOnDisk = _context.S3.UploadFolderCount() }));
     }
 
     /// <summary>Objects under a prefix with the SHA-256 of their stored bytes (computed now, so it proves what was stored).</summary>

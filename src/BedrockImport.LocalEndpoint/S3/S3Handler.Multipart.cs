@@ -95,7 +95,8 @@ internal sealed partial class S3Handler
                 throw new S3StoreException(400, "InvalidPartOrder",
                     "The list of parts was not in ascending order. Parts must be ordered by part number.");
 
-        var stored = Store.Parts(upload.UploadId).ToDictionary(p => p.PartNumber);
+        using var claim = Store.ClaimUpload(upload.UploadId);
+        var stored = claim.Parts.ToDictionary(p => p.PartNumber);
         var parts = new List<PartMetadata>();
         foreach (var wanted in requested)
         {
@@ -119,7 +120,7 @@ internal sealed partial class S3Handler
                 var buffer = new byte[1024 * 1024];
                 foreach (var part in parts)
                 {
-                    await using var source = new FileStream(Store.PartDataPath(upload.UploadId, part.PartNumber), FileMode.Open, FileAccess.Read,
+                    await using var source = new FileStream(claim.PartDataPath(part.PartNumber), FileMode.Open, FileAccess.Read,
                         FileShare.Read, 81920, useAsync: true);
                     int read;
                     while ((read = await source.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
@@ -164,7 +165,7 @@ internal sealed partial class S3Handler
             }
 
             Store.Commit(route.Bucket, temp, meta);
-            Store.DeleteUpload(upload.UploadId);
+            claim.Finish();
             var result = new XElement(Ns + "CompleteMultipartUploadResult",
                 new XElement(Ns + "Location", $"{context.Request.Scheme}://{context.Request.Host}/{route.Bucket}/{SigV4.UriEncode(route.Key, keepSlash: true)}"),
                 new XElement(Ns + "Bucket", route.Bucket),

@@ -80,6 +80,11 @@ public sealed class S3Store
     private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<string, BucketState> _buckets = new(StringComparer.Ordinal);
 
+    // A part's commit, an abort and a completion's claim of the same upload take one of these in turn, so an abort that
+    // races an UploadPart either finds the part stored or makes the part's commit answer NoSuchUpload, never a 500 and
+    // never a folder left behind.
+    private readonly object[] _uploadLocks = Enumerable.Range(0, 64).Select(_ => new object()).ToArray();
+
     internal S3Store(string root, TimeProvider clock)
     {
         _root = root;
@@ -89,6 +94,7 @@ public sealed class S3Store
         Directory.CreateDirectory(TempRoot);
         foreach (var stale in Directory.EnumerateFiles(TempRoot))
             File.Delete(stale);
+        RestoreClaimedUploads();
         Load();
     }
 
@@ -298,32 +304,101 @@ public sealed class S3Store
     internal void CommitPart(string uploadId, string tempDataPath, PartMetadata part)
     {
         var dir = Path.Combine(UploadsRoot, uploadId);
-        if (!Directory.Exists(dir))
-            throw NoSuchUpload(uploadId);
         var metaTemp = tempDataPath + ".json";
-        File.WriteAllText(metaTemp, JsonSerializer.Serialize(part, Json));
-        File.Move(tempDataPath, Path.Combine(dir, $"part-{part.PartNumber}.data"), overwrite: true);
-        File.Move(metaTemp, Path.Combine(dir, $"part-{part.PartNumber}.json"), overwrite: true);
+        try
+        {
+            File.WriteAllText(metaTemp, JsonSerializer.Serialize(part, Json));
+            lock (UploadLock(uploadId))
+            {
+                if (!Directory.Exists(dir))
+                    throw NoSuchUpload(uploadId);
+                File.Move(tempDataPath, Path.Combine(dir, $"part-{part.PartNumber}.data"), overwrite: true);
+                File.Move(metaTemp, Path.Combine(dir, $"part-{part.PartNumber}.json"), overwrite: true);
+            }
+        }
+        finally
+        {
+            File.Delete(metaTemp);
+        }
     }
 
     internal List<PartMetadata> Parts(string uploadId)
     {
         var dir = Path.Combine(UploadsRoot, uploadId);
-        if (!Directory.Exists(dir))
-            throw NoSuchUpload(uploadId);
-        return Directory.EnumerateFiles(dir, "part-*.json")
-            .Select(f => JsonSerializer.Deserialize<PartMetadata>(File.ReadAllText(f), Json)!)
-            .OrderBy(p => p.PartNumber).ToList();
+        lock (UploadLock(uploadId))
+        {
+            if (!Directory.Exists(dir))
+                throw NoSuchUpload(uploadId);
+            return ReadParts(dir);
+        }
     }
-
-    internal string PartDataPath(string uploadId, int partNumber) => Path.Combine(UploadsRoot, uploadId, $"part-{partNumber}.data");
 
     internal void DeleteUpload(string uploadId)
     {
         var dir = Path.Combine(UploadsRoot, uploadId);
-        if (!UploadIdIsSafe(uploadId) || !Directory.Exists(dir))
+        if (!UploadIdIsSafe(uploadId))
             throw NoSuchUpload(uploadId);
-        Directory.Delete(dir, recursive: true);
+        lock (UploadLock(uploadId))
+        {
+            if (!Directory.Exists(dir))
+                throw NoSuchUpload(uploadId);
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Takes the upload out of reach while CompleteMultipartUpload reads its parts: an UploadPart or an abort
+    /// that arrives meanwhile answers NoSuchUpload. Disposing the claim without <see cref="ClaimedUpload.Finish"/> puts the
+    /// upload back, so a completion that fails (a wrong part list, a client gone) can be retried.</summary>
+    internal ClaimedUpload ClaimUpload(string uploadId)
+    {
+        var dir = Path.Combine(UploadsRoot, uploadId);
+        var claimed = Path.Combine(TempRoot, ClaimPrefix + uploadId);
+        lock (UploadLock(uploadId))
+        {
+            if (!UploadIdIsSafe(uploadId) || !Directory.Exists(dir))
+                throw NoSuchUpload(uploadId);
+            Directory.Move(dir, claimed);
+        }
+        return new ClaimedUpload(this, uploadId, claimed, ReadParts(claimed));
+    }
+
+    /// <summary>Folders under uploads/ and claims under tmp/: what an upload leaves on disk, listed or not.</summary>
+    internal int UploadFolderCount()
+        => Directory.EnumerateDirectories(UploadsRoot).Count() + Directory.EnumerateDirectories(TempRoot, ClaimPrefix + "*").Count();
+
+    internal sealed class ClaimedUpload : IDisposable
+    {
+        private readonly S3Store _store;
+        private readonly string _uploadId;
+        private readonly string _directory;
+        private bool _finished;
+
+        internal ClaimedUpload(S3Store store, string uploadId, string directory, List<PartMetadata> parts)
+        {
+            _store = store;
+            _uploadId = uploadId;
+            _directory = directory;
+            Parts = parts;
+        }
+
+        public IReadOnlyList<PartMetadata> Parts { get; }
+
+        public string PartDataPath(int partNumber) => Path.Combine(_directory, $"part-{partNumber}.data");
+
+        /// <summary>The object is committed: the upload's parts go.</summary>
+        public void Finish()
+        {
+            _finished = true;
+            Directory.Delete(_directory, recursive: true);
+        }
+
+        public void Dispose()
+        {
+            if (_finished)
+                return;
+            lock (_store.UploadLock(_uploadId))
+                Directory.Move(_directory, Path.Combine(_store.UploadsRoot, _uploadId));
+        }
     }
 
     // ---- helpers ----
@@ -334,6 +409,28 @@ public sealed class S3Store
     {
         if (!BucketNamePattern.IsMatch(bucket) || bucket.Contains("..", StringComparison.Ordinal))
             throw new S3StoreException(400, "InvalidBucketName", "The specified bucket is not valid.", bucket);
+    }
+
+    private const string ClaimPrefix = "claimed-";
+
+    private object UploadLock(string uploadId) => _uploadLocks[(uint)StringComparer.Ordinal.GetHashCode(uploadId) % (uint)_uploadLocks.Length];
+
+    private static List<PartMetadata> ReadParts(string directory)
+        => Directory.EnumerateFiles(directory, "part-*.json")
+            .Select(f => JsonSerializer.Deserialize<PartMetadata>(File.ReadAllText(f), Json)!)
+            .OrderBy(p => p.PartNumber).ToList();
+
+    /// <summary>A completion cut short by a stop of the endpoint leaves its claim in tmp/: the upload is open again.</summary>
+    private void RestoreClaimedUploads()
+    {
+        foreach (var claimed in Directory.EnumerateDirectories(TempRoot, ClaimPrefix + "*"))
+        {
+            var target = Path.Combine(UploadsRoot, Path.GetFileName(claimed)[ClaimPrefix.Length..]);
+            if (Directory.Exists(target))
+                Directory.Delete(claimed, recursive: true);
+            else
+                Directory.Move(claimed, target);
+        }
     }
 
     private static bool UploadIdIsSafe(string uploadId) => uploadId.Length > 0 && uploadId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
