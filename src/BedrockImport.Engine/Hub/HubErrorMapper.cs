@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BedrockImport.Engine.Wire;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Engine.Hub;
 
@@ -142,7 +143,7 @@ internal sealed class HubErrorMapper
 
         try
         {
-            using var document = JsonDocument.Parse(body);
+            using var document = StrictJson.Parse(body);
             return document.RootElement.ValueKind == JsonValueKind.Object
                 ? HubResponses.StringMember(document.RootElement, "error") ?? HubResponses.StringMember(document.RootElement, "message")
                 : null;

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Json;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Engine.Invocation;
 
@@ -24,7 +26,7 @@ public static class ChatTemplateSource
         {
             try
             {
-                using var document = JsonDocument.Parse(tokenizerConfigJson!);
+                using var document = StrictJson.Parse(Encoding.UTF8.GetBytes(tokenizerConfigJson!));
                 var root = document.RootElement;
                 if (root.ValueKind == JsonValueKind.Object)
                 {

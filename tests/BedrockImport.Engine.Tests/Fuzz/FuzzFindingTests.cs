@@ -5,6 +5,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BedrockImport.Engine.Hub;
+using BedrockImport.Engine.Invocation;
 using BedrockImport.Engine.ModelPackage;
 using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Tests.ModelPackage;
@@ -126,6 +127,34 @@ public class FuzzFindingTests
         var e = await Assert.ThrowsAsync<HubException>(() => HubResponses.ReadJsonAsync(response, CancellationToken.None));
         Assert.Contains("invalid JSON", e.Message);
         Assert.Equal(200, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task HubErrorMapper_reads_an_undecodable_error_body_as_no_message_from_the_Hub()
+    {
+        // The pattern of fuzz/findings/hub in a Hub error body: before StrictJson the "error" string's GetString threw.
+        using var response = new HttpResponseMessage(HttpStatusCode.InternalServerError)
+        {
+            Content = new ByteArrayContent(Utf8("{\"error\":\"bro", Ff, "ken\"}")),
+            RequestMessage = new HttpRequestMessage(HttpMethod.Get, "https://huggingface.co/api/models/org/model/revision/main"),
+        };
+        var mapper = new HubErrorMapper(new Uri("https://huggingface.co/"), token: null, tokenSource: "no token", TimeSpan.FromSeconds(5));
+
+        var e = await mapper.MapAsync("GetModelInfo", response, new HubErrorContext("org/model", "main", null), CancellationToken.None);
+
+        Assert.Equal(500, e.StatusCode);
+        Assert.DoesNotContain("The Hub said", e.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"chat_template\":\"\\ud800\"}")]
+    [InlineData("{\"bos_token\":{\"content\":\"\\udfff\"},\"chat_template\":\"{{ bos_token }}\"}")]
+    public void ChatTemplateSource_refuses_an_unpaired_surrogate_escape_in_tokenizer_config_as_a_template_error(string tokenizerConfig)
+    {
+        var e = Assert.Throws<ChatTemplateException>(() => ChatTemplateSource.Read(null, tokenizerConfig, "org/model"));
+
+        Assert.Contains("tokenizer_config.json is not valid JSON", e.Message);
+        Assert.Contains("not valid Unicode", e.Message);
     }
 
     [Theory]
