@@ -367,7 +367,9 @@ function Format-Figure($Value) {
     if ($null -eq $Value) { return '—' }
     if ($Value -is [bool]) { return $(if ($Value) { 'yes' } else { 'no' }) }
     if ($Value -is [string]) { return $Value }
+    if ($Value -is [int] -or $Value -is [long]) { return $Value.ToString('N0', $Invariant) }
     $number = [double] $Value
+    if ($number -eq 0) { return '0' }
     $digits = if ([math]::Abs($number) -ge 100) { 0 } elseif ([math]::Abs($number) -ge 10) { 1 } elseif ([math]::Abs($number) -ge 1) { 2 } else { 3 }
     $number.ToString("N$digits", $Invariant)
 }
