@@ -73,7 +73,8 @@ Describe 'Get-BedrockImportQuota' -Tag 'CI' {
 
 Describe 'Request-BedrockImportQuotaIncrease' -Tag 'CI' {
     It 'records a request, lists it with -History, and its status moves until the applied value is raised' {
-        Set-QuotaKnobs @{ importedModels = @{ defaultValue = 3; appliedValue = 5 }; requestStepMs = 1500 }
+        # Each status lasts 4 s: a loaded CI machine once took longer than a 1.5 s step between two polls.
+        Set-QuotaKnobs @{ importedModels = @{ defaultValue = 3; appliedValue = 5 }; requestStepMs = 4000 }
         $request = Request-BedrockImportQuotaIncrease -Quota ImportedModels -DesiredValue 12 -Confirm:$false
         $request.Status | Should -Be 'PENDING'
         $request.DesiredValue | Should -Be 12
