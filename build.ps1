@@ -92,7 +92,7 @@ function Add-ReadyToRunImages {
     $images = Join-Path $PublishRoot 'readytorun'
     Invoke-Native dotnet @('publish', (Join-Path $Root 'build/ReadyToRun/BedrockImport.ReadyToRun.csproj'), '-c', $Configuration,
         "-p:ModuleCoreFolder=$CoreFolder", '-o', $images, '--nologo', '-v', 'quiet') 'dotnet publish (ReadyToRun images)'
-    foreach ($name in 'BedrockImport', 'BedrockImport.Engine', 'AWSSDK.Core', 'Polly.Core') {
+    foreach ($name in 'BedrockImport', 'BedrockImport.Engine', 'AWSSDK.Core') {
         $il = @((Join-Path $CoreFolder "$name.dll"), (Join-Path $CoreFolder "dependencies/$name.dll")) | Where-Object { Test-Path $_ } | Select-Object -First 1
         $image = Join-Path $images "$name.dll"
         if (-not $il -or -not (Test-Path $image)) { throw "ReadyToRun: $name.dll is missing from core/ or from $images." }
