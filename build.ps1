@@ -74,6 +74,36 @@ function Write-ModuleManifest {
     Write-Host "Module version $version (from Directory.Build.props)"
 }
 
+function Get-ModuleVersionId {
+    param([string] $Path)
+    # The reader maps the file; it is disposed (and the file released) before the image is copied over it.
+    $pe = [System.Reflection.PortableExecutable.PEReader]::new([System.IO.File]::OpenRead($Path))
+    try {
+        $metadata = [System.Reflection.Metadata.PEReaderExtensions]::GetMetadataReader($pe)
+        $metadata.GetGuid($metadata.GetModuleDefinition().Mvid)
+    }
+    finally { $pe.Dispose() }
+}
+
+# Replaces the IL of the assemblies the first cmdlet of a session runs through with ReadyToRun images of the same
+# build (build/ReadyToRun says which and why), so that call does not wait for the JIT (issue 15, B5).
+function Add-ReadyToRunImages {
+    param([string] $PublishRoot, [string] $CoreFolder)
+    $images = Join-Path $PublishRoot 'readytorun'
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'build/ReadyToRun/BedrockImport.ReadyToRun.csproj'), '-c', $Configuration,
+        "-p:ModuleCoreFolder=$CoreFolder", '-o', $images, '--nologo', '-v', 'quiet') 'dotnet publish (ReadyToRun images)'
+    foreach ($name in 'BedrockImport', 'BedrockImport.Engine', 'AWSSDK.Core') {
+        $il = @((Join-Path $CoreFolder "$name.dll"), (Join-Path $CoreFolder "dependencies/$name.dll")) | Where-Object { Test-Path $_ } | Select-Object -First 1
+        $image = Join-Path $images "$name.dll"
+        if (-not $il -or -not (Test-Path $image)) { throw "ReadyToRun: $name.dll is missing from core/ or from $images." }
+        # An image compiled from another build of the assembly would run other code than the rest of core/.
+        if ((Get-ModuleVersionId $il) -ne (Get-ModuleVersionId $image)) {
+            throw "ReadyToRun: $image was not compiled from the $name.dll in core/ (module version ids differ)."
+        }
+        Copy-Item $image $il -Force
+    }
+}
+
 function Invoke-Build {
     Write-Host "Building BedrockImport ($Configuration)"
     $publishRoot = Join-Path $OutRoot 'publish'
@@ -95,6 +125,8 @@ function Invoke-Build {
             Where-Object { $_.Name -notin 'BedrockImport.dll', 'System.Management.Automation.dll' } |
             Copy-Item -Destination $dependencies
     }
+
+    Add-ReadyToRunImages -PublishRoot $publishRoot -CoreFolder (Join-Path $ModuleOut 'core')
 
     Write-ModuleManifest -Destination (Join-Path $ModuleOut 'BedrockImport.psd1')
     Copy-Item (Join-Path $Root 'src/BedrockImport/BedrockImport.format.ps1xml') $ModuleOut

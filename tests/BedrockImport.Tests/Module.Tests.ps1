@@ -41,6 +41,19 @@ Describe 'Module layout' -Tag 'CI' {
         }
     }
 
+    It 'ships the assemblies of the first call precompiled (ReadyToRun) in core/, and the large AWS service assemblies as IL' -Skip:($PSVersionTable.PSEdition -ne 'Core') {
+        $core = Join-Path (Split-Path $env:BEDROCKIMPORT_MODULE) 'core'
+        $isReadyToRun = {
+            param($path)
+            $pe = [System.Reflection.PortableExecutable.PEReader]::new([System.IO.File]::OpenRead($path))
+            try { $pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size -gt 0 } finally { $pe.Dispose() }
+        }
+        foreach ($file in 'BedrockImport.dll', 'dependencies/BedrockImport.Engine.dll', 'dependencies/AWSSDK.Core.dll') {
+            & $isReadyToRun (Join-Path $core $file) | Should -BeTrue -Because "$file is on the path of the first cmdlet of a session"
+        }
+        & $isReadyToRun (Join-Path $core 'dependencies/AWSSDK.S3.dll') | Should -BeFalse -Because 'precompiling it would add megabytes for no first-call gain'
+    }
+
     It 'loads the engine and the AWS SDK in a private load context, not the default one' {
         { Get-ImportedModel -Region us-east-1 -ProfileName 'no-such-profile-for-alc-test' -ErrorAction Stop } | Should -Throw
         $default = [System.Runtime.Loader.AssemblyLoadContext]::Default.Assemblies.GetName().Name

@@ -93,28 +93,28 @@ public sealed class BedrockControlClient : RestJsonClient
         .Add("sortBy", request.SortBy)
         .Add("sortOrder", request.SortOrder);
 
-    private sealed class CreateModelImportJobResponse
+    internal sealed class CreateModelImportJobResponse
     {
         public string? JobArn { get; set; }
     }
 
-    private sealed class ListModelImportJobsResponse
+    internal sealed class ListModelImportJobsResponse
     {
         public string? NextToken { get; set; }
         public List<ModelImportJob>? ModelImportJobSummaries { get; set; }
     }
 
-    private sealed class ListTagsForResourceRequest
+    internal sealed class ListTagsForResourceRequest
     {
         public string ResourceARN { get; set; } = "";
     }
 
-    private sealed class ListTagsForResourceResponse
+    internal sealed class ListTagsForResourceResponse
     {
         public List<Tag>? Tags { get; set; }
     }
 
-    private sealed class ListImportedModelsResponse
+    internal sealed class ListImportedModelsResponse
     {
         public string? NextToken { get; set; }
         public List<ImportedModel>? ModelSummaries { get; set; }

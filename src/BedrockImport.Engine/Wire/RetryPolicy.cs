@@ -1,25 +1,23 @@
 using System.Globalization;
 using BedrockImport.Engine.Diagnostics;
 using BedrockImport.Engine.Errors;
-using Polly;
-using Polly.Retry;
 
 namespace BedrockImport.Engine.Wire;
 
-/// <summary>The one retry policy for AWS calls (Polly retry strategy).
+/// <summary>The one retry policy for AWS calls.
 /// Which failures are retried, and how, is AwsErrorCatalog's word for AWS codes and HttpStatusRules' for any other service error.
 /// Throttling, 5xx/transient codes and network errors: full-jitter exponential backoff, at most RetryOptions.MaxAttempts attempts.
 /// ModelNotReadyException: retried until RetryOptions.ColdStartBudget has elapsed, independent of MaxAttempts.
 /// x-amz-retry-after is honoured. Caller cancellation is never retried and ends a backoff wait at once.</summary>
+/// <remarks>A plain loop rather than a resilience library's pipeline: building and running one cost the first call of a
+/// session about 30 ms of CPU (assembly loads, options validation by reflection, generic code compiled for each result
+/// type; issue 15, B5), for a strategy this class decides alone anyway.</remarks>
 public sealed class RetryPolicy
 {
-    private static readonly ResiliencePropertyKey<CallState> StateKey = new ResiliencePropertyKey<CallState>("BedrockImport.RetryState");
-
     private readonly RetryOptions _options;
     private readonly IEngineLog _log;
     private readonly TimeProvider _time;
     private readonly Func<double> _random;
-    private readonly ResiliencePipeline _pipeline;
 
     public RetryPolicy(RetryOptions? options = null, IEngineLog? log = null)
         : this(options, log, TimeProvider.System, null)
@@ -34,37 +32,39 @@ public sealed class RetryPolicy
         _log = log ?? NullEngineLog.Instance;
         _time = time;
         _random = random ?? SharedRandom.NextDouble;
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
-            {
-                MaxRetryAttempts = int.MaxValue, // the budgets below decide
-                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome.Exception, args.Context)),
-                DelayGenerator = args => new ValueTask<TimeSpan?>(args.Context.Properties.GetValue(StateKey, null!).NextDelay),
-                OnRetry = args =>
-                {
-                    Report(args.Outcome.Exception!, args.Context.Properties.GetValue(StateKey, null!));
-                    return default;
-                },
-            })
-            .Build();
     }
 
     public RetryOptions Options => _options;
 
     public async Task<T> ExecuteAsync<T>(string operation, Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
     {
-        var context = ResilienceContextPool.Shared.Get(operation, cancellationToken);
-        try
+        var state = new CallState(operation, cancellationToken);
+        while (true)
         {
-            context.Properties.Set(StateKey, new CallState(operation, cancellationToken));
-            return await _pipeline.ExecuteAsync(
-                static async (ctx, act) => await act(ctx.CancellationToken).ConfigureAwait(false),
-                context,
-                action).ConfigureAwait(false);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                return await action(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception error)
+            {
+                if (!ShouldRetry(error, state) || cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+
+                Report(error, state);
+            }
+
+            var delay = state.NextDelay ?? TimeSpan.Zero;
+            if (delay > TimeSpan.Zero)
+            {
+#if NET8_0_OR_GREATER
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+#else
+                await _time.Delay(delay, cancellationToken).ConfigureAwait(false);
+#endif
+            }
         }
     }
 
@@ -98,9 +98,8 @@ public sealed class RetryPolicy
         }
     }
 
-    private bool ShouldRetry(Exception? error, ResilienceContext context)
+    private bool ShouldRetry(Exception error, CallState state)
     {
-        var state = context.Properties.GetValue(StateKey, null!);
         state.Class = Classify(error, state.CallerToken);
         state.NextDelay = null;
         var retryAfter = (error as IServiceError)?.RetryAfter;
