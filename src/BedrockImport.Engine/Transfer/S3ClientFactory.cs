@@ -10,6 +10,8 @@ namespace BedrockImport.Engine.Transfer;
 /// the engine's RetryPolicy (see S3Calls), and SDK exceptions are mapped to AwsServiceException there.</summary>
 internal static class S3ClientFactory
 {
+    public const int RequestBodyBufferSize = 256 * 1024;
+
     public static AmazonS3Client Create(AwsSession session, RetryOptions retry, int maxConnections = 0)
     {
         var config = new AmazonS3Config
@@ -19,6 +21,9 @@ internal static class S3ClientFactory
             // The uploader sends its own SHA-256 per part; no SDK-chosen CRC trailers on other calls.
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            // The SDK copies a part's body to the connection through a buffer of this size (8 KiB by default: a send
+            // call per 8 KiB of every part).
+            BufferSize = RequestBodyBufferSize,
         };
         if (maxConnections > 0)
         {
@@ -38,7 +43,7 @@ internal static class S3ClientFactory
             config.AuthenticationRegion = session.Region;
         }
 
-        return new AmazonS3Client(session.Credentials, config);
+        return new ChecksumSignedS3Client(session.Credentials, config);
     }
 
     /// <summary>The configured S3 endpoint when it is not the regional AWS default, else null.</summary>

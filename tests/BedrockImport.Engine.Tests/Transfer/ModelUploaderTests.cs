@@ -281,6 +281,34 @@ public class ModelUploaderTests
     }
 
     [Fact]
+    public async Task A_part_corrupted_on_its_way_to_s3_is_refused_and_no_object_is_completed()
+    {
+        // The signer signs the part with the SHA-256 of its x-amz-checksum-sha256 header (it does not hash the body again);
+        // S3 checks the body it receives against that payload hash, so a byte changed in flight is still refused.
+        await using var s3 = await LocalS3.StartAsync();
+        WriteModel(s3);
+        using var relay = new RecordingRelay(s3.Server.BaseUrl, corruptOnePart: true);
+        var request = s3.Request(session: LocalS3.SessionFor(relay.Url, s3.Server.AccessKeyId, s3.Server.SecretAccessKey));
+        request.PartSizeBytes = 5 * MiB;
+        request.Concurrency = 1;
+
+        var refused = await Assert.ThrowsAsync<AwsServiceException>(() => new ModelUploader().UploadAsync(request, null, CancellationToken.None));
+
+        Assert.True(relay.Corrupted);
+        Assert.Contains(refused.ErrorCode, new[] { "XAmzContentSHA256Mismatch", "BadDigest" });
+        var parts = relay.RequestHeads().Where(h => h.StartsWith("PUT /models/llama/model.safetensors?", StringComparison.Ordinal) && h.Contains("uploadId=")).ToList();
+        Assert.NotEmpty(parts);
+        var part = parts[0];
+        var checksum = System.Text.RegularExpressions.Regex.Match(part, @"x-amz-checksum-sha256: (\S+)", System.Text.RegularExpressions.RegexOptions.IgnoreCase).Groups[1].Value;
+        var payloadHash = System.Text.RegularExpressions.Regex.Match(part, @"x-amz-content-sha256: (\S+)", System.Text.RegularExpressions.RegexOptions.IgnoreCase).Groups[1].Value;
+        Assert.Equal(Convert.ToHexString(Convert.FromBase64String(checksum)), payloadHash, ignoreCase: true);
+        Assert.Empty(await s3.ListUploadsAsync());
+        using var client = s3.Client();
+        var listed = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = LocalS3.Bucket, Prefix = "llama/model.safetensors" });
+        Assert.Empty(listed.S3Objects ?? new List<S3Object>());
+    }
+
+    [Fact]
     public async Task Without_a_kms_key_no_encryption_header_is_sent_and_the_bucket_default_applies()
     {
         await using var s3 = await LocalS3.StartAsync();

@@ -128,16 +128,22 @@ internal sealed class InlineProgress : IProgress<TransferProgress>
 }
 
 /// <summary>A loopback TCP relay that records the request headers the client sends (the bytes pass through unchanged,
-/// so SigV4 still verifies: the client signs the relay's host, which is what the endpoint receives).</summary>
+/// so SigV4 still verifies: the client signs the relay's host, which is what the endpoint receives). With
+/// corruptOnePart, it flips one byte in the body of the first UploadPart it relays: a part corrupted in flight.</summary>
 internal sealed class RecordingRelay : IDisposable
 {
+    private static readonly System.Text.RegularExpressions.Regex PartHead = new(@"PUT \S*uploadId=\S* HTTP/1\.1\r\n.*?\r\n\r\n",
+        System.Text.RegularExpressions.RegexOptions.Singleline);
+
     private readonly TcpListener _listener;
     private readonly IPEndPoint _target;
     private readonly CancellationTokenSource _stop = new();
     private readonly StringBuilder _sent = new();
+    private int _corruptionsLeft;
 
-    public RecordingRelay(Uri target)
+    public RecordingRelay(Uri target, bool corruptOnePart = false)
     {
+        _corruptionsLeft = corruptOnePart ? 1 : 0;
         _target = new IPEndPoint(IPAddress.Loopback, target.Port);
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
@@ -146,6 +152,9 @@ internal sealed class RecordingRelay : IDisposable
     }
 
     public string Url { get; }
+
+    /// <summary>True once the relay has flipped a byte of a part's body.</summary>
+    public bool Corrupted { get; private set; }
 
     /// <summary>The header blocks of every request sent through the relay.</summary>
     public List<string> RequestHeads()
@@ -203,15 +212,45 @@ internal sealed class RecordingRelay : IDisposable
     {
         var buffer = new byte[81920];
         int read;
+        // This connection's recent bytes (Latin-1), where a part's header block is looked for, and where they start.
+        var window = "";
+        long windowStart = 0;
+        long position = 0;
+        long flipAt = -1;
         while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
         {
             if (record)
             {
+                // Latin-1 keeps one char per byte; bodies are recorded too but only header blocks are parsed.
+                var text = Encoding.Latin1.GetString(buffer, 0, read);
                 lock (_sent)
                 {
-                    // Latin-1 keeps one char per byte; bodies are recorded too but only header blocks are parsed.
-                    _sent.Append(Encoding.Latin1.GetString(buffer, 0, read));
+                    _sent.Append(text);
                 }
+
+                if (flipAt < 0 && Volatile.Read(ref _corruptionsLeft) > 0)
+                {
+                    window += text;
+                    var head = PartHead.Match(window);
+                    if (head.Success && Interlocked.Decrement(ref _corruptionsLeft) == 0)
+                    {
+                        // A byte well inside the body (parts are at least 5 MiB), not the first one after the headers.
+                        flipAt = windowStart + head.Index + head.Length + 4096;
+                    }
+                    else if (window.Length > 16384)
+                    {
+                        windowStart += window.Length - 8192;
+                        window = window.Substring(window.Length - 8192);
+                    }
+                }
+
+                if (flipAt >= position && flipAt < position + read)
+                {
+                    buffer[flipAt - position] ^= 0xFF;
+                    Corrupted = true;
+                }
+
+                position += read;
             }
 
             await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
