@@ -115,6 +115,9 @@ public class ModelUploaderTests
         s3.WriteFile("a.json", 1000, seed: 1);
         s3.WriteFile("b.safetensors", 16 * MiB, seed: 2);
         s3.WriteFile("c.safetensors", 11 * MiB, seed: 3);
+        // Progress is reported at most every 100 ms: each part must take longer, or all of b.safetensors goes up (and is
+        // completed) before the report that cancels.
+        s3.Server.Knobs.Set(new Knobs { LatencyMs = new Dictionary<string, int> { ["s3:UploadPart"] = 150 } });
         using var cancel = new CancellationTokenSource();
         var request = s3.Request();
         request.PartSizeBytes = 5 * MiB;
