@@ -11,7 +11,8 @@ public sealed class EventStreamDecoder
 {
     private static readonly IReadOnlyList<EventStreamMessage> None = Array.Empty<EventStreamMessage>();
 
-    private byte[] _buffer = new byte[8192];
+    // Event frames of a model's answer are a few hundred bytes: start small and grow (doubling) for a larger frame.
+    private byte[] _buffer = new byte[1024];
     private int _start;
     private int _end;
     private bool _preludeChecked;
