@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Text;
 using BedrockImport.Engine.Invocation;
 using BedrockImport.Infrastructure;
 
@@ -323,39 +322,7 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
     }
 
     private static readonly string[] HostTag = { "PSHOST" };
-    private readonly object _textLock = new object();
-    private StringBuilder? _unwrittenText;
 
-    /// <summary>Text for the host, written on the pipeline thread. Text that arrives while an earlier piece still waits
-    /// for the pipeline thread joins it: a burst of tokens (several frames in one read) is one host write, not one each.</summary>
     private void WriteText(string text)
-    {
-        lock (_textLock)
-        {
-            if (_unwrittenText != null)
-            {
-                _unwrittenText.Append(text);
-                return;
-            }
-
-            _unwrittenText = new StringBuilder(text);
-        }
-
-        OnPipelineThread(WriteUnwrittenText);
-    }
-
-    private void WriteUnwrittenText()
-    {
-        string text;
-        lock (_textLock)
-        {
-            text = _unwrittenText?.ToString() ?? "";
-            _unwrittenText = null;
-        }
-
-        if (text.Length > 0)
-        {
-            WriteInformation(new HostInformationMessage { Message = text, NoNewLine = true }, HostTag);
-        }
-    }
+        => WriteInformation(new HostInformationMessage { Message = text, NoNewLine = true }, HostTag);
 }
