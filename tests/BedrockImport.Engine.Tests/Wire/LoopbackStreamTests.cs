@@ -66,4 +66,58 @@ public class LoopbackStreamTests
         Assert.Equal($"/model/{Kit.EncodedModelArn}/invoke-with-response-stream", rawPath);
         Assert.StartsWith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/", authorization);
     }
+
+    [Fact]
+    public async Task BlockingReads_YieldEachChunkAsItIsWritten_AndCancellingEndsAReadThatWaits()
+    {
+        var port = FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var firstChunkSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var server = Task.Run(async () =>
+        {
+            var context = await listener.GetContextAsync();
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = EventStreamFormat.ContentType;
+            context.Response.SendChunked = true;
+            var output = context.Response.OutputStream;
+            var first = Kit.ChunkFrame("{\"generation\":\"first\"}");
+            await output.WriteAsync(first.AsMemory(0, 7));
+            await output.FlushAsync();
+            await output.WriteAsync(first.AsMemory(7));
+            await output.FlushAsync();
+            await firstChunkSeen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await output.WriteAsync(Kit.ChunkFrame("{\"generation\":\"second\"}"));
+            await output.FlushAsync();
+            // Then nothing more: the client is left waiting in a read until it cancels.
+            await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            context.Response.Abort();
+        });
+
+        using var client = new BedrockRuntimeClient(Kit.Session(endpoint: $"http://127.0.0.1:{port}/"), Kit.FastOptions()) { BlockingStreamReads = true };
+        using var cancellation = new CancellationTokenSource();
+        var texts = new List<string>();
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var chunk in client.InvokeModelWithResponseStreamAsync(new InvokeModelRequest { ModelId = Kit.ModelArn, Body = Encoding.UTF8.GetBytes("{}") }, cancellation.Token))
+            {
+                texts.Add(Encoding.UTF8.GetString(chunk.Bytes));
+                firstChunkSeen.TrySetResult();
+                if (texts.Count == 2)
+                {
+                    // The next read blocks (the server sends no more); cancel it from another thread.
+                    _ = Task.Delay(200).ContinueWith(_ => cancellation.Cancel());
+                }
+            }
+        });
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reading.WaitAsync(TimeSpan.FromSeconds(30)));
+        cancelled.TrySetResult();
+        await server.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(cancellation.Token, error.CancellationToken);
+        Assert.Equal(new[] { "{\"generation\":\"first\"}", "{\"generation\":\"second\"}" }, texts);
+    }
 }
