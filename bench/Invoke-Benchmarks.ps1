@@ -623,14 +623,14 @@ try {
             'Converse: CPU per streamed call'                                = { param($run) $run.cpuMsPerCall }
             'Converse: wall time per streamed call'                          = { param($run) 1000 / $run.callsPerSecond }
         }
-        $converseWithoutJit = 'Converse: CPU per streamed call without the tiered-JIT thread (peer: its whole CPU)'
-        $record.rows += New-Row -Metric $converseWithoutJit -Unit 'ms' -Ours (& $oursConverseFigure $withoutJit) `
-            -PeerName '@aws-sdk/client-bedrock-runtime ConverseStreamCommand' -Peer (& $jsConverseFigure { param($run) $run.cpuMsPerCall })
-        if (-not $converseGap) { $record.notes += & $jitNote 'Converse' $converse.Ours }
         foreach ($metric in $converseRows.Keys) {
             $record.rows += New-Row -Metric $metric -Unit 'ms' -Ours (& $oursConverseFigure $converseRows[$metric]) `
                 -PeerName '@aws-sdk/client-bedrock-runtime ConverseStreamCommand' -Peer (& $jsConverseFigure $converseRows[$metric])
         }
+        $converseWithoutJit = 'Converse: CPU per streamed call without the tiered-JIT thread (peer: its whole CPU)'
+        $record.rows += New-Row -Metric $converseWithoutJit -Unit 'ms' -Ours (& $oursConverseFigure $withoutJit) `
+            -PeerName '@aws-sdk/client-bedrock-runtime ConverseStreamCommand' -Peer (& $jsConverseFigure { param($run) $run.cpuMsPerCall })
+        if (-not $converseGap) { $record.notes += & $jitNote 'Converse' $converse.Ours }
         $record.notes += "ConverseStream carries no firstByteLatency, so the Converse rows take perTokenLatencyMs ($B6PerTokenLatencyMs ms, the wait before the endpoint's first contentBlockDelta) as the endpoint's first-token time, for both clients."
         if ($converseGap) { $record.notes += 'Our Converse rows are n/a: this Invoke-ImportedModel has no -Api yet; the JS SDK''s ConverseStream was measured.' }
         if ($ours.endpointFirstByteSource -eq 'assumed') {
