@@ -22,12 +22,6 @@ public sealed partial class BedrockRuntimeClient : RestJsonClient
     {
     }
 
-    /// <summary>Reads streamed answers with blocking reads on the thread that consumes them. For one stream at a time it
-    /// saves, for every event, the hand-off from the socket engine to a pool thread and that thread's spin-wait for more
-    /// work, which cost more CPU than the event itself. Leave it off when many streams run at once: each would hold a
-    /// pool thread for as long as it lasts.</summary>
-    public bool BlockingStreamReads { get; set; }
-
     public Task<InvokeModelResult> InvokeModelAsync(InvokeModelRequest request, CancellationToken cancellationToken)
     {
         var uri = ModelUri(request, "invoke");
@@ -66,7 +60,7 @@ public sealed partial class BedrockRuntimeClient : RestJsonClient
     {
         var (stream, first) = await SendAsync(operation, createRequest, HttpCompletionOption.ResponseHeadersRead, async (response, token) =>
             {
-                var opened = new EventStreamResponse(response, operation, BlockingStreamReads);
+                var opened = new EventStreamResponse(response, operation);
                 try
                 {
                     return (opened, await readNext(opened, token).ConfigureAwait(false));

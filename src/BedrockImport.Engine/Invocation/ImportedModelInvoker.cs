@@ -39,14 +39,6 @@ public sealed class ImportedModelInvoker : IDisposable
         _control = new Lazy<BedrockControlClient>(() => new BedrockControlClient(session, retry, log));
     }
 
-    /// <summary>Streams are read one at a time by the caller (no other stream of this invoker runs alongside): their
-    /// events are then read with blocking reads, which cost less CPU per event (BedrockRuntimeClient.BlockingStreamReads).</summary>
-    public bool OneStreamAtATime
-    {
-        get => _runtime.BlockingStreamReads;
-        set => _runtime.BlockingStreamReads = value;
-    }
-
     /// <summary>An imported-model ARN as is; a name resolved once (per endpoint and region) with GetImportedModel
     /// and remembered for the process (<see cref="ModelArnCache"/>).</summary>
     public Task<string> ResolveModelArnAsync(string modelId, CancellationToken cancellationToken)

@@ -18,14 +18,10 @@ internal sealed class EventStreamResponse : IDisposable
     private Stream? _stream;
     private bool _ended;
 
-    private readonly bool _blockingReads;
-
-    /// <param name="blockingReads">Read with blocking reads on the calling thread (see BedrockRuntimeClient.BlockingStreamReads).</param>
-    public EventStreamResponse(HttpResponseMessage response, string operation, bool blockingReads = false)
+    public EventStreamResponse(HttpResponseMessage response, string operation)
     {
         _response = response;
         _operation = operation;
-        _blockingReads = blockingReads;
         RequestId = AwsErrors.RequestId(response);
     }
 
@@ -55,9 +51,7 @@ internal sealed class EventStreamResponse : IDisposable
             }
 
             var buffer = _buffer ?? throw new ObjectDisposedException(nameof(EventStreamResponse));
-            var read = _blockingReads
-                ? ReadBlocking(_stream, buffer, cancellationToken)
-                : await _stream.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false);
+            var read = await _stream.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false);
             try
             {
                 if (read == 0)
@@ -79,31 +73,6 @@ internal sealed class EventStreamResponse : IDisposable
                     $"{_operation} returned a corrupt event stream (Content-Type '{contentType}'): {corrupt.Message}", (int)_response.StatusCode, RequestId, corrupt);
             }
         }
-    }
-
-    /// <summary>One read that blocks this thread until bytes come: no hand-off to the socket engine and a pool thread
-    /// (and no spin-wait of that thread afterwards) for every event. Cancelling closes the connection, which ends the
-    /// read at once.</summary>
-    private int ReadBlocking(Stream stream, byte[] buffer, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        using (cancellationToken.Register(state => ((EventStreamResponse)state!).Abort(), this))
-        {
-            try
-            {
-                return stream.Read(buffer, 0, buffer.Length);
-            }
-            catch (Exception error) when (cancellationToken.IsCancellationRequested && !(error is OperationCanceledException))
-            {
-                throw new OperationCanceledException("The streamed answer was cancelled.", error, cancellationToken);
-            }
-        }
-    }
-
-    private void Abort()
-    {
-        _stream?.Dispose();
-        _response.Dispose();
     }
 
     /// <summary>True for an event; throws for an exception or error frame; false for frames of any other type.</summary>
@@ -146,7 +115,8 @@ internal sealed class EventStreamResponse : IDisposable
 
     public void Dispose()
     {
-        Abort();
+        _stream?.Dispose();
+        _response.Dispose();
         var buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer != null)
         {

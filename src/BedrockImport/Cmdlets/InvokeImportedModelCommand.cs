@@ -116,7 +116,6 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
         }
 
         var invoker = Invoker(MaximumRetryCount);
-        invoker.OneStreamAtATime = Stream && ThrottleLimit == 1;
         // A name is resolved here, one record at a time: the requests of a batch then find it remembered (one lookup,
         // not one per request in flight), and a name of no model fails before any request is queued.
         if (ModelIdentifier.Classify(modelId).IsImported())
