@@ -609,6 +609,14 @@ try {
             -Peer $(if ($js) { $js.cpuMsPerCall })
         $record.rows += New-Row -Metric 'wall time per streamed call' -Unit 'ms' -Ours (1000 / $ours.callsPerSecond) -PeerName '@aws-sdk/client-bedrock-runtime' `
             -Peer $(if ($js) { 1000 / $js.callsPerSecond })
+        # The runtime's background tiered JIT (recompiling hot methods of pwsh, the BCL and the module) runs on a thread of
+        # its own: taken out, what is left is the per-call work itself, beside the JS SDK's whole CPU (V8's JIT included).
+        $tieredJitMs = { param($run) $jit = @($run.threadCpuMs.PSObject.Properties | Where-Object Name -like '.NET Tiered*' | ForEach-Object Value); [double] ($jit | Measure-Object -Sum).Sum }
+        $withoutJit = { param($run) ($run.cpuMs - (& $tieredJitMs $run)) / $run.count }
+        $record.rows += New-Row -Metric 'CPU per streamed call without the tiered-JIT thread (peer: its whole CPU)' -Unit 'ms' -Ours (& $withoutJit $ours) `
+            -PeerName '@aws-sdk/client-bedrock-runtime' -Peer $(if ($js) { $js.cpuMsPerCall })
+        $jitNote = { param($name, $run) "${name}: the tiered-JIT thread used $(Format-Figure (& $tieredJitMs $run)) ms of $(Format-Figure $run.cpuMs) ms; the JIT compiled $($run.jitCompiledMethods) methods during the $($run.count) calls." }
+        $record.notes += & $jitNote 'InvokeModel' $ours
         $jsConverse = $converse.Peer
         $oursConverseFigure = { param($compute) if ($converseGap) { $converseGap } else { & $compute $converse.Ours } }
         $jsConverseFigure = { param($compute) if ($jsConverse) { & $compute $jsConverse } }
@@ -622,6 +630,10 @@ try {
             $record.rows += New-Row -Metric $metric -Unit 'ms' -Ours (& $oursConverseFigure $converseRows[$metric]) `
                 -PeerName '@aws-sdk/client-bedrock-runtime ConverseStreamCommand' -Peer (& $jsConverseFigure $converseRows[$metric])
         }
+        $converseWithoutJit = 'Converse: CPU per streamed call without the tiered-JIT thread (peer: its whole CPU)'
+        $record.rows += New-Row -Metric $converseWithoutJit -Unit 'ms' -Ours (& $oursConverseFigure $withoutJit) `
+            -PeerName '@aws-sdk/client-bedrock-runtime ConverseStreamCommand' -Peer (& $jsConverseFigure { param($run) $run.cpuMsPerCall })
+        if (-not $converseGap) { $record.notes += & $jitNote 'Converse' $converse.Ours }
         $record.notes += "ConverseStream carries no firstByteLatency, so the Converse rows take perTokenLatencyMs ($B6PerTokenLatencyMs ms, the wait before the endpoint's first contentBlockDelta) as the endpoint's first-token time, for both clients."
         if ($converseGap) { $record.notes += 'Our Converse rows are n/a: this Invoke-ImportedModel has no -Api yet; the JS SDK''s ConverseStream was measured.' }
         if ($ours.endpointFirstByteSource -eq 'assumed') {

@@ -45,10 +45,13 @@ $prompts = New-Prompts $Count ''
 $threadsBefore = Get-ThreadCpuMilliseconds
 $allocatedBefore = [GC]::GetTotalAllocatedBytes($false)
 $cpuBefore = Get-CpuMilliseconds
+$jitMethodsBefore = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
 $answers = @($prompts | Invoke-ImportedModel @aws @invoke 6>$null)
 $seconds = $clock.Elapsed.TotalSeconds
 $cpuMs = (Get-CpuMilliseconds) - $cpuBefore
+# Methods the JIT compiled during the calls (new ones and the tiered recompilations of hot ones), all threads.
+$jitMethods = [System.Runtime.JitInfo]::GetCompiledMethodCount($false) - $jitMethodsBefore
 $allocatedBytes = [GC]::GetTotalAllocatedBytes($false) - $allocatedBefore
 $threadsAfter = Get-ThreadCpuMilliseconds
 $threadCpuMs = [ordered]@{}
@@ -68,7 +71,7 @@ if ($answered -ne $Count) {
 }
 
 $result = [ordered]@{ count = $Count; concurrency = $invoke.ThrottleLimit; seconds = $seconds; callsPerSecond = $Count / $seconds; cpuMs = $cpuMs; cpuMsPerCall = $cpuMs / $Count; idleCpuMsPerSecond = $idleCpuMsPerSecond
-    allocatedBytesPerCall = $allocatedBytes / $Count; threadCpuMs = $threadCpuMs }
+    allocatedBytesPerCall = $allocatedBytes / $Count; jitCompiledMethods = $jitMethods; threadCpuMs = $threadCpuMs }
 if ($Mode -eq 'stream') {
     $firstToken = [System.Collections.Generic.List[double]]::new()
     $endpointFirstByte = [System.Collections.Generic.List[double]]::new()

@@ -60,7 +60,12 @@ public sealed partial class BedrockRuntimeClient
             throw new ArgumentNullException(nameof(request));
         }
 
-        return OperationUri("/model/" + Label(request.ModelId, nameof(request)) + "/" + action);
+        if (string.IsNullOrEmpty(request.ModelId))
+        {
+            throw new ArgumentException("An identifier is required.", nameof(request));
+        }
+
+        return CachedModelUri(request.ModelId, action);
     }
 
     /// <returns>The next ConverseStreamOutput event, or null at the end of the stream (initial-response and event
@@ -99,6 +104,7 @@ public sealed partial class BedrockRuntimeClient
         }
 
         parsed.EventType = type;
+        parsed.Payload = payload.Length == 0 ? null : payload;
         return parsed;
     }
 }

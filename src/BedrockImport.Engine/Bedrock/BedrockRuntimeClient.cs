@@ -95,7 +95,38 @@ public sealed partial class BedrockRuntimeClient : RestJsonClient
             throw new ArgumentException("ModelId is required.", nameof(request));
         }
 
-        return OperationUri("/model/" + AwsWire.Encode(request.ModelId) + "/" + action);
+        return CachedModelUri(request.ModelId, action);
+    }
+
+    private sealed class ModelActionUri
+    {
+        public ModelActionUri(string modelId, string action, Uri uri)
+        {
+            ModelId = modelId;
+            Action = action;
+            Uri = uri;
+        }
+
+        public string ModelId { get; }
+        public string Action { get; }
+        public Uri Uri { get; }
+    }
+
+    private ModelActionUri? _lastModelUri;
+
+    /// <summary>/model/{modelId}/{action}, the model id percent-encoded whole. A batch calls one model with one action:
+    /// the last URI is kept, so it is not encoded, concatenated and parsed again for every request.</summary>
+    private Uri CachedModelUri(string modelId, string action)
+    {
+        var last = Volatile.Read(ref _lastModelUri);
+        if (last != null && string.Equals(last.ModelId, modelId, StringComparison.Ordinal) && string.Equals(last.Action, action, StringComparison.Ordinal))
+        {
+            return last.Uri;
+        }
+
+        var uri = OperationUri("/model/" + AwsWire.Encode(modelId) + "/" + action);
+        Volatile.Write(ref _lastModelUri, new ModelActionUri(modelId, action, uri));
+        return uri;
     }
 
     private HttpRequestMessage CreateInvokeRequest(Uri uri, InvokeModelRequest request, bool streaming)
@@ -122,24 +153,55 @@ public sealed partial class BedrockRuntimeClient : RestJsonClient
         return null;
     }
 
-    private static ResponseStreamChunk ParseChunk(EventStreamResponse stream, byte[] payload)
+    /// <summary>The chunk event's payload is {"bytes": base64}: read with a reader over the payload and decoded in place
+    /// of building a document for one member, since it runs for every token.</summary>
+    internal static ResponseStreamChunk ParseChunk(EventStreamResponse stream, byte[] payload)
     {
+        byte[]? bytes = null;
         try
         {
-            using var document = JsonDocument.Parse(payload);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("bytes", out var bytes) || bytes.ValueKind != JsonValueKind.String)
+            var reader = new Utf8JsonReader(payload);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                throw new UnexpectedResponseException($"{stream.Operation} sent a chunk event without a 'bytes' string.", 200, stream.RequestId);
+                throw ChunkWithoutBytes(stream);
             }
 
-            return new ResponseStreamChunk { Bytes = bytes.GetBytesFromBase64() };
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isBytes = reader.ValueTextEquals(BytesMember);
+                reader.Read();
+                // The last "bytes" counts, as it does for a document's TryGetProperty.
+                if (isBytes && reader.TokenType == JsonTokenType.String)
+                {
+                    bytes = reader.GetBytesFromBase64();
+                    continue;
+                }
+
+                if (isBytes)
+                {
+                    bytes = null;
+                }
+
+                reader.Skip();
+            }
+
+            // Reads to the end, so a payload that is not one whole JSON value is refused as the document parse refused it.
+            while (reader.Read())
+            {
+            }
         }
         catch (Exception error) when (error is JsonException || error is FormatException || error is InvalidOperationException)
         {
             throw new UnexpectedResponseException($"{stream.Operation} sent a chunk event that is not valid JSON with base64 'bytes': {error.Message}", 200, stream.RequestId, error);
         }
+
+        return new ResponseStreamChunk { Bytes = bytes ?? throw ChunkWithoutBytes(stream) };
     }
+
+    private static readonly byte[] BytesMember = "bytes"u8.ToArray();
+
+    private static UnexpectedResponseException ChunkWithoutBytes(EventStreamResponse stream)
+        => new UnexpectedResponseException($"{stream.Operation} sent a chunk event without a 'bytes' string.", 200, stream.RequestId);
 
     private static int? IntHeader(HttpResponseMessage response, string name)
     {

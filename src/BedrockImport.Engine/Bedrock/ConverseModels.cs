@@ -223,6 +223,11 @@ public sealed class ConverseStreamEvent
     /// <summary>True for an event the client made up (the contentBlockStop and messageStop after a client-side stop sequence).</summary>
     [JsonIgnore]
     public bool FromClient { get; set; }
+
+    /// <summary>The event's JSON as it came off the wire (null for one the client made up): Raw is read from it, not
+    /// from the event serialized again.</summary>
+    [JsonIgnore]
+    internal byte[]? Payload { get; set; }
 }
 
 public sealed class ContentBlockDelta

@@ -11,7 +11,8 @@ public sealed class EventStreamDecoder
 {
     private static readonly IReadOnlyList<EventStreamMessage> None = Array.Empty<EventStreamMessage>();
 
-    private byte[] _buffer = new byte[8192];
+    // Event frames of a model's answer are a few hundred bytes: start small and grow (doubling) for a larger frame.
+    private byte[] _buffer = new byte[1024];
     private int _start;
     private int _end;
     private bool _preludeChecked;
@@ -194,7 +195,7 @@ public sealed class EventStreamDecoder
 
     private static List<EventStreamHeader> DecodeHeaders(byte[] buffer, int offset, int length)
     {
-        var headers = new List<EventStreamHeader>();
+        var headers = new List<EventStreamHeader>(4);
         var position = offset;
         var end = offset + length;
         while (position < end)
@@ -202,7 +203,7 @@ public sealed class EventStreamDecoder
             var nameLength = buffer[position++];
             Require(nameLength > 0, "a header has an empty name");
             Require(end - position >= nameLength + 1, "a header name overruns the header block");
-            var name = Encoding.UTF8.GetString(buffer, position, nameLength);
+            var name = CommonStrings.Decode(buffer, position, nameLength);
             position += nameLength;
             var type = (EventStreamHeaderType)buffer[position++];
             object value;
@@ -249,7 +250,7 @@ public sealed class EventStreamDecoder
                     Require(end - position >= valueLength, "a header value overruns the header block");
                     if (type == EventStreamHeaderType.String)
                     {
-                        value = Encoding.UTF8.GetString(buffer, position, valueLength);
+                        value = CommonStrings.Decode(buffer, position, valueLength);
                     }
                     else
                     {
@@ -273,6 +274,33 @@ public sealed class EventStreamDecoder
         }
 
         return headers;
+    }
+
+    /// <summary>The header names and values every AWS event repeats: decoded to one shared string each instead of a new
+    /// string per frame; anything else is decoded as usual.</summary>
+    private static class CommonStrings
+    {
+        private static readonly string[] Texts =
+        {
+            ":event-type", ":content-type", ":message-type", ":exception-type", "event", "chunk", "application/json",
+            "messageStart", "contentBlockStart", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata",
+        };
+
+        private static readonly byte[][] Utf8 = Texts.Select(Encoding.UTF8.GetBytes).ToArray();
+
+        public static string Decode(byte[] buffer, int offset, int length)
+        {
+            var bytes = new ReadOnlySpan<byte>(buffer, offset, length);
+            for (var i = 0; i < Utf8.Length; i++)
+            {
+                if (Utf8[i].Length == length && bytes.SequenceEqual(Utf8[i]))
+                {
+                    return Texts[i];
+                }
+            }
+
+            return Encoding.UTF8.GetString(buffer, offset, length);
+        }
     }
 
     private static ulong ReadBigEndian(byte[] buffer, int offset, int byteCount)

@@ -11,6 +11,13 @@ public sealed class EventStreamMessage
         _payload = payload ?? throw new ArgumentNullException(nameof(payload));
     }
 
+    /// <summary>Takes the decoder's freshly built list as it is, without the copy the public constructor makes.</summary>
+    internal EventStreamMessage(List<EventStreamHeader> decodedHeaders, byte[] payload)
+    {
+        Headers = decodedHeaders;
+        _payload = payload;
+    }
+
     public IReadOnlyList<EventStreamHeader> Headers { get; }
 
     /// <summary>The payload bytes (not copied; do not modify).</summary>

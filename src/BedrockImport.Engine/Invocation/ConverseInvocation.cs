@@ -119,7 +119,7 @@ public static class ConverseInvocation
     /// <summary>Events as plain objects, each one {eventType: payload} as the wire has them.</summary>
     internal static object? ToPlain(ConverseStreamEvent item)
     {
-        using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(item, EngineJson.Options));
+        using var document = JsonDocument.Parse(item.Payload ?? JsonSerializer.SerializeToUtf8Bytes(item, EngineJson.Options));
         var map = new System.Collections.Specialized.OrderedDictionary { [item.EventType] = ResponseJson.ToPlain(document.RootElement) };
         return map;
     }

@@ -34,7 +34,20 @@ public static class ModelIdentifier
     private static readonly Regex ProfileArn = Anchored(@"arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:(application-)?inference-profile/[a-zA-Z0-9._:-]{1,200}");
     private static readonly Regex BedrockArn = Anchored(@"arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{0,12}:[a-z-]+/.+");
 
+    // A batch names one model many times: the last answer is kept so the patterns run once per model, not once or more
+    // per request (nor become hot code for the tiered JIT to recompile in a short process).
+    private static Tuple<string, ModelIdKind>? _lastClassified;
+
     public static ModelIdKind Classify(string modelId)
+    {
+        var last = Volatile.Read(ref _lastClassified);
+        if (last != null && string.Equals(last.Item1, modelId, StringComparison.Ordinal)) return last.Item2;
+        var kind = ClassifyUncached(modelId);
+        Volatile.Write(ref _lastClassified, Tuple.Create(modelId, kind));
+        return kind;
+    }
+
+    private static ModelIdKind ClassifyUncached(string modelId)
     {
         if (string.IsNullOrWhiteSpace(modelId)) throw new InvocationValidationException("The model id is empty.", "ModelId");
         if (BedrockPatterns.ImportedModelArn.IsMatch(modelId)) return ModelIdKind.ImportedModelArn;

@@ -3,7 +3,24 @@ using System.Text.Json;
 
 namespace BedrockImport.Engine.Invocation;
 
-/// <summary>Small readers over a model's JSON answer. Every lookup is optional: unknown shapes give null.</summary>
+/// <summary>One step of a path into a JSON answer: a member name or an array index.</summary>
+internal readonly struct JsonStep
+{
+    private JsonStep(string? name, int index)
+    {
+        Name = name;
+        Index = index;
+    }
+
+    public string? Name { get; }
+    public int Index { get; }
+
+    public static implicit operator JsonStep(string name) => new JsonStep(name, 0);
+    public static implicit operator JsonStep(int index) => new JsonStep(null, index);
+}
+
+/// <summary>Small readers over a model's JSON answer. Every lookup is optional: unknown shapes give null.
+/// Paths are spans of steps, so the lookups made for every stream chunk allocate nothing.</summary>
 internal static class ResponseJson
 {
     public static JsonElement? Property(JsonElement element, string name)
@@ -12,12 +29,12 @@ internal static class ResponseJson
         return element.TryGetProperty(name, out var value) ? value : (JsonElement?)null;
     }
 
-    public static JsonElement? Path(JsonElement element, params object[] path)
+    public static JsonElement? Path(JsonElement element, params ReadOnlySpan<JsonStep> path)
     {
         JsonElement current = element;
         foreach (var step in path)
         {
-            if (step is string name)
+            if (step.Name is string name)
             {
                 var next = Property(current, name);
                 if (next == null) return null;
@@ -25,7 +42,7 @@ internal static class ResponseJson
             }
             else
             {
-                var index = (int)step;
+                var index = step.Index;
                 if (current.ValueKind != JsonValueKind.Array || current.GetArrayLength() <= index) return null;
                 current = current[index];
             }
@@ -33,14 +50,14 @@ internal static class ResponseJson
         return current;
     }
 
-    public static string? String(JsonElement element, params object[] path)
+    public static string? String(JsonElement element, params ReadOnlySpan<JsonStep> path)
     {
         var value = Path(element, path);
         return value?.ValueKind == JsonValueKind.String ? value.Value.GetString() : null;
     }
 
     /// <summary>A string, or the concatenated "text" of an array of content parts ([{type:"text", text:...}]).</summary>
-    public static string? Text(JsonElement element, params object[] path)
+    public static string? Text(JsonElement element, params ReadOnlySpan<JsonStep> path)
     {
         var value = Path(element, path);
         if (value == null) return null;
@@ -55,7 +72,7 @@ internal static class ResponseJson
         return text;
     }
 
-    public static int? Int(JsonElement element, params object[] path)
+    public static int? Int(JsonElement element, params ReadOnlySpan<JsonStep> path)
     {
         var value = Path(element, path);
         if (value?.ValueKind != JsonValueKind.Number) return null;

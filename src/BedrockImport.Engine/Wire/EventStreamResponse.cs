@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using BedrockImport.Engine.EventStream;
 
@@ -12,7 +13,8 @@ internal sealed class EventStreamResponse : IDisposable
     private readonly string _operation;
     private readonly EventStreamDecoder _decoder = new EventStreamDecoder();
     private readonly Queue<EventStreamMessage> _pending = new Queue<EventStreamMessage>();
-    private readonly byte[] _buffer = new byte[16 * 1024];
+    // Rented: a streamed call would otherwise allocate a fresh 16 KiB for its reads alone.
+    private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
     private Stream? _stream;
     private bool _ended;
 
@@ -48,7 +50,8 @@ internal sealed class EventStreamResponse : IDisposable
                 return null;
             }
 
-            var read = await _stream.ReadAsync(_buffer, 0, _buffer.Length, cancellationToken).ConfigureAwait(false);
+            var buffer = _buffer ?? throw new ObjectDisposedException(nameof(EventStreamResponse));
+            var read = await _stream.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false);
             try
             {
                 if (read == 0)
@@ -58,7 +61,7 @@ internal sealed class EventStreamResponse : IDisposable
                     continue;
                 }
 
-                foreach (var message in _decoder.Feed(_buffer, 0, read))
+                foreach (var message in _decoder.Feed(buffer, 0, read))
                 {
                     _pending.Enqueue(message);
                 }
@@ -114,5 +117,10 @@ internal sealed class EventStreamResponse : IDisposable
     {
         _stream?.Dispose();
         _response.Dispose();
+        var buffer = Interlocked.Exchange(ref _buffer, null);
+        if (buffer != null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

@@ -321,6 +321,8 @@ public sealed class InvokeImportedModelCommand : ImportedModelCmdlet
         }
     }
 
+    private static readonly string[] HostTag = { "PSHOST" };
+
     private void WriteText(string text)
-        => WriteInformation(new HostInformationMessage { Message = text, NoNewLine = true }, new[] { "PSHOST" });
+        => WriteInformation(new HostInformationMessage { Message = text, NoNewLine = true }, HostTag);
 }

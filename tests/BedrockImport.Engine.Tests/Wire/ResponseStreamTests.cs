@@ -212,4 +212,41 @@ public class ResponseStreamTests
 
         Assert.True(stream.IsDisposed);
     }
+
+    private static byte[] ChunkEvent(string payload) => EventStreamWriter.Encode(EventStreamMessage.Event("chunk", Encoding.UTF8.GetBytes(payload)));
+
+    [Theory]
+    [InlineData("{\"bytes\":\"aGk=\"}")]
+    [InlineData("{\"p\":\"abcdefgh\",\"bytes\":\"aGk=\"}")]
+    [InlineData("{\"x\":{\"bytes\":1,\"y\":[\"bytes\"]},\"bytes\":\"aGk=\"}")]
+    [InlineData("{\"bytes\":7,\"bytes\":\"aGk=\"}")]
+    [InlineData(" { \"bytes\" : \"aGk=\" } ")]
+    public async Task ChunkEnvelope_YieldsTheDecodedBytesWhateverElseItHolds(string payload)
+    {
+        var handler = FakeHandler.Sequence(() => FakeHandler.EventStream(new SlicedStream(ChunkEvent(payload), 4096)));
+        using var client = Kit.Runtime(handler);
+
+        Assert.Equal(new[] { "hi" }, await Collect(client));
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("[]")]
+    [InlineData("\"aGk=\"")]
+    [InlineData("{\"bytes\":5}")]
+    [InlineData("{\"bytes\":null}")]
+    [InlineData("{\"bytes\":\"aGk=\",\"bytes\":{}}")]
+    [InlineData("{\"bytes\":\"not base64!\"}")]
+    [InlineData("{\"bytes\":\"aGk=\"} trailing")]
+    [InlineData("{\"bytes\":\"aGk=\"")]
+    [InlineData("not json")]
+    public async Task ChunkEnvelope_WithoutABase64BytesString_IsAnUnexpectedResponse(string payload)
+    {
+        var handler = FakeHandler.Sequence(() => FakeHandler.EventStream(new SlicedStream(ChunkEvent(payload), 4096)));
+        using var client = Kit.Runtime(handler);
+
+        var error = await Assert.ThrowsAsync<UnexpectedResponseException>(() => Collect(client));
+
+        Assert.Contains("chunk event", error.Message);
+    }
 }
