@@ -17,6 +17,11 @@ internal static class StrictJson
         return JsonDocument.Parse(utf8Json, options);
     }
 
+    /// <summary>The same check for text already in UTF-16, where only unpaired \u surrogate escapes can fail to decode.</summary>
+    /// <exception cref="JsonException">The text is not JSON, or one of its strings is not valid Unicode.</exception>
+    public static JsonDocument Parse(string json, JsonDocumentOptions options = default)
+        => Parse(System.Text.Encoding.UTF8.GetBytes(json), options);
+
     private static void ThrowIfUndecodable(ReadOnlySpan<byte> utf8Json, JsonDocumentOptions options)
     {
         var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using BedrockImport.Engine.Bedrock;
 using BedrockImport.Engine.Json;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Engine.Invocation;
 
@@ -61,7 +62,7 @@ public static class ConverseInvocation
         ConverseRequest? parsed;
         try
         {
-            using var document = JsonDocument.Parse(body);
+            using var document = StrictJson.Parse(body);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw new InvocationValidationException("The body must be a JSON object, not " + document.RootElement.ValueKind + ".", "Body");
             parsed = document.RootElement.Deserialize<ConverseRequest>(EngineJson.Options);

@@ -1,5 +1,6 @@
 using System.Collections.Specialized;
 using System.Text.Json;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Engine.Invocation;
 
@@ -113,7 +114,7 @@ internal static class ResponseJson
             throw new InvocationResponseFormatException("The " + what + " is empty; expected a JSON object.");
         try
         {
-            return JsonDocument.Parse(body);
+            return StrictJson.Parse(body);
         }
         catch (JsonException e)
         {

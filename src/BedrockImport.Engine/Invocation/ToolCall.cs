@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BedrockImport.Engine.Bedrock;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Engine.Invocation;
 
@@ -69,7 +70,7 @@ public sealed class ToolCall
         if (string.IsNullOrWhiteSpace(json)) return null;
         try
         {
-            using var document = JsonDocument.Parse(json);
+            using var document = StrictJson.Parse(json);
             return ResponseJson.ToPlain(document.RootElement);
         }
         catch (JsonException)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using BedrockImport.Engine.EventStream;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Engine.Wire;
 
@@ -100,7 +101,7 @@ internal sealed class EventStreamResponse : IDisposable
         JsonElement? body = null;
         try
         {
-            using var document = JsonDocument.Parse(payload);
+            using var document = StrictJson.Parse(payload);
             if (document.RootElement.ValueKind == JsonValueKind.Object)
             {
                 body = document.RootElement.Clone();

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BedrockImport.Engine.Bedrock;
+using BedrockImport.Engine.EventStream;
 using BedrockImport.Engine.Invocation;
 using BedrockImport.Engine.Tests.Wire;
 using BedrockImport.Engine.Wire;
@@ -177,6 +178,24 @@ public class ConverseClientTests
             Assert.Equal(500, modelError.OriginalStatusCode);
             Assert.Equal("model crashed", modelError.OriginalMessage);
         }
+    }
+
+    [Fact]
+    public async Task An_exception_event_whose_message_is_not_valid_UTF8_still_throws_its_typed_exception()
+    {
+        // StrictJson in EventStreamResponse: before it, the message's GetString threw InvalidOperationException.
+        var payload = Encoding.UTF8.GetBytes("{\"message\":\"went ").Concat(new byte[] { 0xFF }).Concat(Encoding.UTF8.GetBytes("wrong\"}")).ToArray();
+        var frame = EventStreamWriter.Encode(EventStreamMessage.Exception("validationException", payload));
+        var handler = FakeHandler.Sequence(() => FakeHandler.EventStream(new SlicedStream(Kit.Frames(Start, frame), 5)));
+
+        var error = await Assert.ThrowsAsync<ValidationException>(async () =>
+        {
+            await foreach (var item in Kit.Runtime(handler).ConverseStreamAsync(Request(), CancellationToken.None))
+            {
+            }
+        });
+
+        Assert.Contains("in the response stream", error.Message);
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using BedrockImport.Engine.Hub;
 using BedrockImport.Engine.Invocation;
+using BedrockImport.Engine.Invocation.Evaluation;
 using BedrockImport.Engine.ModelPackage;
 using BedrockImport.Engine.Sources;
 using BedrockImport.Engine.Tests.ModelPackage;
@@ -154,6 +155,41 @@ public class FuzzFindingTests
         var e = Assert.Throws<ChatTemplateException>(() => ChatTemplateSource.Read(null, tokenizerConfig, "org/model"));
 
         Assert.Contains("tokenizer_config.json is not valid JSON", e.Message);
+        Assert.Contains("not valid Unicode", e.Message);
+    }
+
+    [Fact]
+    public void A_model_answer_with_invalid_UTF8_in_its_text_is_an_invocation_response_format_error()
+    {
+        var body = Utf8("{\"generation\":\"a", Ff, "b\",\"stop_reason\":\"stop\"}");
+
+        var e = Assert.Throws<InvocationResponseFormatException>(() => InvocationResponseParser.Parse(body));
+
+        Assert.Contains("not valid JSON", e.Message);
+        Assert.Contains("not valid Unicode", e.Message);
+    }
+
+    [Fact]
+    public void A_tool_call_whose_arguments_hold_an_unpaired_surrogate_escape_keeps_its_text_and_no_parsed_arguments()
+    {
+        // A model writes the arguments: before StrictJson, reading them as plain values threw InvalidOperationException.
+        var call = new ToolCall("t1", "lookup", "{\"city\":\"\\ud800\"}");
+
+        Assert.Null(call.Arguments);
+        Assert.Equal("{\"city\":\"\\ud800\"}", call.ArgumentsJson);
+    }
+
+    [Fact]
+    public void A_dataset_line_with_an_unpaired_surrogate_escape_is_a_dataset_format_error_naming_the_line()
+    {
+        const string Choices = ",\"choice0\":\"a\",\"choice1\":\"b\",\"choice2\":\"c\",\"label\":0}";
+        var lines = "{\"q_id\":1,\"question\":\"ok\"" + Choices + "\n{\"q_id\":2,\"question\":\"\\udc00\"" + Choices + "\n";
+
+        var e = Assert.Throws<DatasetFormatException>(
+            () => DatasetReader.ReadJsonLines(new StringReader(lines), null, "items.jsonl").ToList());
+
+        Assert.Contains("items.jsonl", e.Message);
+        Assert.Contains("2", e.Message.Replace("items.jsonl", ""));
         Assert.Contains("not valid Unicode", e.Message);
     }
 

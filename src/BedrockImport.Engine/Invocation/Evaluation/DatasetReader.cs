@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using BedrockImport.Shared;
 
 namespace BedrockImport.Engine.Invocation.Evaluation;
 
@@ -33,7 +34,7 @@ public static class DatasetReader
             Dictionary<string, object?> fields;
             try
             {
-                using var document = JsonDocument.Parse(line);
+                using var document = StrictJson.Parse(line);
                 if (document.RootElement.ValueKind != JsonValueKind.Object)
                     throw new DatasetFormatException(source, lineNumber, "(line)", "not a JSON object");
                 fields = new Dictionary<string, object?>(StringComparer.Ordinal);
