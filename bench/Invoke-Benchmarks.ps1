@@ -606,7 +606,7 @@ try {
         $record.rows += New-Row -Metric 'first token, median' -Unit 'ms' -Ours $ours.firstTokenMsMedian -PeerName '@aws-sdk/client-bedrock-runtime' `
             -Peer $(if ($js) { $js.firstTokenMsMedian })
         $record.rows += New-Row -Metric 'CPU per streamed call' -Unit 'ms' -Ours $ours.cpuMsPerCall -PeerName '@aws-sdk/client-bedrock-runtime' `
-            -Peer $(if ($js) { $js.cpuMsPerCall })
+            -Peer $(if ($js) { $js.cpuMsPerCall }) -Target '≤ 1.0×' -Better Lower -Goal 1.0
         $record.rows += New-Row -Metric 'wall time per streamed call' -Unit 'ms' -Ours (1000 / $ours.callsPerSecond) -PeerName '@aws-sdk/client-bedrock-runtime' `
             -Peer $(if ($js) { 1000 / $js.callsPerSecond })
         # The runtime's background tiered JIT (recompiling hot methods of pwsh, the BCL and the module) runs on a thread of
@@ -953,6 +953,7 @@ foreach ($record in $Cases) {
         'B7' { '≥ 0.9× ideal; peak RSS at 4× items ≤ 1.1× of 1×' }
         'B8' { '≥ 0.6× memory-bandwidth limit; peak RSS ≤ 1.2× weights' }
         'B5' { 'first cmdlet ≤ 150 ms' }
+        'B6' { 'CPU per streamed call ≤ 1.0× JS SDK' }
         'B9' { '< 1 s at p99, nothing orphaned' }
         'B10' { '0 lost, 0 answered twice, every upload accounted for, memory flat after warm-up' }
         default { 'none set (reported)' }
