@@ -29,6 +29,13 @@ public sealed class MultipartRaceTests : IDisposable
 
     private static PartMetadata Part(int number, int size) => new() { PartNumber = number, Size = size, ETag = "\"0\"" };
 
+    private static UploadMetadata OpenWithOnePart(S3Store store, string key)
+    {
+        var upload = Open(store, key);
+        store.CommitPart(upload.UploadId, ReceivedBody(store, 10), Part(1, 10));
+        return upload;
+    }
+
     [Fact]
     public void An_abort_racing_a_parts_commit_either_follows_the_stored_part_or_makes_the_commit_NoSuchUpload()
     {
@@ -69,8 +76,7 @@ public sealed class MultipartRaceTests : IDisposable
     public void A_claimed_upload_refuses_parts_and_aborts_then_comes_back_whole_when_the_completion_fails()
     {
         var store = NewStore();
-        var upload = Open(store, "models/a.bin");
-        store.CommitPart(upload.UploadId, ReceivedBody(store, 10), Part(1, 10));
+        var upload = OpenWithOnePart(store, "models/a.bin");
 
         using (var claim = store.ClaimUpload(upload.UploadId))
         {
@@ -91,8 +97,7 @@ public sealed class MultipartRaceTests : IDisposable
     public void A_finished_claim_leaves_no_folder_and_the_upload_is_gone()
     {
         var store = NewStore();
-        var upload = Open(store, "models/b.bin");
-        store.CommitPart(upload.UploadId, ReceivedBody(store, 10), Part(1, 10));
+        var upload = OpenWithOnePart(store, "models/b.bin");
 
         using (var claim = store.ClaimUpload(upload.UploadId))
             claim.Finish();
@@ -106,8 +111,7 @@ public sealed class MultipartRaceTests : IDisposable
     public void A_completion_cut_short_by_a_restart_leaves_the_upload_open_with_its_parts()
     {
         var store = NewStore();
-        var upload = Open(store, "models/c.bin");
-        store.CommitPart(upload.UploadId, ReceivedBody(store, 10), Part(1, 10));
+        var upload = OpenWithOnePart(store, "models/c.bin");
         _ = store.ClaimUpload(upload.UploadId);
 
         var restarted = new S3Store(_root, TimeProvider.System);
