@@ -51,7 +51,7 @@ Describe 'Module layout' -Tag 'CI' {
         foreach ($file in 'BedrockImport.dll', 'dependencies/BedrockImport.Engine.dll', 'dependencies/AWSSDK.Core.dll') {
             & $isReadyToRun (Join-Path $core $file) | Should -BeTrue -Because "$file is on the path of the first cmdlet of a session"
         }
-        & $isReadyToRun (Join-Path $core 'dependencies/AWSSDK.S3.dll') | Should -BeFalse -Because 'precompiling it would add megabytes for no first-call gain'
+        & $isReadyToRun (Join-Path $core 'dependencies/AWSSDK.S3.dll') | Should -BeFalse -Because 'an image of it adds 1.6 MB and was measured to buy neither the first call nor CPU per GB uploaded'
     }
 
     It 'loads the engine and the AWS SDK in a private load context, not the default one' {

@@ -47,7 +47,11 @@ internal sealed partial class S3Handler
         var checksums = compute.ToDictionary(a => a, Checksums.Create);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         var payloadHash = auth.PayloadHash;
-        var plainSha256 = payloadHash.Length == 64 && payloadHash.All(Uri.IsHexDigit) ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+        var payloadHashIsHex = payloadHash.Length == 64 && payloadHash.All(Uri.IsHexDigit);
+        // x-amz-content-sha256 and x-amz-checksum-sha256 are the same digest of the same bytes: when both are wanted the
+        // SHA256 checksum serves both, so the body is hashed with SHA-256 once; each claim is still compared on its own.
+        var separatePayloadSha256 = payloadHashIsHex && !checksums.ContainsKey("SHA256") ? Checksums.Create("SHA256") : null;
+        var hashes = checksums.Values.Append(separatePayloadSha256).OfType<IChecksum>().ToArray();
         long size = 0;
 
         async ValueTask Sink(ReadOnlyMemory<byte> data, CancellationToken token)
@@ -56,9 +60,8 @@ internal sealed partial class S3Handler
             if (size > maxSize)
                 throw new S3StoreException(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.");
             md5.AppendData(data.Span);
-            plainSha256?.AppendData(data.Span);
-            foreach (var checksum in checksums.Values)
-                checksum.Append(data.Span);
+            foreach (var hash in hashes)
+                hash.Append(data.Span);
             await destination.WriteAsync(data, token).ConfigureAwait(false);
         }
 
@@ -93,9 +96,11 @@ internal sealed partial class S3Handler
                 await Sink(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
             if (request.ContentLength is long contentLength && contentLength != size)
                 throw new S3StoreException(400, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.");
-            if (plainSha256 is not null && SigV4.Hex(plainSha256.GetHashAndReset()) != payloadHash.ToLowerInvariant())
-                throw new S3StoreException(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
         }
+
+        var digests = checksums.ToDictionary(c => c.Key, c => c.Value.Finish(), StringComparer.Ordinal);
+        if (payloadHashIsHex && SigV4.Hex(separatePayloadSha256?.Finish() ?? digests["SHA256"]) != payloadHash.ToLowerInvariant())
+            throw new S3StoreException(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
 
         foreach (var trailer in declaredTrailers)
         {
@@ -110,9 +115,9 @@ internal sealed partial class S3Handler
             throw new S3StoreException(400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
 
         var results = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (algorithm, checksum) in checksums)
+        foreach (var (algorithm, digest) in digests)
         {
-            var actual = Convert.ToBase64String(checksum.Finish());
+            var actual = Convert.ToBase64String(digest);
             if (expected.TryGetValue(algorithm, out var claimed))
             {
                 if (!IsBase64(claimed))
