@@ -830,6 +830,13 @@ try {
         }
         $record.rows += New-Row -Metric 'peak RSS vs limit' -Unit 'MiB' -Ours ($ours.peakRssBytes / 1MB) -PeerName 'limit' -Peer ($B3RssLimitBytes / 1MB) `
             -Target '≤ 1.0×' -Better Lower -Goal 1.0
+        if ($null -ne $ours.jitMs) {
+            # Where our CPU goes: the JIT's compile time is a cost of a fresh process, not of the bytes; the peers' runtimes
+            # (CPython, V8, a dotnet process of its own) pay theirs differently, so this row has no peer.
+            $record.rows += New-Row -Metric 'CPU per GB uploaded without JIT compile time (ours only)' -Unit 'CPU s/GB' `
+                -Ours ((($ours.cpuMs - $ours.jitMs) / 1000) / ($ours.bytes / 1e9))
+            $record.notes += "Our copy's JIT: $(Format-Figure ($ours.jitMs / 1000)) s compiling $($ours.jitMethods) methods during the copy (System.Runtime.JitInfo, all threads), $(Format-Figure ($ours.tieredJitThreadCpuMs / 1000)) CPU s of it on the runtime's background tiered-compilation thread, of $(Format-Figure ($ours.cpuMs / 1000)) CPU s in all."
+        }
         $record.notes += "Peak RSS is of the whole process: our pwsh had $(Format-Figure ($ours.baselineRssBytes / 1MB)) MiB before the copy began. RSS is VmHWM in MiB."
         $record.notes += "CPU seconds: " + ((@("ours $(Format-Figure ($ours.cpuMs / 1000))") + @($peers | ForEach-Object { "$($_.Name) $(Format-Figure ($_.Run.cpuMs / 1000))" })) -join ', ') + '.'
         if ($record.runs['aws s3 cp --recursive (whole process)']) {

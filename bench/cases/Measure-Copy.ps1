@@ -24,6 +24,10 @@ function Get-DiskWriteBytes {
 }
 
 $cpuBefore = Get-CpuMilliseconds
+$threadsBefore = Get-ThreadCpuMilliseconds
+# Time the JIT spent compiling (all threads: tiered recompiles in the background and first calls alike) and methods compiled.
+$jitBefore = [System.Runtime.JitInfo]::GetCompilationTime($false).TotalMilliseconds
+$jitMethodsBefore = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
 $writtenBefore = Get-DiskWriteBytes
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
 $copy = if ($HuggingFaceModel) {
@@ -34,8 +38,12 @@ else {
 }
 $seconds = $clock.Elapsed.TotalSeconds
 $cpuMs = (Get-CpuMilliseconds) - $cpuBefore
+$jitMs = [System.Runtime.JitInfo]::GetCompilationTime($false).TotalMilliseconds - $jitBefore
+$jitMethods = [System.Runtime.JitInfo]::GetCompiledMethodCount($false) - $jitMethodsBefore
+$threadsAfter = Get-ThreadCpuMilliseconds
+$tieredJitThreadCpuMs = [double] $threadsAfter['.NET Tiered Com'] - [double] $threadsBefore['.NET Tiered Com']
 $writtenAfter = Get-DiskWriteBytes
 $diskWriteBytes = if ($null -ne $writtenBefore -and $null -ne $writtenAfter) { $writtenAfter - $writtenBefore } else { $null }
 
 Write-BenchResult $ResultPath ([ordered]@{ files = $copy.Files; bytes = $copy.Bytes; skipped = $copy.Skipped; seconds = $seconds; cpuMs = $cpuMs
-        baselineRssBytes = $baseline; diskWriteBytes = $diskWriteBytes })
+        baselineRssBytes = $baseline; diskWriteBytes = $diskWriteBytes; jitMs = $jitMs; jitMethods = $jitMethods; tieredJitThreadCpuMs = $tieredJitThreadCpuMs })
