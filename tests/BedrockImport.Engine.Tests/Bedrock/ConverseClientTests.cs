@@ -198,6 +198,37 @@ public class ConverseClientTests
         Assert.Contains("in the response stream", error.Message);
     }
 
+    private static byte[] WithInvalidUtf8(string before, string after)
+        => Encoding.UTF8.GetBytes(before).Concat(new byte[] { 0xFF }).Concat(Encoding.UTF8.GetBytes(after)).ToArray();
+
+    [Fact]
+    public async Task A_Converse_answer_with_invalid_UTF8_in_its_text_is_an_unexpected_response()
+    {
+        var body = WithInvalidUtf8("{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":[{\"text\":\"a", "b\"}]}},\"stopReason\":\"end_turn\"}");
+        var handler = FakeHandler.Sequence(() => FakeHandler.Raw(HttpStatusCode.OK, "application/json", body));
+
+        var error = await Assert.ThrowsAsync<UnexpectedResponseException>(() => Kit.Runtime(handler).ConverseAsync(Request(), CancellationToken.None));
+
+        Assert.Contains("not a Converse response", error.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_ConverseStream_delta_with_undecodable_text_is_an_unexpected_response(bool surrogateEscape)
+    {
+        // Raw re-reads the wire payload after the serializer: the serializer must refuse it first.
+        var payload = surrogateEscape
+            ? Encoding.UTF8.GetBytes("{\"contentBlockIndex\":0,\"delta\":{\"text\":\"a\\ud800b\"}}")
+            : WithInvalidUtf8("{\"contentBlockIndex\":0,\"delta\":{\"text\":\"a", "b\"}}");
+        var delta = EventStreamWriter.Encode(EventStreamMessage.Event("contentBlockDelta", payload));
+        var handler = FakeHandler.Sequence(() => FakeHandler.EventStream(new SlicedStream(Kit.Frames(Start, delta), 7)));
+
+        var error = await Assert.ThrowsAsync<UnexpectedResponseException>(() => Collect(Kit.Runtime(handler).ConverseStreamAsync(Request(), CancellationToken.None)));
+
+        Assert.Contains("contentBlockDelta event that is not valid JSON", error.Message);
+    }
+
     [Fact]
     public async Task A_throttled_open_and_an_exception_before_the_first_event_are_retried()
     {
