@@ -905,6 +905,35 @@ try {
         $record.notes += "Peak RSS is VmHWM of the measuring process; at the end it held $(Format-Figure (& $mib $ours.rssFileBytes)) MiB of mapped file pages and $(Format-Figure (& $mib $ours.rssAnonBytes)) MiB anonymous."
     }
 
+    Invoke-Case 'B9' 'Ctrl+C: time to return control, nothing orphaned' {
+        param($record)
+        $gap = Get-InvokeGap @('ModelId', 'Prompt', 'MaxTokens', 'ThrottleLimit', 'Stream')
+        if ($gap) { throw "not measurable: $gap" }
+        $null = Get-BenchModelArn
+        $record.settings = [ordered]@{ tries = $Sizes.B9Tries; stop = '[PowerShell]::Stop() (what the console host does on Ctrl+C), after the work is under way and a random 0-500 ms'
+            copy = 'Copy-BedrockModelSource of 2 × 24 MiB files, every UploadPart held 3 s'; wait = 'Wait-BedrockImportJob -PollingIntervalSec 1 on a job that takes an hour'
+            stream = 'Invoke-ImportedModel -Stream, 200 tokens 50 ms apart'; batch = '200 prompts piped into Invoke-ImportedModel -ThrottleLimit 4, each InvokeModel held 200 ms' }
+        try {
+            $ours = Invoke-PwshCase -What 'B9 stops' -Script 'Measure-Stop.ps1' -Parameters @{ Tries = $Sizes.B9Tries }
+        }
+        finally {
+            Set-EndpointKnobs
+        }
+        $record.runs['ours'] = $ours
+        $names = [ordered]@{ copy = 'Copy-BedrockModelSource'; wait = 'Wait-BedrockImportJob'; stream = 'Invoke-ImportedModel -Stream'; batch = 'piped batch into Invoke-ImportedModel' }
+        foreach ($key in $names.Keys) {
+            $operation = $ours.operations.$key
+            $record.rows += New-Row -Metric "$($names[$key]): Stop() to return, p99 of $($operation.tries)" -Unit 'ms' -Ours $operation.stopMsP99 `
+                -PeerName 'target' -Peer 1000 -Target '< 1 s' -Better Lower -Goal 1.0 -Met ($operation.stopMsP99 -lt 1000)
+            $orphaned = $operation.triesWithRequestsAfterStop + $operation.triesWithConnectionsLeftOpen + $operation.triesWithOpenUploads
+            if ($key -eq 'copy' -and $null -ne $operation.openUploadsAtEnd) { $orphaned += $operation.openUploadsAtEnd }
+            $record.rows += New-Row -Metric "$($names[$key]): tries that left something behind" -Unit 'tries' -Ours $orphaned `
+                -PeerName 'target' -Peer 0 -Target '0' -Met ($orphaned -eq 0)
+            $record.notes += "$($names[$key]): median $(Format-Figure $operation.stopMsP50) ms, max $(Format-Figure $operation.stopMsMax) ms; tries with a request after the stop $($operation.triesWithRequestsAfterStop), with more connections to the endpoint open than before $($operation.triesWithConnectionsLeftOpen)$(if ($key -eq 'copy') { ", with a multipart upload left open $($operation.triesWithOpenUploads) (and $($operation.openUploadsAtEnd) open at the end of the run)" })."
+        }
+        $record.notes += 'Copy-BedrockModelSource aborts the multipart uploads it created when it is stopped (a rerun resumes only uploads left by a process that was killed).'
+    }
+
     Invoke-Case 'B10' 'soak: 64 concurrent clients mixing streams, invokes, uploads and list calls' {
         param($record)
         . (Join-Path $BenchRoot 'Soak/Soak.ps1')
