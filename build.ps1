@@ -87,12 +87,16 @@ function Get-ModuleVersionId {
 
 # Replaces the IL of the assemblies the first cmdlet of a session runs through with ReadyToRun images of the same
 # build (build/ReadyToRun says which and why), so that call does not wait for the JIT (issue 15, B5).
+$ReadyToRunAssemblies = @('BedrockImport', 'BedrockImport.Engine', 'AWSSDK.Core')
+# Passed to the project comma-separated, the commas escaped (%2C): -p: itself splits properties at a bare comma.
+
 function Add-ReadyToRunImages {
     param([string] $PublishRoot, [string] $CoreFolder)
     $images = Join-Path $PublishRoot 'readytorun'
     Invoke-Native dotnet @('publish', (Join-Path $Root 'build/ReadyToRun/BedrockImport.ReadyToRun.csproj'), '-c', $Configuration,
-        "-p:ModuleCoreFolder=$CoreFolder", '-o', $images, '--nologo', '-v', 'quiet') 'dotnet publish (ReadyToRun images)'
-    foreach ($name in 'BedrockImport', 'BedrockImport.Engine', 'AWSSDK.Core') {
+        "-p:ModuleCoreFolder=$CoreFolder", "-p:StartupAssemblyNames=$($ReadyToRunAssemblies -join '%2C')", '-o', $images,
+        '--nologo', '-v', 'quiet') 'dotnet publish (ReadyToRun images)'
+    foreach ($name in $ReadyToRunAssemblies) {
         $il = @((Join-Path $CoreFolder "$name.dll"), (Join-Path $CoreFolder "dependencies/$name.dll")) | Where-Object { Test-Path $_ } | Select-Object -First 1
         $image = Join-Path $images "$name.dll"
         if (-not $il -or -not (Test-Path $image)) { throw "ReadyToRun: $name.dll is missing from core/ or from $images." }

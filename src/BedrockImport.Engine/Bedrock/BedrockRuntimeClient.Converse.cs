@@ -60,12 +60,7 @@ public sealed partial class BedrockRuntimeClient
             throw new ArgumentNullException(nameof(request));
         }
 
-        if (string.IsNullOrEmpty(request.ModelId))
-        {
-            throw new ArgumentException("An identifier is required.", nameof(request));
-        }
-
-        return CachedModelUri(request.ModelId, action);
+        return CachedModelUri(request.ModelId, action, nameof(request));
     }
 
     /// <returns>The next ConverseStreamOutput event, or null at the end of the stream (initial-response and event

@@ -95,37 +95,24 @@ public sealed partial class BedrockRuntimeClient : RestJsonClient
             throw new ArgumentException("ModelId is required.", nameof(request));
         }
 
-        return CachedModelUri(request.ModelId, action);
+        return CachedModelUri(request.ModelId, action, nameof(request));
     }
 
-    private sealed class ModelActionUri
-    {
-        public ModelActionUri(string modelId, string action, Uri uri)
-        {
-            ModelId = modelId;
-            Action = action;
-            Uri = uri;
-        }
+    // The last (model id, action, URI): a batch calls one model with one action, so the id is not encoded, concatenated
+    // and parsed again for every request.
+    private Tuple<string, string, Uri>? _lastModelUri;
 
-        public string ModelId { get; }
-        public string Action { get; }
-        public Uri Uri { get; }
-    }
-
-    private ModelActionUri? _lastModelUri;
-
-    /// <summary>/model/{modelId}/{action}, the model id percent-encoded whole. A batch calls one model with one action:
-    /// the last URI is kept, so it is not encoded, concatenated and parsed again for every request.</summary>
-    private Uri CachedModelUri(string modelId, string action)
+    /// <summary>/model/{modelId}/{action}, the model id percent-encoded whole (an empty id is refused by Label).</summary>
+    private Uri CachedModelUri(string modelId, string action, string parameterName)
     {
         var last = Volatile.Read(ref _lastModelUri);
-        if (last != null && string.Equals(last.ModelId, modelId, StringComparison.Ordinal) && string.Equals(last.Action, action, StringComparison.Ordinal))
+        if (last != null && string.Equals(last.Item1, modelId, StringComparison.Ordinal) && string.Equals(last.Item2, action, StringComparison.Ordinal))
         {
-            return last.Uri;
+            return last.Item3;
         }
 
-        var uri = OperationUri("/model/" + AwsWire.Encode(modelId) + "/" + action);
-        Volatile.Write(ref _lastModelUri, new ModelActionUri(modelId, action, uri));
+        var uri = OperationUri("/model/" + Label(modelId, parameterName) + "/" + action);
+        Volatile.Write(ref _lastModelUri, Tuple.Create(modelId, action, uri));
         return uri;
     }
 
